@@ -1,0 +1,1 @@
+"""Storage for Impact Board: models, engine set-up and migrations."""

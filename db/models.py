@@ -1,0 +1,356 @@
+"""The store: typed SQLAlchemy models for Impact Board.
+
+Constraints and indexes live here, named through one naming convention, so
+Alembic's batch mode can rebuild SQLite tables without losing them.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, timezone
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    false,
+    text,
+    true,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Store naive UTC, hand back aware UTC, on every engine.
+
+    SQLite has no time zones and PostgreSQL's ``timestamptz`` answers in the
+    session zone; one rule for both keeps comparisons and audit times exact.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are ambiguous; pass an aware UTC datetime")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+class Role(str, enum.Enum):
+    AGENT = "agent"
+    LEAD = "lead"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+
+class WorkMode(str, enum.Enum):
+    HOME = "home"
+    CENTRE = "centre"
+
+
+class Kind(str, enum.Enum):
+    ENERGY = "energy"
+    TREES = "trees"
+    VOLUNTEERING = "volunteering"
+
+
+class Status(str, enum.Enum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    VOIDED = "voided"
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    """A portable enum column: VARCHAR plus a named CHECK on both engines."""
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
+class Site(Base):
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+
+
+class Team(Base):
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+
+    site: Mapped[Site | None] = relationship(lazy="joined")
+
+
+class Person(Base):
+    __tablename__ = "people"
+    __table_args__ = (Index("ix_people_team_active", "team_id", "active"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
+    work_mode: Mapped[WorkMode] = mapped_column(_enum(WorkMode, "work_mode"), default=WorkMode.HOME)
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+
+    team: Mapped[Team | None] = relationship(lazy="joined")
+    site: Mapped[Site | None] = relationship(lazy="joined")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Membership(Base):
+    """Which team a person belonged to, and from when.
+
+    ``valid_from`` is inclusive, ``valid_to`` exclusive (NULL = still there), so a
+    person is in exactly one team on any day their history covers.
+    """
+
+    __tablename__ = "team_memberships"
+    __table_args__ = (
+        Index("ix_team_memberships_person_from", "person_id", "valid_from"),
+        CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="valid_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+
+
+class Challenge(Base):
+    __tablename__ = "challenges"
+    __table_args__ = (
+        CheckConstraint("points_per_unit > 0", name="points_positive"),
+        CheckConstraint("ends_on >= starts_on", name="window"),
+        CheckConstraint("daily_cap IS NULL OR daily_cap > 0", name="cap_positive"),
+        CheckConstraint("team_target IS NULL OR team_target > 0", name="target_positive"),
+        CheckConstraint(
+            "auto_approve_up_to IS NULL OR auto_approve_up_to > 0", name="auto_approve_positive"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[Kind] = mapped_column(_enum(Kind, "kind"))
+    unit: Mapped[str] = mapped_column(String(20))
+    points_per_unit: Mapped[float] = mapped_column(Float)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    daily_cap: Mapped[float | None] = mapped_column(Float)
+    team_target: Mapped[float | None] = mapped_column(Float)
+    auto_approve_up_to: Mapped[float | None] = mapped_column(Float)
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Result(Base):
+    """One logged quantity of one challenge by one person on one day.
+
+    ``team_id`` is the team the person belonged to on ``occurred_on`` (from the
+    membership history), kept on the row so leaderboards read one index instead
+    of joining the history for every result.
+    """
+
+    __tablename__ = "results"
+    __table_args__ = (
+        UniqueConstraint("source", "ref"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        Index(
+            "ix_results_ok_challenge_day",
+            "challenge_id",
+            "occurred_on",
+            "person_id",
+            "team_id",
+            "quantity",
+            sqlite_where=text("status = 'approved'"),
+            postgresql_where=text("status = 'approved'"),
+        ),
+        Index(
+            "ix_results_ok_day",
+            "occurred_on",
+            "challenge_id",
+            "person_id",
+            "team_id",
+            "quantity",
+            sqlite_where=text("status = 'approved'"),
+            postgresql_where=text("status = 'approved'"),
+        ),
+        Index("ix_results_person_day", "person_id", "occurred_on"),
+        Index(
+            "ix_results_pending_team",
+            "team_id",
+            "occurred_on",
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    quantity: Mapped[float] = mapped_column(Float)
+    occurred_on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    status: Mapped[Status] = mapped_column(_enum(Status, "status"))
+    organisation: Mapped[str | None] = mapped_column(String(100))
+    activity_type: Mapped[str | None] = mapped_column(String(40))
+    logged_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    logged_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    source: Mapped[str] = mapped_column(String(40), default="manual", server_default="manual")
+    ref: Mapped[str | None] = mapped_column(String(100))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+
+    person: Mapped[Person] = relationship(foreign_keys=[person_id])
+    challenge: Mapped[Challenge] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class PulseResponse(Base):
+    """One person's answer for one ISO week; a second answer replaces the first.
+
+    ``team_id`` is the person's team when they answered: results stay with the
+    team they describe even if the person moves later.
+    """
+
+    __tablename__ = "pulse_responses"
+    __table_args__ = (
+        UniqueConstraint("person_id", "week_start"),
+        CheckConstraint("score BETWEEN 1 AND 5", name="score_range"),
+        CheckConstraint("enps IS NULL OR enps BETWEEN 0 AND 10", name="enps_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    week_start: Mapped[date] = mapped_column(Date)
+    score: Mapped[int] = mapped_column(Integer)
+    enps: Mapped[int | None] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+
+class PulseWeekly(Base):
+    """Per team and week sums of pulse answers, kept in step with every answer.
+
+    Morale views read these few thousand rows instead of every answer; nothing
+    here identifies a person.
+    """
+
+    __tablename__ = "pulse_weekly"
+    __table_args__ = (Index("ix_pulse_weekly_week_team", "week_start", "team_id"),)
+
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), primary_key=True)
+    week_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    responses: Mapped[int] = mapped_column(Integer)
+    score_sum: Mapped[int] = mapped_column(Integer)
+    enps_answers: Mapped[int] = mapped_column(Integer)
+    promoters: Mapped[int] = mapped_column(Integer)
+    detractors: Mapped[int] = mapped_column(Integer)
+
+
+class ImpactFactor(Base):
+    """A conversion factor with its provenance; exactly one per kind is in use."""
+
+    __tablename__ = "impact_factors"
+    __table_args__ = (
+        CheckConstraint("value > 0", name="value_positive"),
+        Index(
+            "ix_impact_factors_in_use",
+            "kind",
+            unique=True,
+            sqlite_where=text("in_use"),
+            postgresql_where=text("in_use"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[Kind] = mapped_column(_enum(Kind, "kind"))
+    value: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(40))
+    region: Mapped[str] = mapped_column(String(60))
+    year: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(Text)
+    in_use: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Setting(Base):
+    """Organisation-wide settings (time zone, anonymity threshold), one row each."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+
+
+class AuditEntry(Base):
+    """Who changed what, when, with the state before and after (JSON)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_at", "at"),
+        Index("ix_audit_log_entity", "entity", "entity_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    actor_label: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(40))
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    before: Mapped[str | None] = mapped_column(Text)
+    after: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,162 @@
+"""The audit log: every change, with who, when, and the state before and after.
+
+Entries are written in the same transaction as the change they describe, so a
+rolled-back change leaves no trace and a committed one always has its entry.
+Pulse answers are logged as "a pulse was answered" with the week only: no
+values, no person and no time of day, or the log would become the list of who
+did and did not answer, and when.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import Select, insert, select
+from sqlalchemy.orm import Session
+
+from db.models import AuditEntry
+from engagement.access import Actor, Role, require
+
+def snapshot(obj: Any, exclude: tuple[str, ...] = ("version",)) -> dict[str, Any]:
+    """Column values of a mapped object, JSON-ready."""
+    out: dict[str, Any] = {}
+    for column in obj.__table__.columns:
+        if column.key not in exclude:
+            out[column.key] = _jsonable(getattr(obj, column.key))
+    return out
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return value
+
+
+def _dump(state: dict[str, Any] | None) -> str | None:
+    return None if state is None else json.dumps(state, sort_keys=True, ensure_ascii=False)
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    entity: str,
+    entity_id: int | None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    reason: str | None = None,
+) -> None:
+    """Add one audit entry to the session's transaction."""
+    session.add(
+        AuditEntry(
+            at=datetime.now(timezone.utc),
+            actor_id=actor.person_id,
+            actor_label=actor.label,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            before=_dump(before),
+            after=_dump(after),
+            reason=reason,
+        )
+    )
+
+
+def record_many(session: Session, actor: Actor, rows: Sequence[dict[str, Any]]) -> None:
+    """Bulk form of :func:`record` for imports: each row has action, entity, entity_id, after."""
+    if not rows:
+        return
+    now = datetime.now(timezone.utc)
+    session.execute(
+        insert(AuditEntry.__table__),
+        [
+            {
+                "at": now,
+                "actor_id": actor.person_id,
+                "actor_label": actor.label,
+                "action": row["action"],
+                "entity": row["entity"],
+                "entity_id": row.get("entity_id"),
+                "before": _dump(row.get("before")),
+                "after": _dump(row.get("after")),
+                "reason": row.get("reason"),
+            }
+            for row in rows
+        ],
+    )
+
+
+def record_pulse_answer(session: Session, week_start: date, replaced: bool) -> None:
+    """Log that some pulse answer for ``week_start`` was given or replaced."""
+    midnight = datetime.combine(datetime.now(timezone.utc).date(), datetime.min.time(), timezone.utc)
+    session.add(
+        AuditEntry(
+            at=midnight,
+            actor_id=None,
+            actor_label="respondent",
+            action="pulse.replace" if replaced else "pulse.answer",
+            entity="pulse",
+            entity_id=None,
+            after=_dump({"week": week_start.isoformat()}),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    entity: str
+    entity_id: int | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    reason: str | None
+
+
+def audit_entries(
+    session: Session,
+    actor: Actor,
+    *,
+    entity: str | None = None,
+    action: str | None = None,
+    actor_label: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 500,
+) -> list[AuditRow]:
+    """Newest audit entries first, filtered; admins only."""
+    require(actor, Role.ADMIN)
+    query: Select[tuple[AuditEntry]] = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    if entity:
+        query = query.where(AuditEntry.entity == entity)
+    if action:
+        query = query.where(AuditEntry.action == action)
+    if actor_label:
+        query = query.where(AuditEntry.actor_label == actor_label.strip().lower())
+    if since:
+        query = query.where(AuditEntry.at >= since)
+    if until:
+        query = query.where(AuditEntry.at < until)
+    return [
+        AuditRow(
+            id=e.id,
+            at=e.at,
+            actor=e.actor_label,
+            action=e.action,
+            entity=e.entity,
+            entity_id=e.entity_id,
+            before=json.loads(e.before) if e.before else None,
+            after=json.loads(e.after) if e.after else None,
+            reason=e.reason,
+        )
+        for e in session.scalars(query)
+    ]

@@ -1,0 +1,150 @@
+"""Challenges: what people can log, in which unit, for how many points, when.
+
+Units follow the kind: energy in kWh saved, trees in trees planted,
+volunteering in hours (minutes are logged as fractions: 15 min = 0.25 h).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, fields, replace
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.models import Challenge, Kind
+from engagement import audit, text
+from engagement.access import Actor, Role, require
+from engagement.errors import Conflict, NotFound, Problem, ValidationError
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
+UNITS = {Kind.ENERGY: "kWh", Kind.TREES: "trees", Kind.VOLUNTEERING: "hours"}
+ACTIVITY_TYPES = (
+    "tutoring",
+    "mentoring",
+    "interpreting",
+    "visual assistance",
+    "crisis line",
+    "transcription",
+    "other",
+)
+
+
+@dataclass(frozen=True)
+class ChallengeInput:
+    slug: str
+    name: str
+    kind: Kind
+    points_per_unit: float
+    starts_on: date
+    ends_on: date
+    unit: str | None = None
+    daily_cap: float | None = None
+    team_target: float | None = None
+    auto_approve_up_to: float | None = None
+    description: str = ""
+
+
+def check_challenge(data: ChallengeInput) -> list[Problem]:
+    """Every problem with ``data`` on its own."""
+    problems: list[Problem] = []
+    if not SLUG.match(data.slug or ""):
+        problems.append(Problem("slug", "use 1-60 lower-case letters, digits and hyphens (e.g. home-energy-2026)"))
+    for name, limit, multiline in (("name", text.NAME_MAX, False), ("description", 2000, True)):
+        try:
+            cleaned = text.clean(getattr(data, name), name, limit, multiline=multiline)
+            if name == "name" and not cleaned:
+                problems.append(Problem("name", "is required"))
+        except text.TextProblem as e:
+            problems.append(e.problem)
+    if data.unit is not None and data.unit.strip() and data.unit.strip() != UNITS[data.kind]:
+        problems.append(Problem("unit", f"a {data.kind.value} challenge is measured in {UNITS[data.kind]}"))
+    for name in ("points_per_unit", "daily_cap", "team_target", "auto_approve_up_to"):
+        value = getattr(data, name)
+        if value is None and name != "points_per_unit":
+            continue
+        if value is None or not math.isfinite(value) or value <= 0:
+            problems.append(Problem(name, "must be a number greater than 0"))
+    if data.ends_on < data.starts_on:
+        problems.append(Problem("ends_on", f"is before starts_on ({data.starts_on.isoformat()})"))
+    return problems
+
+
+def _cleaned(data: ChallengeInput) -> dict[str, object]:
+    values = {f.name: getattr(data, f.name) for f in fields(data)}
+    values["name"] = text.clean(data.name, "name", text.NAME_MAX)
+    values["description"] = text.clean(data.description, "description", 2000, multiline=True)
+    values["unit"] = UNITS[data.kind]
+    return values
+
+
+def create_challenge(session: Session, actor: Actor, data: ChallengeInput) -> Challenge:
+    """Add a challenge (admins only); slugs are unique."""
+    require(actor, Role.ADMIN)
+    problems = check_challenge(data)
+    if problems:
+        raise ValidationError(problems)
+    if session.scalar(select(Challenge.id).where(Challenge.slug == data.slug)) is not None:
+        raise ValidationError.single("slug", f"a challenge called {data.slug!r} already exists")
+    challenge = Challenge(**_cleaned(data))
+    session.add(challenge)
+    session.flush()
+    audit.record(session, actor, "challenge.create", "challenge", challenge.id, None, audit.snapshot(challenge))
+    return challenge
+
+
+def update_challenge(
+    session: Session, actor: Actor, challenge_id: int, expected_version: int, data: ChallengeInput
+) -> Challenge:
+    """Change a challenge's rules (admins only); the slug and kind stay as they are."""
+    require(actor, Role.ADMIN)
+    challenge = get_challenge(session, challenge_id)
+    if challenge.version != expected_version:
+        raise Conflict(f"{challenge.name} was changed by someone else since you opened it; reload and try again")
+    data = replace(data, slug=challenge.slug, kind=challenge.kind)
+    problems = check_challenge(data)
+    if problems:
+        raise ValidationError(problems)
+    before = audit.snapshot(challenge)
+    for key, value in _cleaned(data).items():
+        setattr(challenge, key, value)
+    session.flush()
+    audit.record(session, actor, "challenge.update", "challenge", challenge.id, before, audit.snapshot(challenge))
+    return challenge
+
+
+def close_challenge(session: Session, actor: Actor, challenge_id: int, on: date) -> Challenge:
+    """End a challenge early, on ``on`` (admins only): nothing after that day can be logged."""
+    require(actor, Role.ADMIN)
+    challenge = get_challenge(session, challenge_id)
+    if on < challenge.starts_on:
+        raise ValidationError.single("ends_on", f"cannot close before the challenge starts ({challenge.starts_on})")
+    before = audit.snapshot(challenge)
+    challenge.ends_on = min(challenge.ends_on, on)
+    session.flush()
+    audit.record(session, actor, "challenge.close", "challenge", challenge.id, before, audit.snapshot(challenge))
+    return challenge
+
+
+def get_challenge(session: Session, challenge_id: int) -> Challenge:
+    challenge = session.get(Challenge, challenge_id)
+    if challenge is None:
+        raise NotFound(f"no challenge with id {challenge_id}")
+    return challenge
+
+
+def by_slug(session: Session, slug: str) -> Challenge:
+    challenge = session.scalar(select(Challenge).where(Challenge.slug == slug.strip()))
+    if challenge is None:
+        raise NotFound(f"no challenge called {slug!r}")
+    return challenge
+
+
+def list_challenges(session: Session, *, open_on: date | None = None) -> list[Challenge]:
+    """All challenges, newest first; with ``open_on``, only those running that day."""
+    query = select(Challenge).order_by(Challenge.starts_on.desc(), Challenge.name)
+    if open_on is not None:
+        query = query.where(Challenge.starts_on <= open_on, Challenge.ends_on >= open_on)
+    return list(session.scalars(query))

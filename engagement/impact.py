@@ -1,0 +1,301 @@
+"""Real-world impact: kWh saved, trees planted and volunteer hours, converted.
+
+Impact counts every approved quantity, of active and former colleagues alike:
+it happened. (Daily caps limit points, not impact.) Conversions use the factor
+in use for each kind; every factor carries its value, unit, region, year and
+source, and the report shows the ones it used.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, literal, literal_column, select
+from sqlalchemy.orm import Session
+
+from db.models import Challenge, ImpactFactor, Kind, Result, Role, Site, Team
+from engagement import audit, text
+from engagement.access import Actor, require
+from engagement.errors import NotFound, Problem, ValidationError
+
+APPROVED = Result.__table__.c.status == literal_column("'approved'")
+FACTOR_UNITS = {
+    Kind.ENERGY: "kg CO2e per kWh",
+    Kind.TREES: "kg CO2e per tree per year",
+    Kind.VOLUNTEERING: "per hour",
+}
+
+# Sourced defaults, loaded by `init`. The first of each kind is put in use.
+DEFAULT_FACTORS: tuple[dict[str, object], ...] = (
+    {
+        "kind": Kind.ENERGY, "value": 0.445, "unit": "kg CO2e per kWh", "region": "World", "year": 2024,
+        "source": "IEA, Electricity 2025 - Emissions: average CO2 intensity of global electricity "
+        "generation, 445 g CO2/kWh in 2024. https://www.iea.org/reports/electricity-2025/emissions",
+    },
+    {
+        "kind": Kind.ENERGY, "value": 0.367, "unit": "kg CO2e per kWh", "region": "United States", "year": 2023,
+        "source": "US EIA FAQ 'How much carbon dioxide is produced per kilowatthour of U.S. electricity "
+        "generation?': 0.81 lb CO2/kWh in 2023. https://www.eia.gov/tools/faqs/faq.php?id=74&t=3",
+    },
+    {
+        "kind": Kind.ENERGY, "value": 0.177, "unit": "kg CO2e per kWh", "region": "United Kingdom", "year": 2025,
+        "source": "UK DESNZ greenhouse gas reporting conversion factors 2025, UK electricity "
+        "generation: 0.17700 kg CO2e/kWh.",
+    },
+    {
+        "kind": Kind.TREES, "value": 6.0, "unit": "kg CO2e per tree per year", "region": "United States",
+        "year": 2024,
+        "source": "US EPA Greenhouse Gas Equivalencies Calculator, Calculations and References: 0.060 t CO2 "
+        "per urban tree seedling grown for 10 years (survival included), i.e. about 6 kg a year. "
+        "https://www.epa.gov/energy/greenhouse-gases-equivalencies-calculator-calculations-and-references",
+    },
+    {
+        "kind": Kind.TREES, "value": 10.0, "unit": "kg CO2e per tree per year", "region": "Latin America",
+        "year": 2016,
+        "source": "Plant-for-the-Planet, citing Poorter et al., Nature 2016: about 200 kg CO2 over a tree's "
+        "first 20 years. https://plant-for-the-planet.org/",
+    },
+    {
+        "kind": Kind.VOLUNTEERING, "value": 31.80, "unit": "USD per hour", "region": "United States",
+        "year": 2022,
+        "source": "Independent Sector and Do Good Institute, Value of Volunteer Time, 2022 data "
+        "(released April 2023): $31.80 an hour. https://independentsector.org/resource/value-of-volunteer-time/",
+    },
+    {
+        "kind": Kind.VOLUNTEERING, "value": 14.43, "unit": "GBP per hour", "region": "United Kingdom",
+        "year": 2017,
+        "source": "UK Office for National Statistics, replacement cost of formal volunteering, 2017 "
+        "(as quoted by NCVO): £14.43 an hour.",
+    },
+)
+
+
+class ImpactBy(str, enum.Enum):
+    TEAM = "team"
+    SITE = "site"
+    COMPANY = "company"
+
+
+@dataclass(frozen=True)
+class Factor:
+    id: int
+    kind: Kind
+    value: float
+    unit: str
+    region: str
+    year: int
+    source: str
+    in_use: bool
+    version: int
+
+
+@dataclass(frozen=True)
+class ImpactRow:
+    group: str
+    kwh_saved: float
+    kg_co2e_avoided: float
+    trees_planted: float
+    kg_co2e_per_year: float
+    volunteer_hours: float
+    volunteer_value: float
+
+
+@dataclass(frozen=True)
+class ImpactReport:
+    rows: list[ImpactRow]
+    factors: dict[Kind, Factor]
+    start: date | None
+    end: date | None
+
+    @property
+    def currency(self) -> str:
+        factor = self.factors.get(Kind.VOLUNTEERING)
+        return factor.unit.split()[0] if factor else ""
+
+    @property
+    def total(self) -> ImpactRow:
+        return ImpactRow(
+            "Total",
+            *(round(sum(getattr(r, name) for r in self.rows), 2) for name in (
+                "kwh_saved", "kg_co2e_avoided", "trees_planted", "kg_co2e_per_year",
+                "volunteer_hours", "volunteer_value",
+            )),
+        )
+
+
+def _factor(row: ImpactFactor) -> Factor:
+    return Factor(row.id, row.kind, row.value, row.unit, row.region, row.year, row.source, row.in_use, row.version)
+
+
+def list_factors(session: Session, actor: Actor) -> list[Factor]:
+    """Every stored factor, those in use first. Anyone may read where figures come from."""
+    require(actor, *Role)
+    rows = session.scalars(
+        select(ImpactFactor).order_by(ImpactFactor.kind, ImpactFactor.in_use.desc(), ImpactFactor.year.desc())
+    )
+    return [_factor(r) for r in rows]
+
+
+def factors_in_use(session: Session) -> dict[Kind, Factor]:
+    return {f.kind: _factor(f) for f in session.scalars(select(ImpactFactor).where(ImpactFactor.in_use))}
+
+
+@dataclass(frozen=True)
+class FactorInput:
+    kind: Kind
+    value: float
+    unit: str
+    region: str
+    year: int
+    source: str
+
+
+def check_factor(data: FactorInput) -> list[Problem]:
+    problems: list[Problem] = []
+    if not isinstance(data.value, (int, float)) or not math.isfinite(data.value) or data.value <= 0:
+        problems.append(Problem("value", "must be a number greater than 0"))
+    if not 1900 <= data.year <= 2100:
+        problems.append(Problem("year", "must be a year such as 2024"))
+    for name, limit in (("unit", 40), ("region", 60), ("source", 1000)):
+        try:
+            if not text.clean(getattr(data, name), name, limit):
+                problems.append(Problem(name, "is required: every factor says where it comes from"))
+        except text.TextProblem as e:
+            problems.append(e.problem)
+    return problems
+
+
+def add_factor(session: Session, actor: Actor, data: FactorInput, *, use: bool = False) -> Factor:
+    """Store a new sourced factor (admins only), optionally putting it in use."""
+    require(actor, Role.ADMIN)
+    problems = check_factor(data)
+    if problems:
+        raise ValidationError(problems)
+    row = ImpactFactor(
+        kind=data.kind,
+        value=float(data.value),
+        unit=text.clean(data.unit, "unit", 40),
+        region=text.clean(data.region, "region", 60),
+        year=data.year,
+        source=text.clean(data.source, "source", 1000),
+        in_use=False,
+    )
+    session.add(row)
+    session.flush()
+    audit.record(session, actor, "factor.create", "factor", row.id, None, audit.snapshot(row))
+    if use:
+        return use_factor(session, actor, row.id)
+    return _factor(row)
+
+
+def use_factor(session: Session, actor: Actor, factor_id: int) -> Factor:
+    """Make ``factor_id`` the one in use for its kind (admins only)."""
+    require(actor, Role.ADMIN)
+    row = session.get(ImpactFactor, factor_id)
+    if row is None:
+        raise NotFound(f"no factor with id {factor_id}")
+    previous = session.scalar(select(ImpactFactor).where(ImpactFactor.kind == row.kind, ImpactFactor.in_use))
+    if previous is not None and previous.id != row.id:
+        previous.in_use = False
+        session.flush()  # before the new one goes in use: only one per kind may be
+    before = audit.snapshot(row)
+    row.in_use = True
+    session.flush()
+    audit.record(session, actor, "factor.use", "factor", row.id, before, audit.snapshot(row))
+    return _factor(row)
+
+
+def seed_default_factors(session: Session, actor: Actor) -> int:
+    """Load the sourced defaults once (admins only); return how many were added."""
+    require(actor, Role.ADMIN)
+    if session.scalar(select(func.count()).select_from(ImpactFactor)):
+        return 0
+    seen: set[Kind] = set()
+    for values in DEFAULT_FACTORS:
+        kind = values["kind"]
+        assert isinstance(kind, Kind)
+        add_factor(session, actor, FactorInput(**values), use=kind not in seen)  # type: ignore[arg-type]
+        seen.add(kind)
+    return len(DEFAULT_FACTORS)
+
+
+def approved_quantities(
+    session: Session, by: ImpactBy, start: date | None, end: date | None, challenge_id: int | None = None
+) -> dict[str, dict[Kind, float]]:
+    """Approved quantity per group and kind, summed in SQL."""
+    if by is ImpactBy.TEAM:
+        group = func.coalesce(Team.name, "No team")
+    elif by is ImpactBy.SITE:
+        group = func.coalesce(Site.name, "No site")
+    else:
+        group = literal("Company")
+    query = (
+        select(group.label("grp"), Challenge.kind, func.sum(Result.quantity))
+        .join(Challenge, Challenge.id == Result.challenge_id)
+        .outerjoin(Team, Team.id == Result.team_id)
+        .outerjoin(Site, Site.id == Team.site_id)
+        .where(APPROVED)
+        .group_by(group, Challenge.kind)
+    )
+    if start is not None:
+        query = query.where(Result.occurred_on >= start)
+    if end is not None:
+        query = query.where(Result.occurred_on <= end)
+    if challenge_id is not None:
+        query = query.where(Result.challenge_id == challenge_id)
+    out: dict[str, dict[Kind, float]] = {}
+    for name, kind, quantity in session.execute(query):
+        out.setdefault(name, {})[kind] = float(quantity or 0)
+    return out
+
+
+def impact_report(
+    session: Session, actor: Actor, by: ImpactBy, start: date | None = None, end: date | None = None
+) -> ImpactReport:
+    """Impact by team, site or company over a period (managers and admins)."""
+    require(actor, Role.MANAGER, Role.ADMIN)
+    factors = factors_in_use(session)
+    quantities = approved_quantities(session, by, start, end)
+    rows = [_convert(name, q, factors) for name, q in sorted(quantities.items(), key=lambda kv: kv[0].casefold())]
+    return ImpactReport(rows, factors, start, end)
+
+
+def _convert(group: str, quantities: dict[Kind, float], factors: dict[Kind, Factor]) -> ImpactRow:
+    def converted(kind: Kind) -> float:
+        factor = factors.get(kind)
+        return round(quantities.get(kind, 0.0) * factor.value, 2) if factor else 0.0
+
+    return ImpactRow(
+        group=group,
+        kwh_saved=round(quantities.get(Kind.ENERGY, 0.0), 2),
+        kg_co2e_avoided=converted(Kind.ENERGY),
+        trees_planted=round(quantities.get(Kind.TREES, 0.0), 2),
+        kg_co2e_per_year=converted(Kind.TREES),
+        volunteer_hours=round(quantities.get(Kind.VOLUNTEERING, 0.0), 2),
+        volunteer_value=converted(Kind.VOLUNTEERING),
+    )
+
+
+def challenge_impact(session: Session, actor: Actor, challenge_id: int) -> ImpactRow:
+    """What one challenge has achieved so far, company-wide. Everyone may read it."""
+    require(actor, *Role)
+    quantities = approved_quantities(session, ImpactBy.COMPANY, None, None, challenge_id)
+    return _convert("Company", quantities.get("Company", {}), factors_in_use(session))
+
+
+def team_progress(session: Session, actor: Actor, challenge_id: int) -> list[tuple[str, float]]:
+    """Approved quantity per team for one challenge (for team-target progress bars)."""
+    require(actor, *Role)
+    return [
+        (name, float(total))
+        for name, total in session.execute(
+            select(Team.name, func.sum(Result.quantity))
+            .join(Team, Team.id == Result.team_id)
+            .where(APPROVED, Result.challenge_id == challenge_id)
+            .group_by(Team.name)
+            .order_by(func.sum(Result.quantity).desc())
+        )
+    ]

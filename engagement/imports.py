@@ -1,0 +1,416 @@
+"""CSV imports of people, challenges, results and pulse answers: all or nothing.
+
+Each importer reads the whole file, checks every row, and writes only if every
+row is valid, in the caller's transaction; otherwise it raises one
+:class:`ValidationError` listing each bad row as ``row N: column: problem``.
+The same importers serve the command line and the dashboard's upload.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from db.engine import unit_of_work
+from db.models import Challenge, Kind, Person, Role, Status, WorkMode
+from engagement import challenges, organisation, periods, pulse, results, settings, text
+from engagement.access import Actor, normalise_email, require
+from engagement.csvio import Table, read_table
+from engagement.errors import Problem, ValidationError
+from engagement.parsing import (
+    FieldError,
+    parse_bool,
+    parse_choice,
+    parse_date,
+    parse_int,
+    parse_number,
+    parse_optional_positive,
+    parse_positive,
+)
+
+
+class ImportKind(str, enum.Enum):
+    PEOPLE = "people"
+    CHALLENGES = "challenges"
+    RESULTS = "results"
+    PULSE = "pulse"
+
+
+COLUMNS: dict[ImportKind, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    ImportKind.PEOPLE: (("email", "name", "team", "role"), ("site", "work_mode", "timezone", "active")),
+    ImportKind.CHALLENGES: (
+        ("slug", "name", "kind", "unit", "points_per_unit", "starts_on", "ends_on"),
+        ("daily_cap", "team_target", "auto_approve_up_to", "description"),
+    ),
+    ImportKind.RESULTS: (
+        ("email", "challenge", "quantity", "occurred_on"),
+        ("ref", "note", "status", "organisation", "activity_type"),
+    ),
+    ImportKind.PULSE: (("email", "week_of", "score"), ("enps", "comment")),
+}
+
+
+@dataclass
+class ImportReport:
+    kind: ImportKind
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    dry_run: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        verb = "would import" if self.dry_run else "imported"
+        parts = [f"{self.rows} rows read", f"{self.created} {verb}"]
+        if self.updated:
+            parts.append(f"{self.updated} {'would update' if self.dry_run else 'updated'}")
+        if self.unchanged:
+            parts.append(f"{self.unchanged} already stored")
+        return f"{self.kind.value}: " + ", ".join(parts)
+
+
+def template(kind: ImportKind) -> str:
+    """A header line plus one example row, for people to fill in."""
+    required, optional = COLUMNS[kind]
+    examples = {
+        ImportKind.PEOPLE: "ana@example.org,Ana Silva,Cedar,agent,Leeds,home,Europe/London,yes",
+        ImportKind.CHALLENGES: "home-energy,Home energy saver,energy,kWh,1,2026-01-05,2026-03-29,10,500,2,"
+        "Save energy at home",
+        ImportKind.RESULTS: "ana@example.org,home-energy,3.5,2026-01-12,row-0001,Turned heating down,approved,,",
+        ImportKind.PULSE: "ana@example.org,2026-01-12,4,9,",
+    }
+    return ",".join(required + optional) + "\n" + examples[kind] + "\n"
+
+
+def _cell(row: dict[str, str], name: str) -> str:
+    return row.get(name, "") or ""
+
+
+def _collect(problems: list[Problem], row: int, column: str, parse: Callable[[], Any]) -> Any:
+    try:
+        return parse()
+    except FieldError as e:
+        problems.append(Problem(column, str(e), row))
+    except text.TextProblem as e:
+        problems.append(Problem(column, e.problem.message, row))
+    return None
+
+
+# -- people -----------------------------------------------------------------------
+
+
+def import_people(session: Session, actor: Actor, table: Table, today: date) -> ImportReport:
+    """Create people, or update those whose email is already known; teams are made on first mention."""
+    require(actor, Role.ADMIN)
+    report = ImportReport(ImportKind.PEOPLE, rows=len(table.rows))
+    problems: list[Problem] = []
+    parsed: list[tuple[int, organisation.PersonInput]] = []
+    first_seen: dict[str, int] = {}
+    for row_number, row in table.rows:
+        before = len(problems)
+        email = _collect(problems, row_number, "email", lambda row=row: organisation.validate_email(row["email"]))
+        role = _collect(problems, row_number, "role", lambda row=row: parse_choice(row["role"], Role))
+        mode = _collect(
+            problems, row_number, "work_mode",
+            lambda row=row: parse_choice(row["work_mode"], WorkMode) if _cell(row, "work_mode") else WorkMode.HOME,
+        )
+        active = _collect(
+            problems, row_number, "active", lambda row=row: parse_bool(row["active"]) if _cell(row, "active") else True
+        )
+        if email and email in first_seen:
+            problems.append(Problem("email", f"{email} is repeated (first on row {first_seen[email]})", row_number))
+        elif email:
+            first_seen[email] = row_number
+        if len(problems) > before:
+            continue
+        data = organisation.PersonInput(
+            email=email, name=row["name"], role=role, team=_cell(row, "team") or None,
+            site=_cell(row, "site") or None, work_mode=mode, timezone=_cell(row, "timezone") or None, active=active,
+        )
+        problems.extend(Problem(p.field, p.message, row_number) for p in organisation.check_person(data))
+        parsed.append((row_number, data))
+    if problems:
+        raise ValidationError(problems)
+    existing = {p.email: p for p in session.scalars(select(Person).where(Person.email.in_(list(first_seen))))}
+    for row_number, data in parsed:
+        try:
+            _upsert_person(session, actor, data, existing.get(normalise_email(data.email)), today, report)
+        except ValidationError as e:
+            problems.extend(Problem(p.field, p.message, row_number) for p in e.problems)
+    if problems:
+        raise ValidationError(problems)
+    return report
+
+
+def _upsert_person(
+    session: Session, actor: Actor, data: organisation.PersonInput, person: Person | None, today: date,
+    report: ImportReport,
+) -> None:
+    if person is None:
+        organisation.add_person(session, actor, data)
+        report.created += 1
+        return
+    current_team = person.team.name if person.team else None
+    wanted_team = " ".join((data.team or "").split()) or None
+    changed = False
+    if wanted_team and (current_team or "").casefold() != wanted_team.casefold():
+        organisation.move_person(session, actor, person.id, wanted_team, today)
+        changed = True
+    before = _details(person)
+    organisation.update_person(
+        session, actor, person.id, person.version, name=data.name, role=data.role, work_mode=data.work_mode,
+        timezone=data.timezone, site=data.site, active=data.active,
+    )
+    if changed or _details(person) != before:
+        report.updated += 1
+    else:
+        report.unchanged += 1
+
+
+def _details(person: Person) -> tuple[object, ...]:
+    return (person.name, person.role, person.work_mode, person.timezone, person.site_id, person.active)
+
+
+# -- challenges -------------------------------------------------------------------
+
+
+def import_challenges(session: Session, actor: Actor, table: Table, today: date) -> ImportReport:
+    """Create challenges, or update the rules of those whose slug is already known."""
+    require(actor, Role.ADMIN)
+    report = ImportReport(ImportKind.CHALLENGES, rows=len(table.rows))
+    problems: list[Problem] = []
+    parsed: list[tuple[int, challenges.ChallengeInput]] = []
+    seen: dict[str, int] = {}
+    comma = table.decimal_comma
+    for row_number, row in table.rows:
+        before = len(problems)
+        kind = _collect(problems, row_number, "kind", lambda row=row: parse_choice(row["kind"], Kind))
+        values = {
+            name: _collect(problems, row_number, name, lambda row=row, name=name: parse_optional_positive(
+                row.get(name, ""), decimal_comma=comma))
+            for name in ("daily_cap", "team_target", "auto_approve_up_to")
+        }
+        ppu = _collect(problems, row_number, "points_per_unit",
+                       lambda row=row: parse_positive(row["points_per_unit"], decimal_comma=comma))
+        starts = _collect(problems, row_number, "starts_on", lambda row=row: parse_date(row["starts_on"]))
+        ends = _collect(problems, row_number, "ends_on", lambda row=row: parse_date(row["ends_on"]))
+        slug = row["slug"]
+        if slug in seen:
+            problems.append(Problem("slug", f"{slug!r} is repeated (first on row {seen[slug]})", row_number))
+        seen.setdefault(slug, row_number)
+        if len(problems) > before:
+            continue
+        data = challenges.ChallengeInput(
+            slug=slug, name=row["name"], kind=kind, points_per_unit=ppu, starts_on=starts, ends_on=ends,
+            unit=row["unit"], description=_cell(row, "description"), **values,
+        )
+        problems.extend(Problem(p.field, p.message, row_number) for p in challenges.check_challenge(data))
+        parsed.append((row_number, data))
+    if problems:
+        raise ValidationError(problems)
+    known = {c.slug: c for c in session.scalars(select(Challenge).where(Challenge.slug.in_(list(seen))))}
+    for row_number, data in parsed:
+        existing = known.get(data.slug)
+        try:
+            if existing is None:
+                challenges.create_challenge(session, actor, data)
+                report.created += 1
+            elif existing.kind is not data.kind:
+                problems.append(Problem("kind", f"{data.slug!r} is already a {existing.kind.value} challenge", row_number))
+            else:
+                _update_challenge(session, actor, existing, data, report)
+        except ValidationError as e:
+            problems.extend(Problem(p.field, p.message, row_number) for p in e.problems)
+    if problems:
+        raise ValidationError(problems)
+    return report
+
+
+def _update_challenge(
+    session: Session, actor: Actor, existing: Challenge, data: challenges.ChallengeInput, report: ImportReport
+) -> None:
+    keys = ("name", "points_per_unit", "starts_on", "ends_on", "daily_cap", "team_target", "auto_approve_up_to")
+    if all(getattr(existing, k) == getattr(data, k) for k in keys) and existing.description == text.clean(
+        data.description, "description", 2000, multiline=True
+    ):
+        report.unchanged += 1
+        return
+    challenges.update_challenge(session, actor, existing.id, existing.version, data)
+    report.updated += 1
+
+
+# -- results ----------------------------------------------------------------------
+
+
+def import_results(
+    session: Session, actor: Actor, table: Table, today: date, *, source: str = "csv", now: datetime | None = None
+) -> ImportReport:
+    """Store results; rows are approved unless ``status`` says otherwise (agents' rows wait as pending).
+
+    Rows with a ``ref`` already stored from ``source`` are not counted twice.
+    """
+    require(actor, *results.LOGGERS)
+    report = ImportReport(ImportKind.RESULTS, rows=len(table.rows))
+    emails = {normalise_email(row["email"]) for _, row in table.rows}
+    people = dict(session.execute(select(Person.email, Person.id).where(Person.email.in_(emails))).tuples().all())
+    slugs = {row["challenge"] for _, row in table.rows}
+    known = {c.slug: c for c in session.scalars(select(Challenge).where(Challenge.slug.in_(slugs)))}
+    problems: list[Problem] = []
+    entries: list[results.ResultInput] = []
+    row_numbers: list[int] = []
+    comma = table.decimal_comma
+    for row_number, row in table.rows:
+        before = len(problems)
+        person_id = people.get(normalise_email(row["email"]))
+        if person_id is None:
+            problems.append(Problem("email", f"no such person {row['email']!r}" if row["email"] else "is required",
+                                    row_number))
+        challenge = known.get(row["challenge"])
+        if challenge is None:
+            problems.append(Problem("challenge", f"no such challenge {row['challenge']!r}" if row["challenge"]
+                                    else "is required", row_number))
+        unit = challenge.unit if challenge else None
+        quantity = _collect(problems, row_number, "quantity",
+                            lambda row=row: parse_number(row["quantity"], decimal_comma=comma, unit=unit))
+        day = _collect(problems, row_number, "occurred_on", lambda row=row: parse_date(row["occurred_on"]))
+        status = _collect(problems, row_number, "status", lambda row=row: parse_choice(row["status"], Status)
+                          if _cell(row, "status") else None)
+        if status is Status.VOIDED:
+            problems.append(Problem("status", "must be pending, approved or rejected", row_number))
+        if len(problems) > before:
+            continue
+        assert person_id is not None and challenge is not None
+        entries.append(results.ResultInput(
+            person_id=person_id, challenge_id=challenge.id, quantity=quantity, occurred_on=day,
+            note=_cell(row, "note"), organisation=_cell(row, "organisation") or None,
+            activity_type=_cell(row, "activity_type") or None, ref=_cell(row, "ref") or None, status=status,
+        ))
+        row_numbers.append(row_number)
+    try:
+        recorded = results.record_results(session, actor, entries, source=source, row_numbers=row_numbers, now=now)
+    except ValidationError as e:
+        problems.extend(_as_columns(e.problems))
+        recorded = None
+    if problems:
+        raise ValidationError(sorted(problems, key=lambda p: (p.row or 0)))
+    assert recorded is not None
+    report.created = len(recorded.ids)
+    report.unchanged = len(recorded.already_stored)
+    return report
+
+
+def _as_columns(problems: list[Problem]) -> list[Problem]:
+    """Name the file's columns, not the fields behind them."""
+    rename = {"person": "email"}
+    return [Problem(rename.get(p.field, p.field), p.message, p.row) for p in problems]
+
+
+# -- pulse ------------------------------------------------------------------------
+
+
+def import_pulse(session: Session, actor: Actor, table: Table, today: date) -> ImportReport:
+    """Store pulse answers (admins only); a person's second answer for a week replaces the first."""
+    require(actor, Role.ADMIN)
+    report = ImportReport(ImportKind.PULSE, rows=len(table.rows))
+    emails = {normalise_email(row["email"]) for _, row in table.rows}
+    people = {p.email: p for p in session.scalars(select(Person).where(Person.email.in_(emails)))}
+    problems: list[Problem] = []
+    answers: list[tuple[int, pulse.Answer]] = []
+    seen: dict[tuple[int, date], int] = {}
+    this_monday = periods.week_start(today)
+    for row_number, row in table.rows:
+        before = len(problems)
+        person = people.get(normalise_email(row["email"]))
+        if person is None:
+            problems.append(Problem("email", f"no such person {row['email']!r}", row_number))
+        elif person.team_id is None:
+            problems.append(Problem("email", f"{person.email} has no team; the pulse is answered by team members",
+                                    row_number))
+        day = _collect(problems, row_number, "week_of", lambda row=row: parse_date(row["week_of"]))
+        if day is not None and periods.week_start(day) > this_monday:
+            problems.append(Problem("week_of", f"{day.isoformat()} is in a future week", row_number))
+        score = _collect(problems, row_number, "score", lambda row=row: parse_int(row["score"], 1, 5))
+        enps = _collect(problems, row_number, "enps",
+                        lambda row=row: parse_int(row["enps"], 0, 10) if _cell(row, "enps") else None)
+        comment = _collect(problems, row_number, "comment",
+                           lambda row=row: text.clean(_cell(row, "comment"), "comment", text.COMMENT_MAX,
+                                                      multiline=True))
+        if len(problems) > before:
+            continue
+        assert person is not None and person.team_id is not None
+        key = (person.id, periods.week_start(day))
+        if key in seen:
+            problems.append(Problem("week_of", f"{person.email} already answered this week on row {seen[key]}",
+                                    row_number))
+            continue
+        seen[key] = row_number
+        team_id = organisation.team_on(session, person.id, key[1]) or person.team_id
+        answers.append((row_number, pulse.Answer(person.id, team_id, day, score, enps, comment or "")))
+    if problems:
+        raise ValidationError(problems)
+    replaced = pulse.store_answers(session, [a for _, a in answers])
+    report.created = len(answers) - replaced
+    report.updated = replaced
+    return report
+
+
+# -- running an import ------------------------------------------------------------
+
+IMPORTERS = {
+    ImportKind.PEOPLE: import_people,
+    ImportKind.CHALLENGES: import_challenges,
+    ImportKind.RESULTS: import_results,
+    ImportKind.PULSE: import_pulse,
+}
+
+
+def run_import(
+    engine: Engine,
+    actor: Actor,
+    kind: ImportKind,
+    data: bytes,
+    *,
+    dry_run: bool = False,
+    encoding: str | None = None,
+) -> ImportReport:
+    """Parse and import a whole file in one transaction; with ``dry_run``, roll it back.
+
+    Raises :class:`ValidationError` (nothing written) if any row is bad.
+    """
+    required, optional = COLUMNS[kind]
+    table = read_table(data, required, optional, encoding=encoding)
+    for attempt in range(2):
+        try:
+            return _import_once(engine, actor, kind, table, dry_run)
+        except IntegrityError:
+            # Another import stored the same refs meanwhile; a second pass sees them.
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+class _DryRun(Exception):
+    def __init__(self, report: ImportReport) -> None:
+        self.report = report
+
+
+def _import_once(engine: Engine, actor: Actor, kind: ImportKind, table: Table, dry_run: bool) -> ImportReport:
+    try:
+        with unit_of_work(engine) as session:
+            today = periods.today(settings.load(session).zone)
+            report = IMPORTERS[kind](session, actor, table, today)
+            report.dry_run = dry_run
+            if dry_run:
+                session.flush()
+                raise _DryRun(report)
+    except _DryRun as done:
+        return done.report
+    return report

@@ -1,0 +1,297 @@
+"""Team and individual leaderboards, computed in SQL.
+
+Definitions (the CLI and the dashboard both show exactly these):
+- counted quantity: per person, challenge and day, the sum of that day's
+  approved quantities, capped at the challenge's ``daily_cap`` if it has one;
+- points: counted quantity × points_per_unit, over the days in the window,
+  for active people only;
+- team row: ``members`` = active people on the team's roster (leads included);
+  ``points`` = points credited to the team (a result credits the team its
+  person belonged to on the day); ``points_per_member`` = points / members;
+  ``participants`` = members with points credited to this team > 0;
+  ``participation`` = participants / members. Every team with an active member
+  is listed;
+- person row: active people with points > 0;
+- rank: standard competition ranking (1, 2, 2, 4) on the value rounded to 2
+  decimals, so float sums that differ in the last bit tie on every engine;
+  ties are listed by name.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import CTE, Float, Numeric, and_, case, cast, func, literal_column, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from db.models import Challenge, Person, Result, Role, Site, Team, WorkMode
+from engagement.access import Actor, require
+
+RESULTS = Result.__table__
+CHALLENGES = Challenge.__table__
+PEOPLE = Person.__table__
+TEAMS = Team.__table__
+SITES = Site.__table__
+# A literal, not a bound parameter: SQLite only uses a partial index when the
+# query's WHERE visibly implies the index's own WHERE.
+APPROVED = RESULTS.c.status == literal_column("'approved'")
+
+
+class RankBy(str, enum.Enum):
+    PER_MEMBER = "per_member"
+    TOTAL = "total"
+    PARTICIPATION = "participation"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a board counts: one challenge or all, a window of days, optional filters."""
+
+    challenge_id: int | None = None
+    start: date | None = None
+    end: date | None = None
+    site_id: int | None = None
+    work_mode: WorkMode | None = None
+
+
+@dataclass(frozen=True)
+class TeamRow:
+    rank: int
+    team_id: int
+    team: str
+    site: str | None
+    points: float
+    members: int
+    points_per_member: float
+    participants: int
+    participation: float
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    rank: int
+    person_id: int
+    email: str
+    name: str
+    team: str | None
+    points: float
+
+
+def resolve_window(session: Session, scope: Scope) -> Scope:
+    """Fill in a missing window: a challenge's own window, or all time for every challenge."""
+    if scope.challenge_id is None or (scope.start and scope.end):
+        return scope
+    window = session.execute(
+        select(Challenge.starts_on, Challenge.ends_on).where(Challenge.id == scope.challenge_id)
+    ).one_or_none()
+    if window is None:
+        return scope
+    return Scope(
+        scope.challenge_id,
+        scope.start or window.starts_on,
+        scope.end or window.ends_on,
+        scope.site_id,
+        scope.work_mode,
+    )
+
+
+def person_points(scope: Scope) -> CTE:
+    """Points per (person, credited team) in the scope; the base of every board."""
+    where: list[ColumnElement[bool]] = [APPROVED]
+    if scope.challenge_id is not None:
+        where.append(RESULTS.c.challenge_id == scope.challenge_id)
+    if scope.start is not None:
+        where.append(RESULTS.c.occurred_on >= scope.start)
+    if scope.end is not None:
+        where.append(RESULTS.c.occurred_on <= scope.end)
+    index = "ix_results_ok_challenge_day" if scope.challenge_id is not None else "ix_results_ok_day"
+    daily = (
+        select(
+            RESULTS.c.person_id,
+            RESULTS.c.team_id,
+            RESULTS.c.challenge_id,
+            func.sum(RESULTS.c.quantity).label("quantity"),
+        )
+        .where(*where)
+        .group_by(RESULTS.c.person_id, RESULTS.c.team_id, RESULTS.c.challenge_id, RESULTS.c.occurred_on)
+        .with_hint(RESULTS, f"INDEXED BY {index}", dialect_name="sqlite")
+        .subquery("daily")
+    )
+    counted = case(
+        (and_(CHALLENGES.c.daily_cap.is_not(None), daily.c.quantity > CHALLENGES.c.daily_cap), CHALLENGES.c.daily_cap),
+        else_=daily.c.quantity,
+    )
+    return (
+        select(
+            daily.c.person_id,
+            daily.c.team_id,
+            func.sum(counted * CHALLENGES.c.points_per_unit).label("points"),
+        )
+        .join(CHALLENGES, CHALLENGES.c.id == daily.c.challenge_id)
+        .group_by(daily.c.person_id, daily.c.team_id)
+        .cte("person_points")
+    )
+
+
+def _counted_people(scope: Scope) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = [PEOPLE.c.active]
+    if scope.work_mode is not None:
+        where.append(PEOPLE.c.work_mode == scope.work_mode)
+    return where
+
+
+def _rank(value: ColumnElement[float]) -> ColumnElement[int]:
+    return func.rank().over(order_by=func.round(cast(value, Numeric), 2).desc())
+
+
+def team_board_query(scope: Scope, rank_by: RankBy):  # type: ignore[no-untyped-def]
+    """The team board as one SELECT (used by the functions below and the benchmark)."""
+    pp = person_points(scope)
+    people = _counted_people(scope)
+    members = (
+        select(PEOPLE.c.team_id, func.count().label("members"))
+        .where(*people, PEOPLE.c.team_id.is_not(None))
+        .group_by(PEOPLE.c.team_id)
+        .subquery("members")
+    )
+    credited = (
+        select(pp.c.team_id, func.sum(pp.c.points).label("points"))
+        .join(PEOPLE, PEOPLE.c.id == pp.c.person_id)
+        .where(*people)
+        .group_by(pp.c.team_id)
+        .subquery("credited")
+    )
+    participants = (
+        select(PEOPLE.c.team_id, func.count().label("participants"))
+        .join(pp, and_(pp.c.person_id == PEOPLE.c.id, pp.c.team_id == PEOPLE.c.team_id))
+        .where(*people, pp.c.points > 0)
+        .group_by(PEOPLE.c.team_id)
+        .subquery("participants")
+    )
+    points = cast(func.coalesce(credited.c.points, 0.0), Float)
+    per_member = cast(points / members.c.members, Float)
+    participation = cast(func.coalesce(participants.c.participants, 0) * 1.0 / members.c.members, Float)
+    value = {RankBy.TOTAL: points, RankBy.PER_MEMBER: per_member, RankBy.PARTICIPATION: participation}[rank_by]
+    query = (
+        select(
+            _rank(value).label("rank"),
+            TEAMS.c.id,
+            TEAMS.c.name,
+            SITES.c.name.label("site"),
+            points.label("points"),
+            members.c.members,
+            per_member.label("points_per_member"),
+            func.coalesce(participants.c.participants, 0).label("participants"),
+            participation.label("participation"),
+        )
+        .join(members, members.c.team_id == TEAMS.c.id)
+        .outerjoin(credited, credited.c.team_id == TEAMS.c.id)
+        .outerjoin(participants, participants.c.team_id == TEAMS.c.id)
+        .outerjoin(SITES, SITES.c.id == TEAMS.c.site_id)
+    )
+    if scope.site_id is not None:
+        query = query.where(TEAMS.c.site_id == scope.site_id)
+    return query
+
+
+def team_leaderboard(
+    session: Session, actor: Actor, scope: Scope, rank_by: RankBy = RankBy.PER_MEMBER
+) -> list[TeamRow]:
+    """Every team with an active member, in rank order. Everyone may read boards."""
+    require(actor, *Role)
+    ranked = team_board_query(resolve_window(session, scope), rank_by).subquery("ranked")
+    rows = session.execute(select(ranked).order_by(ranked.c.rank, ranked.c.name)).all()
+    return [_team_row(row) for row in rows]
+
+
+def _team_row(row) -> TeamRow:  # type: ignore[no-untyped-def]
+    return TeamRow(
+        rank=int(row.rank),
+        team_id=row.id,
+        team=row.name,
+        site=row.site,
+        points=round(float(row.points), 2),
+        members=int(row.members),
+        points_per_member=round(float(row.points_per_member), 2),
+        participants=int(row.participants),
+        participation=round(float(row.participation), 4),
+    )
+
+
+def person_board_query(scope: Scope):  # type: ignore[no-untyped-def]
+    pp = person_points(scope)
+    totals = select(pp.c.person_id, func.sum(pp.c.points).label("points")).group_by(pp.c.person_id).subquery("totals")
+    query = (
+        select(
+            _rank(totals.c.points).label("rank"),
+            PEOPLE.c.id,
+            PEOPLE.c.email,
+            PEOPLE.c.name,
+            TEAMS.c.name.label("team"),
+            cast(totals.c.points, Float).label("points"),
+        )
+        .join(PEOPLE, PEOPLE.c.id == totals.c.person_id)
+        .outerjoin(TEAMS, TEAMS.c.id == PEOPLE.c.team_id)
+        .where(*_counted_people(scope), totals.c.points > 0)
+    )
+    if scope.site_id is not None:
+        query = query.where(func.coalesce(PEOPLE.c.site_id, TEAMS.c.site_id) == scope.site_id)
+    return query
+
+
+def person_leaderboard(session: Session, actor: Actor, scope: Scope, limit: int | None = None) -> list[PersonRow]:
+    """Active people with points, in rank order (top ``limit`` if given). Everyone may read boards."""
+    require(actor, *Role)
+    ranked = person_board_query(resolve_window(session, scope)).subquery("ranked")
+    query = select(ranked).order_by(ranked.c.rank, ranked.c.name, ranked.c.email)
+    if limit is not None:
+        query = query.limit(limit)
+    return [_person_row(row) for row in session.execute(query)]
+
+
+def _person_row(row) -> PersonRow:  # type: ignore[no-untyped-def]
+    return PersonRow(int(row.rank), row.id, row.email, row.name, row.team, round(float(row.points), 2))
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where one person and their team stand on one board."""
+
+    me: PersonRow | None
+    people_ranked: int
+    team: TeamRow | None
+    teams_ranked: int
+    team_above: TeamRow | None
+
+    @property
+    def gap_to_team_above(self) -> float | None:
+        """Points per member the team needs to draw level with the team above."""
+        if self.team is None or self.team_above is None:
+            return None
+        return round(self.team_above.points_per_member - self.team.points_per_member, 2)
+
+
+def standing(session: Session, actor: Actor, scope: Scope) -> Standing:
+    """The actor's own row and rank, their team's row, and the team just above it."""
+    require(actor, *Role)
+    person_id, team_id = actor.person_id, actor.team_id
+    scope = resolve_window(session, scope)
+    people = person_board_query(scope).subquery("ranked")
+    me_row = session.execute(select(people).where(people.c.id == person_id)).first()
+    people_ranked = session.scalar(select(func.count()).select_from(people)) or 0
+    teams = team_leaderboard(session, actor, scope, RankBy.PER_MEMBER)
+    mine = next((t for t in teams if t.team_id == team_id), None)
+    above = None
+    if mine is not None:
+        better = [t for t in teams if t.rank < mine.rank]
+        above = better[-1] if better else None
+    return Standing(
+        me=_person_row(me_row) if me_row is not None else None,
+        people_ranked=people_ranked,
+        team=mine,
+        teams_ranked=len(teams),
+        team_above=above,
+    )

@@ -1,0 +1,580 @@
+"""Logging, editing, voiding and deciding on challenge results.
+
+Who may log what:
+- an agent logs only for themself, and the entry waits as pending for their
+  lead unless the challenge auto-approves that quantity;
+- a lead logs for the people of their own team, and their entries are approved;
+- an admin logs for anyone, approved;
+- a manager logs nothing.
+
+Every entry is validated in full before anything is written; a batch (grid,
+CSV) is written in one transaction or not at all.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session, aliased
+
+from db.models import Challenge, Kind, Person, Result, Role, Status, Team
+from engagement import audit, organisation, periods, settings, text
+from engagement.access import Actor, require
+from engagement.errors import Conflict, NotFound, PermissionDenied, Problem, ValidationError
+
+# The most one entry can hold: above these a value is a typo, not an achievement.
+MAX_PER_ENTRY = {Kind.ENERGY: 1_000.0, Kind.TREES: 10_000.0, Kind.VOLUNTEERING: 24.0}
+LOGGERS = (Role.AGENT, Role.LEAD, Role.ADMIN)
+
+
+@dataclass(frozen=True)
+class ResultInput:
+    """One entry as a person gives it. Quantities are in the challenge's unit."""
+
+    person_id: int
+    challenge_id: int
+    quantity: float
+    occurred_on: date
+    note: str = ""
+    organisation: str | None = None
+    activity_type: str | None = None
+    ref: str | None = None
+    status: Status | None = None
+
+
+@dataclass
+class _Context:
+    """People and challenges a batch refers to, loaded once for the whole batch."""
+
+    people: dict[int, Person]
+    challenges: dict[int, Challenge]
+    org_zone: ZoneInfo
+    now: datetime
+
+
+def _context(session: Session, rows: Sequence[ResultInput], now: datetime | None) -> _Context:
+    person_ids = {r.person_id for r in rows}
+    challenge_ids = {r.challenge_id for r in rows}
+    people: dict[int, Person] = {}
+    ids = list(person_ids)
+    for start in range(0, len(ids), 500):
+        people.update({p.id: p for p in session.scalars(select(Person).where(Person.id.in_(ids[start : start + 500])))})
+    challenges = {c.id: c for c in session.scalars(select(Challenge).where(Challenge.id.in_(challenge_ids)))}
+    return _Context(people, challenges, settings.load(session).zone, now or periods.now_utc())
+
+
+def check(actor: Actor, data: ResultInput, ctx: _Context, row: int | None = None) -> list[Problem]:
+    """Every problem with one entry, each naming its field (and row, in a file)."""
+    problems: list[Problem] = []
+
+    def problem(field_name: str, message: str) -> None:
+        problems.append(Problem(field_name, message, row))
+
+    person = ctx.people.get(data.person_id)
+    challenge = ctx.challenges.get(data.challenge_id)
+    if person is None:
+        problem("person", "no such person")
+    elif not person.active:
+        problem("person", f"{person.email} is not active")
+    elif not _may_log_for(actor, person):
+        problem("person", "you can only log for yourself" if actor.role is Role.AGENT else "not in your team")
+    if challenge is None:
+        problem("challenge", "no such challenge")
+    if not isinstance(data.quantity, (int, float)) or not math.isfinite(data.quantity):
+        problem("quantity", "must be a finite number")
+    elif data.quantity <= 0:
+        problem("quantity", "must be greater than 0")
+    elif challenge is not None and data.quantity > MAX_PER_ENTRY[challenge.kind]:
+        limit = MAX_PER_ENTRY[challenge.kind]
+        problem("quantity", f"{data.quantity:g} {challenge.unit} is more than one entry can hold ({limit:g})")
+    if challenge is not None:
+        if not challenge.starts_on <= data.occurred_on <= challenge.ends_on:
+            problem(
+                "occurred_on",
+                f"{data.occurred_on.isoformat()} is outside the challenge window "
+                f"{challenge.starts_on.isoformat()} to {challenge.ends_on.isoformat()}",
+            )
+    zone = ZoneInfo(person.timezone) if person is not None and person.timezone else ctx.org_zone
+    if data.occurred_on > periods.today(zone, ctx.now):
+        problem("occurred_on", f"{data.occurred_on.isoformat()} is in the future")
+    for name, limit in (("note", text.NOTE_MAX), ("organisation", text.NAME_MAX), ("activity_type", 40)):
+        value = getattr(data, name)
+        if value:
+            try:
+                text.clean(value, name, limit)
+            except text.TextProblem as e:
+                problem(name, e.problem.message)
+    if data.ref is not None and len(data.ref) > 100:
+        problem("ref", "is longer than 100 characters")
+    return problems
+
+
+def _may_log_for(actor: Actor, person: Person) -> bool:
+    if actor.role is Role.ADMIN:
+        return True
+    if actor.role is Role.LEAD:
+        return person.team_id is not None and person.team_id == actor.team_id
+    return actor.role is Role.AGENT and person.id == actor.person_id
+
+
+def _status_for(actor: Actor, data: ResultInput, challenge: Challenge) -> tuple[Status, str | None]:
+    """Agents' entries wait for a lead unless the challenge auto-approves them."""
+    if actor.role is Role.AGENT:
+        limit = challenge.auto_approve_up_to
+        if limit is not None and data.quantity <= limit:
+            return Status.APPROVED, f"auto-approved (up to {limit:g} {challenge.unit})"
+        return Status.PENDING, None
+    return data.status or Status.APPROVED, None
+
+
+def record_result(session: Session, actor: Actor, data: ResultInput, *, source: str = "manual") -> Result:
+    """Validate and store one entry; see :func:`record_results`."""
+    stored = record_results(session, actor, [data], source=source)
+    result = session.get(Result, stored.ids[0])
+    assert result is not None
+    return result
+
+
+@dataclass
+class Recorded:
+    """What a batch did: ids of new rows, and rows skipped as already stored (same ref)."""
+
+    ids: list[int] = field(default_factory=list)
+    already_stored: list[int] = field(default_factory=list)
+
+
+def record_results(
+    session: Session,
+    actor: Actor,
+    rows: Sequence[ResultInput],
+    *,
+    source: str = "manual",
+    row_numbers: Sequence[int] | None = None,
+    now: datetime | None = None,
+) -> Recorded:
+    """Validate every entry, then store them all in the session's transaction, or none.
+
+    ``row_numbers`` name the entries in problems (a file's spreadsheet rows).
+    An entry whose ``ref`` is already stored for ``source`` with the same content
+    is skipped (re-importing a file counts nothing twice); with different content
+    it is an error.
+    """
+    require(actor, *LOGGERS)
+    ctx = _context(session, rows, now)
+    problems: list[Problem] = []
+    for i, data in enumerate(rows):
+        problems.extend(check(actor, data, ctx, None if row_numbers is None else row_numbers[i]))
+    recorded = Recorded()
+    fresh_indexes = _skip_known_refs(session, rows, source, row_numbers, problems, recorded)
+    if problems:
+        raise ValidationError(problems)
+    fresh = [rows[i] for i in fresh_indexes]
+    if not fresh:
+        return recorded
+    teams = organisation.teams_on(session, [(r.person_id, r.occurred_on) for r in fresh])
+    logged_at = ctx.now.astimezone(timezone.utc).replace(tzinfo=None)
+    values = []
+    for data in fresh:
+        status, auto_reason = _status_for(actor, data, ctx.challenges[data.challenge_id])
+        decided = status is not Status.PENDING
+        values.append(
+            {
+                "person_id": data.person_id,
+                "challenge_id": data.challenge_id,
+                "team_id": teams[(data.person_id, data.occurred_on)],
+                "quantity": float(data.quantity),
+                "occurred_on": data.occurred_on,
+                "note": text.clean(data.note or "", "note", text.NOTE_MAX),
+                "status": status,
+                "organisation": data.organisation and text.clean(data.organisation, "organisation", text.NAME_MAX),
+                "activity_type": data.activity_type and text.clean(data.activity_type, "activity_type", 40).lower(),
+                "logged_by_id": actor.person_id,
+                "logged_at": ctx.now,
+                "source": source,
+                "ref": data.ref,
+                "decided_by_id": actor.person_id if decided and auto_reason is None else None,
+                "decided_at": ctx.now if decided else None,
+                "decision_reason": auto_reason,
+                "version": 1,
+            }
+        )
+    ids = list(
+        session.scalars(insert(Result).returning(Result.id, sort_by_parameter_order=True), values)
+    )
+    recorded.ids.extend(ids)
+    audit.record_many(
+        session,
+        actor,
+        [
+            {"action": "result.create", "entity": "result", "entity_id": new_id, "after": _jsonable(v, logged_at)}
+            for new_id, v in zip(ids, values, strict=True)
+        ],
+    )
+    return recorded
+
+
+def _jsonable(values: dict[str, object], logged_at: datetime) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for key, value in values.items():
+        if key == "version":
+            continue
+        if isinstance(value, Status):
+            value = value.value
+        elif isinstance(value, datetime):
+            value = logged_at.isoformat()
+        elif isinstance(value, date):
+            value = value.isoformat()
+        out[key] = value
+    return out
+
+
+def _skip_known_refs(
+    session: Session,
+    rows: Sequence[ResultInput],
+    source: str,
+    row_numbers: Sequence[int] | None,
+    problems: list[Problem],
+    recorded: Recorded,
+) -> list[int]:
+    """Indexes of rows to insert; rows whose ref is stored with the same content are skipped."""
+    seen: dict[str, int] = {}
+    refs = [r.ref for r in rows if r.ref]
+    stored: dict[str, Result] = {}
+    for start in range(0, len(refs), 500):
+        chunk = refs[start : start + 500]
+        stored.update(
+            {r.ref: r for r in session.scalars(select(Result).where(Result.source == source, Result.ref.in_(chunk)))}  # type: ignore[misc]
+        )
+    keep: list[int] = []
+    for i, data in enumerate(rows):
+        row = None if row_numbers is None else row_numbers[i]
+        if data.ref:
+            if data.ref in seen:
+                where = f"row {seen[data.ref]}" if row_numbers is not None else "another entry"
+                problems.append(Problem("ref", f"{data.ref!r} is repeated (first used in {where})", row))
+                continue
+            seen[data.ref] = row if row is not None else i
+            existing = stored.get(data.ref)
+            if existing is not None:
+                if _same_content(existing, data):
+                    recorded.already_stored.append(existing.id)
+                else:
+                    problems.append(
+                        Problem("ref", f"{data.ref!r} was already imported with different content", row)
+                    )
+                continue
+        keep.append(i)
+    return keep
+
+
+def _same_content(existing: Result, data: ResultInput) -> bool:
+    return (
+        existing.person_id == data.person_id
+        and existing.challenge_id == data.challenge_id
+        and math.isclose(existing.quantity, data.quantity, rel_tol=1e-9)
+        and existing.occurred_on == data.occurred_on
+    )
+
+
+# -- changing entries ------------------------------------------------------------
+
+
+def _load_for_change(session: Session, actor: Actor, result_id: int, expected_version: int | None) -> Result:
+    require(actor, *LOGGERS)
+    result = session.get(Result, result_id)
+    if result is None:
+        raise NotFound(f"no entry with id {result_id}")
+    person = result.person
+    if actor.role is Role.AGENT:
+        if person.id != actor.person_id or result.status is not Status.PENDING:
+            raise PermissionDenied("you can only change your own entries while they are pending")
+    elif actor.role is Role.LEAD and person.team_id != actor.team_id:
+        raise PermissionDenied("you can only change entries of your own team")
+    if expected_version is not None and result.version != expected_version:
+        raise Conflict("this entry was changed by someone else since you opened it; reload and try again")
+    return result
+
+
+def edit_result(
+    session: Session,
+    actor: Actor,
+    result_id: int,
+    expected_version: int,
+    *,
+    quantity: float | None = None,
+    occurred_on: date | None = None,
+    note: str | None = None,
+    reason: str = "",
+    now: datetime | None = None,
+) -> Result:
+    """Correct an entry's quantity, day or note; audited, refused if someone saved first."""
+    result = _load_for_change(session, actor, result_id, expected_version)
+    if result.status is Status.VOIDED:
+        raise ValidationError.single("status", "this entry was voided; log a new one instead")
+    proposed = ResultInput(
+        person_id=result.person_id,
+        challenge_id=result.challenge_id,
+        quantity=result.quantity if quantity is None else quantity,
+        occurred_on=result.occurred_on if occurred_on is None else occurred_on,
+        note=result.note if note is None else note,
+        organisation=result.organisation,
+        activity_type=result.activity_type,
+    )
+    problems = check(actor, proposed, _context(session, [proposed], now))
+    if problems:
+        raise ValidationError(problems)
+    before = audit.snapshot(result)
+    result.quantity = float(proposed.quantity)
+    if proposed.occurred_on != result.occurred_on:
+        result.occurred_on = proposed.occurred_on
+        result.team_id = organisation.team_on(session, result.person_id, proposed.occurred_on)
+    result.note = text.clean(proposed.note, "note", text.NOTE_MAX)
+    session.flush()
+    audit.record(session, actor, "result.update", "result", result.id, before, audit.snapshot(result), reason or None)
+    return result
+
+
+def void_result(session: Session, actor: Actor, result_id: int, expected_version: int, reason: str) -> Result:
+    """Withdraw an entry: it stops counting but stays in the audit log."""
+    result = _load_for_change(session, actor, result_id, expected_version)
+    reason = _reason(reason, required=True)
+    if result.status is Status.VOIDED:
+        raise ValidationError.single("status", "this entry is already voided")
+    before = audit.snapshot(result)
+    result.status = Status.VOIDED
+    result.decision_reason = reason
+    result.decided_by_id = actor.person_id
+    result.decided_at = periods.now_utc()
+    session.flush()
+    audit.record(session, actor, "result.void", "result", result.id, before, audit.snapshot(result), reason)
+    return result
+
+
+def _reason(reason: str | None, *, required: bool) -> str:
+    try:
+        cleaned = text.clean(reason or "", "reason", text.NOTE_MAX)
+    except text.TextProblem as e:
+        raise ValidationError([e.problem]) from None
+    if required and not cleaned:
+        raise ValidationError.single("reason", "is required, so the person knows why")
+    return cleaned
+
+
+@dataclass
+class Decisions:
+    """What a bulk decision did: ids decided, and ids left alone with why."""
+
+    decided: list[int] = field(default_factory=list)
+    skipped: dict[int, str] = field(default_factory=dict)
+
+
+def decide(
+    session: Session, actor: Actor, result_ids: Sequence[int], approve: bool, reason: str = ""
+) -> Decisions:
+    """Approve or reject pending entries of the actor's team (leads) or anyone's (admins).
+
+    A rejection needs a reason. Each entry changes at most once even if two
+    people decide at the same moment: the update only matches rows that are
+    still pending, and the second decider is told they were already decided.
+    """
+    require(actor, Role.LEAD, Role.ADMIN)
+    reason = _reason(reason, required=not approve)
+    outcome = Decisions()
+    rows = session.execute(
+        select(Result.id, Result.status, Person.team_id)
+        .join(Person, Person.id == Result.person_id)
+        .where(Result.id.in_(list(result_ids)))
+    ).all()
+    found = {row.id: row for row in rows}
+    now = periods.now_utc()
+    for result_id in result_ids:
+        row = found.get(result_id)
+        if row is None:
+            outcome.skipped[result_id] = "no such entry"
+        elif actor.role is Role.LEAD and row.team_id != actor.team_id:
+            raise PermissionDenied("you can only decide on entries of your own team")
+        elif row.status is not Status.PENDING:
+            outcome.skipped[result_id] = f"already {row.status.value}"
+        else:
+            _decide_one(session, actor, result_id, approve, reason, now, outcome)
+    return outcome
+
+
+def _decide_one(
+    session: Session, actor: Actor, result_id: int, approve: bool, reason: str, now: datetime, outcome: Decisions
+) -> None:
+    status = Status.APPROVED if approve else Status.REJECTED
+    changed = session.execute(
+        update(Result)
+        .where(Result.id == result_id, Result.status == Status.PENDING)
+        .values(
+            status=status,
+            decided_by_id=actor.person_id,
+            decided_at=now,
+            decision_reason=reason or None,
+            version=Result.version + 1,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not changed:
+        outcome.skipped[result_id] = "already decided by someone else"
+        return
+    outcome.decided.append(result_id)
+    audit.record(
+        session,
+        actor,
+        "result.approve" if approve else "result.reject",
+        "result",
+        result_id,
+        {"status": Status.PENDING.value},
+        {"status": status.value},
+        reason or None,
+    )
+
+
+# -- reading entries -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: int
+    person_id: int
+    person: str
+    email: str
+    team: str | None
+    challenge: str
+    challenge_slug: str
+    unit: str
+    quantity: float
+    occurred_on: date
+    note: str
+    status: Status
+    organisation: str | None
+    activity_type: str | None
+    logged_at: datetime
+    logged_by: str | None
+    decision_reason: str | None
+    version: int
+    possible_duplicate: bool = False
+
+
+def _entries_query():  # type: ignore[no-untyped-def]
+    logger = Person.__table__.alias("logger")
+    return (
+        select(Result, Person, Challenge, Team.name, logger.c.email)
+        .join(Person, Person.id == Result.person_id)
+        .join(Challenge, Challenge.id == Result.challenge_id)
+        .outerjoin(Team, Team.id == Person.team_id)
+        .outerjoin(logger, logger.c.id == Result.logged_by_id)
+    )
+
+
+def _entry(row, duplicate: bool = False) -> Entry:  # type: ignore[no-untyped-def]
+    result, person, challenge, team, logged_by = row
+    return Entry(
+        result.id, person.id, person.name, person.email, team, challenge.name, challenge.slug, challenge.unit,
+        result.quantity, result.occurred_on, result.note, result.status, result.organisation,
+        result.activity_type, result.logged_at, logged_by, result.decision_reason, result.version, duplicate,
+    )
+
+
+def entries_for_person(session: Session, actor: Actor, person_id: int, limit: int = 20) -> list[Entry]:
+    """A person's most recent entries with their status: for themself, their lead, admins."""
+    if actor.person_id != person_id:
+        require(actor, Role.LEAD, Role.ADMIN)
+        if actor.role is Role.LEAD:
+            require_same_team(session, actor, person_id)
+    query = _entries_query().where(Result.person_id == person_id)
+    query = query.order_by(Result.logged_at.desc(), Result.id.desc()).limit(limit)
+    return [_entry(row) for row in session.execute(query).unique()]
+
+
+def require_same_team(session: Session, actor: Actor, person_id: int) -> None:
+    team_id = session.scalar(select(Person.team_id).where(Person.id == person_id))
+    if team_id is None or team_id != actor.team_id:
+        raise PermissionDenied("you can only see entries of your own team")
+
+
+def team_entries(
+    session: Session, actor: Actor, team_id: int | None, start: date, end: date, limit: int = 500
+) -> list[Entry]:
+    """Entries of a team's current members in a period (leads: own team; admins: any or all)."""
+    require(actor, Role.LEAD, Role.ADMIN)
+    if actor.role is Role.LEAD:
+        if team_id != actor.team_id:
+            raise PermissionDenied("you can only see entries of your own team")
+    query = _entries_query().where(Result.occurred_on.between(start, end))
+    if team_id is not None:
+        query = query.where(Person.team_id == team_id)
+    query = query.order_by(Result.occurred_on.desc(), Result.id.desc()).limit(limit)
+    return [_entry(row) for row in session.execute(query).unique()]
+
+
+def pending_entries(session: Session, actor: Actor, team_id: int | None = None, limit: int = 500) -> list[Entry]:
+    """Entries waiting for a decision, oldest first, each flagged if it looks like a repeat.
+
+    Leads see their own team's; admins everyone's (or one team's).
+    """
+    require(actor, Role.LEAD, Role.ADMIN)
+    if actor.role is Role.LEAD:
+        team_id = actor.team_id
+    query = _entries_query().where(Result.status == Status.PENDING)
+    if team_id is not None:
+        query = query.where(Person.team_id == team_id)
+    rows = session.execute(query.order_by(Result.logged_at, Result.id).limit(limit)).unique().all()
+    duplicates = _duplicate_ids(session, [row[0] for row in rows])
+    return [_entry(row, row[0].id in duplicates) for row in rows]
+
+
+def _duplicate_ids(session: Session, pending: list[Result]) -> set[int]:
+    """Pending entries with a twin (same person, challenge, day, quantity) logged before them."""
+    if not pending:
+        return set()
+    twin = aliased(Result)
+    query = (
+        select(Result.id)
+        .join(
+            twin,
+            (twin.person_id == Result.person_id)
+            & (twin.challenge_id == Result.challenge_id)
+            & (twin.occurred_on == Result.occurred_on)
+            & (func.abs(twin.quantity - Result.quantity) < 1e-9)
+            & (twin.id < Result.id)
+            & twin.status.in_([Status.PENDING, Status.APPROVED]),
+        )
+        .where(Result.id.in_([r.id for r in pending]))
+        .distinct()
+    )
+    return set(session.scalars(query))
+
+
+def pending_count(session: Session, actor: Actor) -> int:
+    """How many entries wait for this lead (own team) or admin (everyone)."""
+    if actor.role not in (Role.LEAD, Role.ADMIN):
+        return 0
+    query = select(func.count()).select_from(Result).join(Person, Person.id == Result.person_id)
+    query = query.where(Result.status == Status.PENDING)
+    if actor.role is Role.LEAD:
+        query = query.where(Person.team_id == actor.team_id)
+    return session.scalar(query) or 0
+
+
+def volunteering_breakdown(session: Session, challenge_id: int) -> list[tuple[str, str, float]]:
+    """Approved hours of a volunteering challenge by activity type and organisation."""
+    rows = session.execute(
+        select(
+            func.coalesce(Result.activity_type, "unspecified"),
+            func.coalesce(Result.organisation, "unspecified"),
+            func.sum(Result.quantity),
+        )
+        .where(Result.challenge_id == challenge_id, Result.status == Status.APPROVED)
+        .group_by(Result.activity_type, Result.organisation)
+        .order_by(func.sum(Result.quantity).desc())
+    ).all()
+    return [(a, o, float(h)) for a, o, h in rows]
+

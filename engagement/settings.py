@@ -1,0 +1,105 @@
+"""Organisation-wide settings, stored in the database so every process agrees.
+
+- ``timezone``: the organisation's IANA time zone; "this week" runs Monday to
+  Sunday in it (default UTC).
+- ``anonymity_threshold``: the smallest group whose morale figures are shown
+  (default 5, never below 3).
+- ``demo``: set by ``python -m engagement demo``; the login page lists the demo
+  accounts only when it is on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.models import Setting
+from engagement import audit
+from engagement.access import Actor, Role, require
+from engagement.errors import ValidationError
+
+DEFAULT_TIMEZONE = "UTC"
+DEFAULT_THRESHOLD = 5
+MIN_THRESHOLD = 3
+MAX_THRESHOLD = 50
+
+
+@dataclass(frozen=True)
+class OrgSettings:
+    timezone: str = DEFAULT_TIMEZONE
+    anonymity_threshold: int = DEFAULT_THRESHOLD
+    demo: bool = False
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def load(session: Session) -> OrgSettings:
+    """Current settings; anything not stored yet takes its default."""
+    stored = dict(session.execute(select(Setting.key, Setting.value)).tuples().all())
+    threshold = int(stored.get("anonymity_threshold", DEFAULT_THRESHOLD))
+    return OrgSettings(
+        timezone=stored.get("timezone", DEFAULT_TIMEZONE),
+        # A value below the floor can only come from outside this module; never honour it.
+        anonymity_threshold=max(threshold, MIN_THRESHOLD),
+        demo=stored.get("demo") == "1",
+    )
+
+
+def validate_timezone(name: str) -> str:
+    name = name.strip()
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError.single("timezone", f"unknown time zone {name!r} (use e.g. Europe/London)") from None
+    if name not in available_timezones() and name != "UTC":
+        raise ValidationError.single("timezone", f"unknown time zone {name!r} (use e.g. Europe/London)")
+    return name
+
+
+def validate_threshold(value: object) -> int:
+    try:
+        number = int(str(value).strip())
+        if str(number) != str(value).strip():
+            raise ValueError
+    except ValueError:
+        raise ValidationError.single("anonymity_threshold", "must be a whole number") from None
+    if number < MIN_THRESHOLD:
+        raise ValidationError.single(
+            "anonymity_threshold", f"must be at least {MIN_THRESHOLD} to keep answers anonymous"
+        )
+    if number > MAX_THRESHOLD:
+        raise ValidationError.single("anonymity_threshold", f"must be at most {MAX_THRESHOLD}")
+    return number
+
+
+def update(session: Session, actor: Actor, **changes: object) -> OrgSettings:
+    """Change settings (admins only); each change is validated and audited."""
+    require(actor, Role.ADMIN)
+    validators = {"timezone": validate_timezone, "anonymity_threshold": validate_threshold}
+    unknown = set(changes) - set(validators)
+    if unknown:
+        raise ValidationError.single(sorted(unknown)[0], "is not a setting")
+    cleaned = {key: str(validators[key](value)) for key, value in changes.items()}  # type: ignore[operator]
+    for key, value in cleaned.items():
+        _store(session, actor, key, value)
+    return load(session)
+
+
+def mark_demo(session: Session, actor: Actor) -> None:
+    require(actor, Role.ADMIN)
+    _store(session, actor, "demo", "1")
+
+
+def _store(session: Session, actor: Actor, key: str, value: str) -> None:
+    row = session.get(Setting, key)
+    before = None if row is None else {"key": key, "value": row.value}
+    if row is None:
+        session.add(Setting(key=key, value=value))
+    else:
+        row.value = value
+    audit.record(session, actor, "setting.update", "setting", None, before, {"key": key, "value": value})

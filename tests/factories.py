@@ -1,0 +1,96 @@
+"""Plain factory functions that build small organisations through the domain API."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from itertools import count
+
+from sqlalchemy.orm import Session
+
+from db.models import Kind, Role, Status, WorkMode
+from engagement import challenges, organisation, results
+from engagement.access import SYSTEM, Actor
+
+_ids = count(1)
+# A fixed "now" inside every window the factories make: tests never depend on the real date.
+NOW = datetime(2026, 3, 18, 12, 0, tzinfo=timezone.utc)
+TODAY = NOW.date()
+
+
+def make_person(
+    session: Session,
+    *,
+    team: str | None = "Cedar",
+    role: Role = Role.AGENT,
+    name: str | None = None,
+    email: str | None = None,
+    site: str | None = None,
+    work_mode: WorkMode = WorkMode.HOME,
+    active: bool = True,
+) -> Actor:
+    n = next(_ids)
+    person = organisation.add_person(
+        session,
+        SYSTEM,
+        organisation.PersonInput(
+            email=email or f"person{n}@example.org",
+            name=name or f"Person {n:03d}",
+            role=role,
+            team=team,
+            site=site,
+            work_mode=work_mode,
+            active=active,
+        ),
+    )
+    session.flush()
+    return Actor.of(person)
+
+
+def make_challenge(
+    session: Session,
+    *,
+    slug: str | None = None,
+    kind: Kind = Kind.ENERGY,
+    points_per_unit: float = 1.0,
+    starts_on: date = date(2026, 3, 2),
+    ends_on: date = date(2026, 3, 29),
+    daily_cap: float | None = None,
+    team_target: float | None = None,
+    auto_approve_up_to: float | None = None,
+) -> int:
+    challenge = challenges.create_challenge(
+        session,
+        SYSTEM,
+        challenges.ChallengeInput(
+            slug=slug or f"challenge-{next(_ids)}",
+            name=(slug or "Challenge").replace("-", " ").title(),
+            kind=kind,
+            points_per_unit=points_per_unit,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            daily_cap=daily_cap,
+            team_target=team_target,
+            auto_approve_up_to=auto_approve_up_to,
+        ),
+    )
+    return challenge.id
+
+
+def log(
+    session: Session,
+    person: Actor,
+    challenge_id: int,
+    quantity: float,
+    day: date = date(2026, 3, 10),
+    *,
+    status: Status | None = None,
+    by: Actor = SYSTEM,
+) -> int:
+    """Store one result as ``by`` (an admin by default, so it is approved unless ``status`` says)."""
+    assert person.person_id is not None
+    result = results.record_result(
+        session,
+        by,
+        results.ResultInput(person.person_id, challenge_id, quantity, day, status=status),
+    )
+    return result.id
