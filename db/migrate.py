@@ -24,9 +24,7 @@ class SchemaTooNew(RuntimeError):
 def alembic_config(engine: Engine) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option(
-        "sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%")
-    )
+    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
     return config
 
 
@@ -50,8 +48,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     current = current_revision(engine)
     if current is not None and current not in known:
         raise SchemaTooNew(
-            f"the database schema ({current}) is newer than this version of Impact Board; "
-            "upgrade Impact Board instead"
+            f"the database schema ({current}) is newer than this version of Impact Board; upgrade Impact Board instead"
         )
     command.upgrade(config, revision)
 

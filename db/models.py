@@ -7,7 +7,8 @@ Alembic's batch mode can rebuild SQLite tables without losing them.
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
+
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
@@ -58,31 +59,31 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetimes are ambiguous; pass an aware UTC datetime")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        return None if value is None else value.replace(tzinfo=timezone.utc)
+        return None if value is None else value.replace(tzinfo=UTC)
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     AGENT = "agent"
     LEAD = "lead"
     MANAGER = "manager"
     ADMIN = "admin"
 
 
-class WorkMode(str, enum.Enum):
+class WorkMode(enum.StrEnum):
     HOME = "home"
     CENTRE = "centre"
 
 
-class Kind(str, enum.Enum):
+class Kind(enum.StrEnum):
     ENERGY = "energy"
     TREES = "trees"
     VOLUNTEERING = "volunteering"
 
 
-class Status(str, enum.Enum):
+class Status(enum.StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
     REJECTED = "rejected"
@@ -167,9 +168,7 @@ class Challenge(Base):
         CheckConstraint("ends_on >= starts_on", name="window"),
         CheckConstraint("daily_cap IS NULL OR daily_cap > 0", name="cap_positive"),
         CheckConstraint("team_target IS NULL OR team_target > 0", name="target_positive"),
-        CheckConstraint(
-            "auto_approve_up_to IS NULL OR auto_approve_up_to > 0", name="auto_approve_positive"
-        ),
+        CheckConstraint("auto_approve_up_to IS NULL OR auto_approve_up_to > 0", name="auto_approve_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

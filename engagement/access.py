@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from db.models import Person, Role
 from engagement.errors import PermissionDenied
 
-__all__ = ["Actor", "Role", "SYSTEM", "actor_for_email", "require", "require_team", "normalise_email"]
+__all__ = ["SYSTEM", "Actor", "Role", "actor_for_email", "normalise_email", "require", "require_team"]
 
 
 @dataclass(frozen=True)
@@ -41,8 +41,8 @@ class Actor:
 
     @classmethod
     def of(cls, person: Person) -> Actor:
-        site_id = person.site_id if person.site_id is not None else (
-            person.team.site_id if person.team is not None else None
+        site_id = (
+            person.site_id if person.site_id is not None else (person.team.site_id if person.team is not None else None)
         )
         return cls(person.id, person.email, person.name, person.role, person.team_id, site_id)
 

@@ -13,7 +13,7 @@ import enum
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Select, insert, select
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from db.models import AuditEntry
 from engagement.access import Actor, Role, require
+
 
 def snapshot(obj: Any, exclude: tuple[str, ...] = ("version",)) -> dict[str, Any]:
     """Column values of a mapped object, JSON-ready."""
@@ -56,7 +57,7 @@ def record(
     """Add one audit entry to the session's transaction."""
     session.add(
         AuditEntry(
-            at=datetime.now(timezone.utc),
+            at=datetime.now(UTC),
             actor_id=actor.person_id,
             actor_label=actor.label,
             action=action,
@@ -73,7 +74,7 @@ def record_many(session: Session, actor: Actor, rows: Sequence[dict[str, Any]]) 
     """Bulk form of :func:`record` for imports: each row has action, entity, entity_id, after."""
     if not rows:
         return
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     session.execute(
         insert(AuditEntry.__table__),
         [
@@ -95,7 +96,7 @@ def record_many(session: Session, actor: Actor, rows: Sequence[dict[str, Any]]) 
 
 def record_pulse_answer(session: Session, week_start: date, replaced: bool) -> None:
     """Log that some pulse answer for ``week_start`` was given or replaced."""
-    midnight = datetime.combine(datetime.now(timezone.utc).date(), datetime.min.time(), timezone.utc)
+    midnight = datetime.combine(datetime.now(UTC).date(), datetime.min.time(), UTC)
     session.add(
         AuditEntry(
             at=midnight,

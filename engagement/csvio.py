@@ -124,9 +124,7 @@ def read_table(
 
 def _sniff_delimiter(content: str, known: Sequence[str]) -> str:
     first_line = content.splitlines()[0] if content else ""
-    scores = {
-        d: sum(1 for name in first_line.split(d) if name.strip().strip('"') in known) for d in DELIMITERS
-    }
+    scores = {d: sum(1 for name in first_line.split(d) if name.strip().strip('"') in known) for d in DELIMITERS}
     best = max(DELIMITERS, key=lambda d: scores[d])
     return best if scores[best] else ","
 
@@ -140,9 +138,7 @@ def _check_header(columns: list[str], required: Sequence[str], known: Sequence[s
         seen.add(name)
         if name not in known:
             hint = "; is the delimiter right?" if any(d in name for d in DELIMITERS) else ""
-            problems.append(
-                Problem(name or "(blank)", f"unknown column (known columns: {', '.join(known)}){hint}", 1)
-            )
+            problems.append(Problem(name or "(blank)", f"unknown column (known columns: {', '.join(known)}){hint}", 1))
     for name in required:
         if name not in seen:
             problems.append(Problem(name, "missing column", 1))

@@ -31,41 +31,65 @@ FACTOR_UNITS = {
 # Sourced defaults, loaded by `init`. The first of each kind is put in use.
 DEFAULT_FACTORS: tuple[dict[str, object], ...] = (
     {
-        "kind": Kind.ENERGY, "value": 0.445, "unit": "kg CO2e per kWh", "region": "World", "year": 2024,
+        "kind": Kind.ENERGY,
+        "value": 0.445,
+        "unit": "kg CO2e per kWh",
+        "region": "World",
+        "year": 2024,
         "source": "IEA, Electricity 2025 - Emissions: average CO2 intensity of global electricity "
         "generation, 445 g CO2/kWh in 2024. https://www.iea.org/reports/electricity-2025/emissions",
     },
     {
-        "kind": Kind.ENERGY, "value": 0.367, "unit": "kg CO2e per kWh", "region": "United States", "year": 2023,
+        "kind": Kind.ENERGY,
+        "value": 0.367,
+        "unit": "kg CO2e per kWh",
+        "region": "United States",
+        "year": 2023,
         "source": "US EIA FAQ 'How much carbon dioxide is produced per kilowatthour of U.S. electricity "
         "generation?': 0.81 lb CO2/kWh in 2023. https://www.eia.gov/tools/faqs/faq.php?id=74&t=3",
     },
     {
-        "kind": Kind.ENERGY, "value": 0.177, "unit": "kg CO2e per kWh", "region": "United Kingdom", "year": 2025,
+        "kind": Kind.ENERGY,
+        "value": 0.177,
+        "unit": "kg CO2e per kWh",
+        "region": "United Kingdom",
+        "year": 2025,
         "source": "UK DESNZ greenhouse gas reporting conversion factors 2025, UK electricity "
         "generation: 0.17700 kg CO2e/kWh.",
     },
     {
-        "kind": Kind.TREES, "value": 6.0, "unit": "kg CO2e per tree per year", "region": "United States",
+        "kind": Kind.TREES,
+        "value": 6.0,
+        "unit": "kg CO2e per tree per year",
+        "region": "United States",
         "year": 2024,
         "source": "US EPA Greenhouse Gas Equivalencies Calculator, Calculations and References: 0.060 t CO2 "
         "per urban tree seedling grown for 10 years (survival included), i.e. about 6 kg a year. "
         "https://www.epa.gov/energy/greenhouse-gases-equivalencies-calculator-calculations-and-references",
     },
     {
-        "kind": Kind.TREES, "value": 10.0, "unit": "kg CO2e per tree per year", "region": "Latin America",
+        "kind": Kind.TREES,
+        "value": 10.0,
+        "unit": "kg CO2e per tree per year",
+        "region": "Latin America",
         "year": 2016,
         "source": "Plant-for-the-Planet, citing Poorter et al., Nature 2016: about 200 kg CO2 over a tree's "
         "first 20 years. https://plant-for-the-planet.org/",
     },
     {
-        "kind": Kind.VOLUNTEERING, "value": 31.80, "unit": "USD per hour", "region": "United States",
+        "kind": Kind.VOLUNTEERING,
+        "value": 31.80,
+        "unit": "USD per hour",
+        "region": "United States",
         "year": 2022,
         "source": "Independent Sector and Do Good Institute, Value of Volunteer Time, 2022 data "
         "(released April 2023): $31.80 an hour. https://independentsector.org/resource/value-of-volunteer-time/",
     },
     {
-        "kind": Kind.VOLUNTEERING, "value": 14.43, "unit": "GBP per hour", "region": "United Kingdom",
+        "kind": Kind.VOLUNTEERING,
+        "value": 14.43,
+        "unit": "GBP per hour",
+        "region": "United Kingdom",
         "year": 2017,
         "source": "UK Office for National Statistics, replacement cost of formal volunteering, 2017 "
         "(as quoted by NCVO): £14.43 an hour.",
@@ -73,7 +97,7 @@ DEFAULT_FACTORS: tuple[dict[str, object], ...] = (
 )
 
 
-class ImpactBy(str, enum.Enum):
+class ImpactBy(enum.StrEnum):
     TEAM = "team"
     SITE = "site"
     COMPANY = "company"
@@ -119,10 +143,17 @@ class ImpactReport:
     def total(self) -> ImpactRow:
         return ImpactRow(
             "Total",
-            *(round(sum(getattr(r, name) for r in self.rows), 2) for name in (
-                "kwh_saved", "kg_co2e_avoided", "trees_planted", "kg_co2e_per_year",
-                "volunteer_hours", "volunteer_value",
-            )),
+            *(
+                round(sum(getattr(r, name) for r in self.rows), 2)
+                for name in (
+                    "kwh_saved",
+                    "kg_co2e_avoided",
+                    "trees_planted",
+                    "kg_co2e_per_year",
+                    "volunteer_hours",
+                    "volunteer_value",
+                )
+            ),
         )
 
 

@@ -36,7 +36,7 @@ from engagement.parsing import (
 )
 
 
-class ImportKind(str, enum.Enum):
+class ImportKind(enum.StrEnum):
     PEOPLE = "people"
     CHALLENGES = "challenges"
     RESULTS = "results"
@@ -119,7 +119,9 @@ def import_people(session: Session, actor: Actor, table: Table, today: date) -> 
         email = _collect(problems, row_number, "email", lambda row=row: organisation.validate_email(row["email"]))
         role = _collect(problems, row_number, "role", lambda row=row: parse_choice(row["role"], Role))
         mode = _collect(
-            problems, row_number, "work_mode",
+            problems,
+            row_number,
+            "work_mode",
             lambda row=row: parse_choice(row["work_mode"], WorkMode) if _cell(row, "work_mode") else WorkMode.HOME,
         )
         active = _collect(
@@ -132,8 +134,14 @@ def import_people(session: Session, actor: Actor, table: Table, today: date) -> 
         if len(problems) > before:
             continue
         data = organisation.PersonInput(
-            email=email, name=row["name"], role=role, team=_cell(row, "team") or None,
-            site=_cell(row, "site") or None, work_mode=mode, timezone=_cell(row, "timezone") or None, active=active,
+            email=email,
+            name=row["name"],
+            role=role,
+            team=_cell(row, "team") or None,
+            site=_cell(row, "site") or None,
+            work_mode=mode,
+            timezone=_cell(row, "timezone") or None,
+            active=active,
         )
         problems.extend(Problem(p.field, p.message, row_number) for p in organisation.check_person(data))
         parsed.append((row_number, data))
@@ -151,7 +159,11 @@ def import_people(session: Session, actor: Actor, table: Table, today: date) -> 
 
 
 def _upsert_person(
-    session: Session, actor: Actor, data: organisation.PersonInput, person: Person | None, today: date,
+    session: Session,
+    actor: Actor,
+    data: organisation.PersonInput,
+    person: Person | None,
+    today: date,
     report: ImportReport,
 ) -> None:
     if person is None:
@@ -166,8 +178,16 @@ def _upsert_person(
         changed = True
     before = _details(person)
     organisation.update_person(
-        session, actor, person.id, person.version, name=data.name, role=data.role, work_mode=data.work_mode,
-        timezone=data.timezone, site=data.site, active=data.active,
+        session,
+        actor,
+        person.id,
+        person.version,
+        name=data.name,
+        role=data.role,
+        work_mode=data.work_mode,
+        timezone=data.timezone,
+        site=data.site,
+        active=data.active,
     )
     if changed or _details(person) != before:
         report.updated += 1
@@ -194,12 +214,20 @@ def import_challenges(session: Session, actor: Actor, table: Table, today: date)
         before = len(problems)
         kind = _collect(problems, row_number, "kind", lambda row=row: parse_choice(row["kind"], Kind))
         values = {
-            name: _collect(problems, row_number, name, lambda row=row, name=name: parse_optional_positive(
-                row.get(name, ""), decimal_comma=comma))
+            name: _collect(
+                problems,
+                row_number,
+                name,
+                lambda row=row, name=name: parse_optional_positive(row.get(name, ""), decimal_comma=comma),
+            )
             for name in ("daily_cap", "team_target", "auto_approve_up_to")
         }
-        ppu = _collect(problems, row_number, "points_per_unit",
-                       lambda row=row: parse_positive(row["points_per_unit"], decimal_comma=comma))
+        ppu = _collect(
+            problems,
+            row_number,
+            "points_per_unit",
+            lambda row=row: parse_positive(row["points_per_unit"], decimal_comma=comma),
+        )
         starts = _collect(problems, row_number, "starts_on", lambda row=row: parse_date(row["starts_on"]))
         ends = _collect(problems, row_number, "ends_on", lambda row=row: parse_date(row["ends_on"]))
         slug = row["slug"]
@@ -209,8 +237,15 @@ def import_challenges(session: Session, actor: Actor, table: Table, today: date)
         if len(problems) > before:
             continue
         data = challenges.ChallengeInput(
-            slug=slug, name=row["name"], kind=kind, points_per_unit=ppu, starts_on=starts, ends_on=ends,
-            unit=row["unit"], description=_cell(row, "description"), **values,
+            slug=slug,
+            name=row["name"],
+            kind=kind,
+            points_per_unit=ppu,
+            starts_on=starts,
+            ends_on=ends,
+            unit=row["unit"],
+            description=_cell(row, "description"),
+            **values,
         )
         problems.extend(Problem(p.field, p.message, row_number) for p in challenges.check_challenge(data))
         parsed.append((row_number, data))
@@ -224,7 +259,8 @@ def import_challenges(session: Session, actor: Actor, table: Table, today: date)
                 challenges.create_challenge(session, actor, data)
                 report.created += 1
             elif existing.kind is not data.kind:
-                problems.append(Problem("kind", f"{data.slug!r} is already a {existing.kind.value} challenge", row_number))
+                message = f"{data.slug!r} is already a {existing.kind.value} challenge"
+                problems.append(Problem("kind", message, row_number))
             else:
                 _update_challenge(session, actor, existing, data, report)
         except ValidationError as e:
@@ -271,28 +307,50 @@ def import_results(
         before = len(problems)
         person_id = people.get(normalise_email(row["email"]))
         if person_id is None:
-            problems.append(Problem("email", f"no such person {row['email']!r}" if row["email"] else "is required",
-                                    row_number))
+            problems.append(
+                Problem("email", f"no such person {row['email']!r}" if row["email"] else "is required", row_number)
+            )
         challenge = known.get(row["challenge"])
         if challenge is None:
-            problems.append(Problem("challenge", f"no such challenge {row['challenge']!r}" if row["challenge"]
-                                    else "is required", row_number))
+            problems.append(
+                Problem(
+                    "challenge",
+                    f"no such challenge {row['challenge']!r}" if row["challenge"] else "is required",
+                    row_number,
+                )
+            )
         unit = challenge.unit if challenge else None
-        quantity = _collect(problems, row_number, "quantity",
-                            lambda row=row: parse_number(row["quantity"], decimal_comma=comma, unit=unit))
+        quantity = _collect(
+            problems,
+            row_number,
+            "quantity",
+            lambda row=row, unit=unit: parse_number(row["quantity"], decimal_comma=comma, unit=unit),
+        )
         day = _collect(problems, row_number, "occurred_on", lambda row=row: parse_date(row["occurred_on"]))
-        status = _collect(problems, row_number, "status", lambda row=row: parse_choice(row["status"], Status)
-                          if _cell(row, "status") else None)
+        status = _collect(
+            problems,
+            row_number,
+            "status",
+            lambda row=row: parse_choice(row["status"], Status) if _cell(row, "status") else None,
+        )
         if status is Status.VOIDED:
             problems.append(Problem("status", "must be pending, approved or rejected", row_number))
         if len(problems) > before:
             continue
         assert person_id is not None and challenge is not None
-        entries.append(results.ResultInput(
-            person_id=person_id, challenge_id=challenge.id, quantity=quantity, occurred_on=day,
-            note=_cell(row, "note"), organisation=_cell(row, "organisation") or None,
-            activity_type=_cell(row, "activity_type") or None, ref=_cell(row, "ref") or None, status=status,
-        ))
+        entries.append(
+            results.ResultInput(
+                person_id=person_id,
+                challenge_id=challenge.id,
+                quantity=quantity,
+                occurred_on=day,
+                note=_cell(row, "note"),
+                organisation=_cell(row, "organisation") or None,
+                activity_type=_cell(row, "activity_type") or None,
+                ref=_cell(row, "ref") or None,
+                status=status,
+            )
+        )
         row_numbers.append(row_number)
     try:
         recorded = results.record_results(session, actor, entries, source=source, row_numbers=row_numbers, now=now)
@@ -300,7 +358,7 @@ def import_results(
         problems.extend(_as_columns(e.problems))
         recorded = None
     if problems:
-        raise ValidationError(sorted(problems, key=lambda p: (p.row or 0)))
+        raise ValidationError(sorted(problems, key=lambda p: p.row or 0))
     assert recorded is not None
     report.created = len(recorded.ids)
     report.unchanged = len(recorded.already_stored)
@@ -332,24 +390,30 @@ def import_pulse(session: Session, actor: Actor, table: Table, today: date) -> I
         if person is None:
             problems.append(Problem("email", f"no such person {row['email']!r}", row_number))
         elif person.team_id is None:
-            problems.append(Problem("email", f"{person.email} has no team; the pulse is answered by team members",
-                                    row_number))
+            problems.append(
+                Problem("email", f"{person.email} has no team; the pulse is answered by team members", row_number)
+            )
         day = _collect(problems, row_number, "week_of", lambda row=row: parse_date(row["week_of"]))
         if day is not None and periods.week_start(day) > this_monday:
             problems.append(Problem("week_of", f"{day.isoformat()} is in a future week", row_number))
         score = _collect(problems, row_number, "score", lambda row=row: parse_int(row["score"], 1, 5))
-        enps = _collect(problems, row_number, "enps",
-                        lambda row=row: parse_int(row["enps"], 0, 10) if _cell(row, "enps") else None)
-        comment = _collect(problems, row_number, "comment",
-                           lambda row=row: text.clean(_cell(row, "comment"), "comment", text.COMMENT_MAX,
-                                                      multiline=True))
+        enps = _collect(
+            problems, row_number, "enps", lambda row=row: parse_int(row["enps"], 0, 10) if _cell(row, "enps") else None
+        )
+        comment = _collect(
+            problems,
+            row_number,
+            "comment",
+            lambda row=row: text.clean(_cell(row, "comment"), "comment", text.COMMENT_MAX, multiline=True),
+        )
         if len(problems) > before:
             continue
         assert person is not None and person.team_id is not None
         key = (person.id, periods.week_start(day))
         if key in seen:
-            problems.append(Problem("week_of", f"{person.email} already answered this week on row {seen[key]}",
-                                    row_number))
+            problems.append(
+                Problem("week_of", f"{person.email} already answered this week on row {seen[key]}", row_number)
+            )
             continue
         seen[key] = row_number
         team_id = organisation.team_on(session, person.id, key[1]) or person.team_id

@@ -40,7 +40,7 @@ SITES = Site.__table__
 APPROVED = RESULTS.c.status == literal_column("'approved'")
 
 
-class RankBy(str, enum.Enum):
+class RankBy(enum.StrEnum):
     PER_MEMBER = "per_member"
     TOTAL = "total"
     PARTICIPATION = "participation"

@@ -34,7 +34,7 @@ from engagement.access import Actor, require
 COMPANY = "Company"
 
 
-class GroupBy(str, enum.Enum):
+class GroupBy(enum.StrEnum):
     TEAM = "team"
     SITE = "site"
     COMPANY = "company"
@@ -119,9 +119,7 @@ def _load(session: Session, first: date, last: date) -> tuple[_Org, dict[date, _
     return org, weeks
 
 
-def _visible(
-    org: _Org, week: _Week, count: str, k: int
-) -> tuple[set[int], set[int], bool]:
+def _visible(org: _Org, week: _Week, count: str, k: int) -> tuple[set[int], set[int], bool]:
     """Which teams, sites and whether the company may show the figure based on ``count``.
 
     Decided bottom-up: a parent is hidden if what it holds beyond its visible
@@ -210,16 +208,32 @@ def _cells(
         for team in sorted(set(week.teams) | active_teams):
             sums = week.teams.get(team, _Sums())
             site = org.team_site.get(team)
-            yield _cell(monday, org.team_names[team], team, org.site_names.get(site) if site else None, sums,
-                        team in shown[0], team in enps_shown[0], invited.get(team))
+            yield _cell(
+                monday,
+                org.team_names[team],
+                team,
+                org.site_names.get(site) if site else None,
+                sums,
+                team in shown[0],
+                team in enps_shown[0],
+                invited.get(team),
+            )
     elif by is GroupBy.SITE:
         for site, name in org.site_names.items():
             members = [t for t in set(week.teams) | active_teams if org.team_site.get(t) == site]
             if not members:
                 continue
             sums = _total(week, members)
-            yield _cell(monday, name, site, name, sums, site in shown[1], site in enps_shown[1],
-                        sum(invited.get(t, 0) for t in members))
+            yield _cell(
+                monday,
+                name,
+                site,
+                name,
+                sums,
+                site in shown[1],
+                site in enps_shown[1],
+                sum(invited.get(t, 0) for t in members),
+            )
     else:
         sums = _total(week, week.teams)
         yield _cell(monday, COMPANY, None, None, sums, shown[2], enps_shown[2], sum(invited.values()))
@@ -234,12 +248,17 @@ def _total(week: _Week, teams: Iterable[int]) -> _Sums:
 
 
 def _cell(
-    monday: date, group: str, group_id: int | None, site: str | None, sums: _Sums,
-    score_ok: bool, enps_ok: bool, invited: int | None,
+    monday: date,
+    group: str,
+    group_id: int | None,
+    site: str | None,
+    sums: _Sums,
+    score_ok: bool,
+    enps_ok: bool,
+    invited: int | None,
 ) -> Cell:
     responses, avg, enps = _figures(sums, score_ok, enps_ok)
-    return Cell(monday, group, group_id, site, responses, avg, enps, not score_ok,
-                invited if score_ok else None)
+    return Cell(monday, group, group_id, site, responses, avg, enps, not score_ok, invited if score_ok else None)
 
 
 def _teams_with_members(session: Session) -> set[int]:
@@ -290,9 +309,7 @@ def pooled_mean(cells: Iterable[Cell]) -> tuple[float | None, int]:
     return round(sum((c.avg_score or 0) * (c.responses or 0) for c in visible) / n, 2), n
 
 
-def alerts(
-    session: Session, actor: Actor, *, drop: float = 0.5, now: datetime | None = None
-) -> list[Alert]:
+def alerts(session: Session, actor: Actor, *, drop: float = 0.5, now: datetime | None = None) -> list[Alert]:
     """Teams whose last 4 closed weeks' mean fell by ``drop`` or more against the 4 before.
 
     Each window needs at least 2 visible weeks, so a quiet team never raises an alarm.

@@ -81,7 +81,8 @@ def validate_timezone(value: str | None, field: str = "timezone") -> str | None:
     try:
         ZoneInfo(value.strip())
     except (ZoneInfoNotFoundError, ValueError):
-        raise text.TextProblem(Problem(field, f"unknown time zone {value.strip()!r} (use e.g. Europe/London)")) from None
+        message = f"unknown time zone {value.strip()!r} (use e.g. Europe/London)"
+        raise text.TextProblem(Problem(field, message)) from None
     return value.strip()
 
 
@@ -128,7 +129,8 @@ def resolve_team(session: Session, actor: Actor, name: str, site: Site | None) -
     clean_name = text.clean(name, "team", text.NAME_MAX)
     similar = text.look_alike(clean_name, session.scalars(select(Team.name)))
     if similar is not None:
-        raise text.TextProblem(Problem("team", f"{clean_name!r} looks like the existing team {similar!r}; use that name"))
+        message = f"{clean_name!r} looks like the existing team {similar!r}; use that name"
+        raise text.TextProblem(Problem("team", message))
     team = Team(name=clean_name, site=site, active=True)
     session.add(team)
     session.flush()
@@ -144,7 +146,8 @@ def resolve_site(session: Session, actor: Actor, name: str) -> Site:
             return site
     similar = text.look_alike(clean_name, [s.name for s in existing])
     if similar is not None:
-        raise text.TextProblem(Problem("site", f"{clean_name!r} looks like the existing site {similar!r}; use that name"))
+        message = f"{clean_name!r} looks like the existing site {similar!r}; use that name"
+        raise text.TextProblem(Problem("site", message))
     site = Site(name=clean_name)
     session.add(site)
     session.flush()
@@ -193,6 +196,14 @@ def get_person(session: Session, person_id: int) -> Person:
 
 
 # -- reading ----------------------------------------------------------------------
+
+
+def site_id(session: Session, name: str) -> int:
+    """The id of the site called ``name`` (ignoring case)."""
+    found = session.scalar(select(Site.id).where(func.lower(Site.name) == name.strip().lower()))
+    if found is None:
+        raise NotFound(f"no site called {name!r}")
+    return found
 
 
 def list_sites(session: Session) -> list[str]:
@@ -386,9 +397,7 @@ def _rewrite_history(session: Session, person_id: int, team_id: int, effective_f
 
 
 def _history(session: Session, person_id: int) -> list[dict[str, object]]:
-    rows = session.scalars(
-        select(Membership).where(Membership.person_id == person_id).order_by(Membership.valid_from)
-    )
+    rows = session.scalars(select(Membership).where(Membership.person_id == person_id).order_by(Membership.valid_from))
     return [
         {"team_id": m.team_id, "from": m.valid_from.isoformat(), "to": m.valid_to and m.valid_to.isoformat()}
         for m in rows
@@ -437,6 +446,4 @@ def set_team_active(session: Session, actor: Actor, team_id: int, active: bool) 
 
 
 def active_member_ids(session: Session, team_ids: Sequence[int]) -> set[int]:
-    return set(
-        session.scalars(select(Person.id).where(and_(Person.team_id.in_(team_ids), Person.active)))
-    )
+    return set(session.scalars(select(Person.id).where(and_(Person.team_id.in_(team_ids), Person.active))))

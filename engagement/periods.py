@@ -8,7 +8,7 @@ never mistaken for missing data.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 EARLIEST = date(2000, 1, 1)
@@ -31,7 +31,7 @@ class Period:
 
 
 def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def today(zone: ZoneInfo | str = "UTC", at: datetime | None = None) -> date:

@@ -187,9 +187,7 @@ def answered_this_week(session: Session, actor: Actor, now: datetime | None = No
     week = periods.week_start(periods.today(settings.load(session).zone, now))
     return (
         session.scalar(
-            select(PulseResponse.id).where(
-                PulseResponse.person_id == actor.person_id, PulseResponse.week_start == week
-            )
+            select(PulseResponse.id).where(PulseResponse.person_id == actor.person_id, PulseResponse.week_start == week)
         )
         is not None
     )

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select, update
@@ -92,13 +92,12 @@ def check(actor: Actor, data: ResultInput, ctx: _Context, row: int | None = None
     elif challenge is not None and data.quantity > MAX_PER_ENTRY[challenge.kind]:
         limit = MAX_PER_ENTRY[challenge.kind]
         problem("quantity", f"{data.quantity:g} {challenge.unit} is more than one entry can hold ({limit:g})")
-    if challenge is not None:
-        if not challenge.starts_on <= data.occurred_on <= challenge.ends_on:
-            problem(
-                "occurred_on",
-                f"{data.occurred_on.isoformat()} is outside the challenge window "
-                f"{challenge.starts_on.isoformat()} to {challenge.ends_on.isoformat()}",
-            )
+    if challenge is not None and not challenge.starts_on <= data.occurred_on <= challenge.ends_on:
+        problem(
+            "occurred_on",
+            f"{data.occurred_on.isoformat()} is outside the challenge window "
+            f"{challenge.starts_on.isoformat()} to {challenge.ends_on.isoformat()}",
+        )
     zone = ZoneInfo(person.timezone) if person is not None and person.timezone else ctx.org_zone
     if data.occurred_on > periods.today(zone, ctx.now):
         problem("occurred_on", f"{data.occurred_on.isoformat()} is in the future")
@@ -177,7 +176,7 @@ def record_results(
     if not fresh:
         return recorded
     teams = organisation.teams_on(session, [(r.person_id, r.occurred_on) for r in fresh])
-    logged_at = ctx.now.astimezone(timezone.utc).replace(tzinfo=None)
+    logged_at = ctx.now.astimezone(UTC).replace(tzinfo=None)
     values = []
     for data in fresh:
         status, auto_reason = _status_for(actor, data, ctx.challenges[data.challenge_id])
@@ -203,9 +202,7 @@ def record_results(
                 "version": 1,
             }
         )
-    ids = list(
-        session.scalars(insert(Result).returning(Result.id, sort_by_parameter_order=True), values)
-    )
+    ids = list(session.scalars(insert(Result).returning(Result.id, sort_by_parameter_order=True), values))
     recorded.ids.extend(ids)
     audit.record_many(
         session,
@@ -264,9 +261,7 @@ def _skip_known_refs(
                 if _same_content(existing, data):
                     recorded.already_stored.append(existing.id)
                 else:
-                    problems.append(
-                        Problem("ref", f"{data.ref!r} was already imported with different content", row)
-                    )
+                    problems.append(Problem("ref", f"{data.ref!r} was already imported with different content", row))
                 continue
         keep.append(i)
     return keep
@@ -373,9 +368,7 @@ class Decisions:
     skipped: dict[int, str] = field(default_factory=dict)
 
 
-def decide(
-    session: Session, actor: Actor, result_ids: Sequence[int], approve: bool, reason: str = ""
-) -> Decisions:
+def decide(session: Session, actor: Actor, result_ids: Sequence[int], approve: bool, reason: str = "") -> Decisions:
     """Approve or reject pending entries of the actor's team (leads) or anyone's (admins).
 
     A rejection needs a reason. Each entry changes at most once even if two
@@ -477,9 +470,25 @@ def _entries_query():  # type: ignore[no-untyped-def]
 def _entry(row, duplicate: bool = False) -> Entry:  # type: ignore[no-untyped-def]
     result, person, challenge, team, logged_by = row
     return Entry(
-        result.id, person.id, person.name, person.email, team, challenge.name, challenge.slug, challenge.unit,
-        result.quantity, result.occurred_on, result.note, result.status, result.organisation,
-        result.activity_type, result.logged_at, logged_by, result.decision_reason, result.version, duplicate,
+        result.id,
+        person.id,
+        person.name,
+        person.email,
+        team,
+        challenge.name,
+        challenge.slug,
+        challenge.unit,
+        result.quantity,
+        result.occurred_on,
+        result.note,
+        result.status,
+        result.organisation,
+        result.activity_type,
+        result.logged_at,
+        logged_by,
+        result.decision_reason,
+        result.version,
+        duplicate,
     )
 
 
@@ -505,9 +514,8 @@ def team_entries(
 ) -> list[Entry]:
     """Entries of a team's current members in a period (leads: own team; admins: any or all)."""
     require(actor, Role.LEAD, Role.ADMIN)
-    if actor.role is Role.LEAD:
-        if team_id != actor.team_id:
-            raise PermissionDenied("you can only see entries of your own team")
+    if actor.role is Role.LEAD and team_id != actor.team_id:
+        raise PermissionDenied("you can only see entries of your own team")
     query = _entries_query().where(Result.occurred_on.between(start, end))
     if team_id is not None:
         query = query.where(Person.team_id == team_id)
@@ -577,4 +585,3 @@ def volunteering_breakdown(session: Session, challenge_id: int) -> list[tuple[st
         .order_by(func.sum(Result.quantity).desc())
     ).all()
     return [(a, o, float(h)) for a, o, h in rows]
-

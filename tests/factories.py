@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from itertools import count
 
 from sqlalchemy.orm import Session
@@ -13,7 +13,7 @@ from engagement.access import SYSTEM, Actor
 
 _ids = count(1)
 # A fixed "now" inside every window the factories make: tests never depend on the real date.
-NOW = datetime(2026, 3, 18, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 18, 12, 0, tzinfo=UTC)
 TODAY = NOW.date()
 
 

@@ -1,0 +1,366 @@
+"""A deterministic demo organisation, so a new user sees a working product at once.
+
+Three sites, eight teams of 4 to 14 people (home and centre workers), the three
+challenge kinds plus one that has ended, months of results (some pending, some
+rejected) and 26 closed weeks of pulse answers, one small team always below
+the anonymity threshold, and one team whose morale is falling. Everything is
+drawn from a seeded random generator and placed relative to ``today``, so the
+same day and seed give the same organisation.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from db.models import Kind, Person, Role, Status, Team, WorkMode
+from engagement import challenges, impact, organisation, periods, pulse, results, settings
+from engagement.access import SYSTEM, Actor
+from engagement.errors import ValidationError
+
+SEED = 20261125
+DEMO_PASSWORD = "impact-demo-2026"
+DEMO_ACCOUNTS = {
+    Role.AGENT: "agent@example.com",
+    Role.LEAD: "lead@example.com",
+    Role.MANAGER: "manager@example.com",
+    Role.ADMIN: "admin@example.com",
+}
+
+# site, time zone, teams (name, size including the lead)
+SITES = (
+    ("Leeds", "Europe/London", (("Cedar", 12), ("Birch", 8), ("Rowan", 4))),
+    ("Cardiff", "Europe/London", (("Willow", 10), ("Alder", 7))),
+    ("Manila", "Asia/Manila", (("Maple", 14), ("Acacia", 9), ("Hazel", 7))),
+)
+FIRST = (
+    "Ana",
+    "Ben",
+    "Chloe",
+    "Dev",
+    "Ebony",
+    "Farid",
+    "Grace",
+    "Hamza",
+    "Isla",
+    "Jun",
+    "Kofi",
+    "Lena",
+    "Mateo",
+    "Nia",
+    "Omar",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sami",
+    "Tara",
+    "Umar",
+    "Vera",
+    "Wen",
+    "Xavi",
+    "Yara",
+    "Zoe",
+    "Aled",
+    "Bea",
+    "Carys",
+    "Dafydd",
+    "Elin",
+    "Ffion",
+    "Gethin",
+    "Hana",
+    "Ifan",
+    "Jomar",
+    "Kristine",
+    "Liza",
+    "Marco",
+    "Nico",
+    "Paolo",
+    "Rhea",
+    "Santi",
+    "Tess",
+)
+LAST = (
+    "Okafor",
+    "Silva",
+    "Nguyen",
+    "Patel",
+    "Hughes",
+    "Reyes",
+    "Kowalski",
+    "Haddad",
+    "Jones",
+    "Santos",
+    "Mensah",
+    "Evans",
+    "Cruz",
+    "Ahmed",
+    "Davies",
+    "Garcia",
+    "Bautista",
+    "Morgan",
+    "Khan",
+    "Lopez",
+)
+ORGANISATIONS = ("Be My Eyes", "UPchieve", "TutorMate", "Translators without Borders", "Crisis Text Line")
+ACTIVITIES = {
+    "Be My Eyes": "visual assistance",
+    "UPchieve": "tutoring",
+    "TutorMate": "tutoring",
+    "Translators without Borders": "interpreting",
+    "Crisis Text Line": "crisis line",
+}
+REJECTION_REASONS = ("Date is outside your shift pattern; please re-check", "Looks like a duplicate of Monday's entry")
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    people: int
+    results: int
+    pulse_answers: int
+
+
+def is_empty(session: Session) -> bool:
+    return not session.scalar(select(func.count()).select_from(Person))
+
+
+def load_demo(session: Session, today: date | None = None, seed: int = SEED) -> DemoSummary:
+    """Fill an empty database with the demo organisation (as the command line)."""
+    if not is_empty(session):
+        raise ValidationError.single("database", "already has people; load the demo into an empty database")
+    settings.update(session, SYSTEM, timezone="Europe/London")
+    today = today or periods.today("Europe/London")
+    rng = random.Random(seed)
+    impact.seed_default_factors(session, SYSTEM)
+    people = _people(session, rng, today)
+    challenge_ids = _challenges(session, today)
+    n_results = _results(session, rng, people, challenge_ids, today)
+    n_answers = _pulse(session, rng, people, today)
+    settings.mark_demo(session, SYSTEM)
+    return DemoSummary(len(people), n_results, n_answers)
+
+
+def _people(session: Session, rng: random.Random, today: date) -> list[tuple[Actor, float]]:
+    """Create everyone; return each team member with how keen they are (0-1)."""
+    joined = today - timedelta(days=400)
+    members: list[tuple[Actor, float]] = []
+    names = iter(rng.sample([f"{f} {ln}" for f in FIRST for ln in LAST], 200))
+    for site, zone, teams in SITES:
+        for team, size in teams:
+            for i in range(size):
+                role = Role.LEAD if i == 0 else Role.AGENT
+                email = None
+                if team == "Cedar" and i in (0, 1):
+                    email = DEMO_ACCOUNTS[role]
+                name = next(names)
+                person = organisation.add_person(
+                    session,
+                    SYSTEM,
+                    organisation.PersonInput(
+                        email=email or _email(name),
+                        name=name,
+                        role=role,
+                        team=team,
+                        site=site,
+                        work_mode=WorkMode.CENTRE if rng.random() < 0.3 else WorkMode.HOME,
+                        timezone=zone,
+                    ),
+                    since=joined,
+                )
+                keen = 0.9 if email else rng.random() ** 1.5
+                members.append((Actor.of(person), keen))
+    for role, email in ((Role.MANAGER, DEMO_ACCOUNTS[Role.MANAGER]), (Role.ADMIN, DEMO_ACCOUNTS[Role.ADMIN])):
+        organisation.add_person(
+            session,
+            SYSTEM,
+            organisation.PersonInput(
+                email=email,
+                name=f"Demo {role.value.title()}",
+                role=role,
+                site="Leeds",
+                work_mode=WorkMode.CENTRE,
+                timezone="Europe/London",
+            ),
+        )
+    # One agent moved from Birch to Cedar a month ago: their older results still credit Birch.
+    mover = next(a for a, _ in members if a.role is Role.AGENT and _team(session, a) == "Birch")
+    organisation.move_person(session, SYSTEM, mover.person_id or 0, "Cedar", today - timedelta(days=30))
+    session.flush()
+    return [(Actor.of(session.get(Person, a.person_id)), keen) for a, keen in members]  # type: ignore[arg-type]
+
+
+def _team(session: Session, actor: Actor) -> str | None:
+    person = session.get(Person, actor.person_id)
+    return person.team.name if person and person.team else None
+
+
+def _email(name: str) -> str:
+    return name.lower().replace(" ", ".") + "@example.com"
+
+
+def _challenges(session: Session, today: date) -> dict[Kind | str, int]:
+    monday = periods.week_start(today)
+    specs = (
+        (
+            "home-energy",
+            "Home energy saver",
+            Kind.ENERGY,
+            1.0,
+            monday - timedelta(weeks=17),
+            today + timedelta(days=30),
+            10.0,
+            400.0,
+            5.0,
+            "Log the kWh you saved at home compared with your usual day: turning the heating down, "
+            "drying washing outside, switching devices off at the wall.",
+        ),
+        (
+            "plant-a-tree",
+            "Plant a tree",
+            Kind.TREES,
+            10.0,
+            monday - timedelta(weeks=13),
+            today + timedelta(days=60),
+            20.0,
+            40.0,
+            None,
+            "Plant trees at home, with a local group or through a planting partner. One tree, one entry.",
+        ),
+        (
+            "virtual-volunteering",
+            "Virtual volunteering",
+            Kind.VOLUNTEERING,
+            8.0,
+            monday - timedelta(weeks=21),
+            today + timedelta(days=90),
+            8.0,
+            100.0,
+            1.0,
+            "Volunteer from home: tutoring, interpreting, or being a remote pair of eyes for someone with low vision. "
+            "Log time in hours; 15 minutes is 0.25.",
+        ),
+        (
+            "winter-switch-off",
+            "Winter switch-off",
+            Kind.ENERGY,
+            2.0,
+            monday - timedelta(weeks=35),
+            monday - timedelta(weeks=19),
+            8.0,
+            None,
+            None,
+            "Last winter's energy challenge (ended).",
+        ),
+    )
+    ids: dict[Kind | str, int] = {}
+    for slug, name, kind, ppu, starts, ends, cap, target, auto, description in specs:
+        challenge = challenges.create_challenge(
+            session,
+            SYSTEM,
+            challenges.ChallengeInput(
+                slug,
+                name,
+                kind,
+                ppu,
+                starts,
+                ends,
+                daily_cap=cap,
+                team_target=target,
+                auto_approve_up_to=auto,
+                description=description,
+            ),
+        )
+        ids[slug if slug == "winter-switch-off" else kind] = challenge.id
+    return ids
+
+
+def _results(
+    session: Session, rng: random.Random, people: list[tuple[Actor, float]], ids: dict[Kind | str, int], today: date
+) -> int:
+    windows = {
+        key: (c.starts_on, min(c.ends_on, today))
+        for key, c in ((k, challenges.get_challenge(session, v)) for k, v in ids.items())
+    }
+    approved: list[results.ResultInput] = []
+    pending: list[results.ResultInput] = []
+    for actor, keen in people:
+        for key, (start, end) in windows.items():
+            day = start
+            while day <= end:
+                if rng.random() < keen * _rate(key):
+                    entry = _entry(rng, actor, ids[key], key, day)
+                    (pending if (today - day).days < 6 and rng.random() < 0.5 else approved).append(entry)
+                day += timedelta(days=1)
+    now = datetime.combine(today, time(12), UTC)
+    results.record_results(session, SYSTEM, approved, source="demo", now=now)
+    stored = results.record_results(session, SYSTEM, [_as_pending(e) for e in pending], source="demo", now=now)
+    rejected = stored.ids[::7]
+    for i, result_id in enumerate(rejected):
+        results.decide(session, SYSTEM, [result_id], approve=False, reason=REJECTION_REASONS[i % 2])
+    return len(approved) + len(pending)
+
+
+def _rate(key: Kind | str) -> float:
+    return {Kind.ENERGY: 0.35, Kind.TREES: 0.05, Kind.VOLUNTEERING: 0.12}.get(key, 0.25)  # type: ignore[call-overload]
+
+
+def _entry(rng: random.Random, actor: Actor, challenge_id: int, key: Kind | str, day: date) -> results.ResultInput:
+    assert actor.person_id is not None
+    if key == Kind.VOLUNTEERING:
+        organisation_name = rng.choice(ORGANISATIONS)
+        minutes = rng.choice((15, 20, 30, 45, 60, 90, 120))
+        return results.ResultInput(
+            actor.person_id,
+            challenge_id,
+            minutes / 60,
+            day,
+            organisation=organisation_name,
+            activity_type=ACTIVITIES[organisation_name],
+        )
+    if key == Kind.TREES:
+        return results.ResultInput(actor.person_id, challenge_id, float(rng.choice((1, 1, 1, 2, 3, 5))), day)
+    return results.ResultInput(actor.person_id, challenge_id, round(rng.uniform(0.5, 9.0), 1), day)
+
+
+def _as_pending(entry: results.ResultInput) -> results.ResultInput:
+    return results.ResultInput(
+        entry.person_id,
+        entry.challenge_id,
+        entry.quantity,
+        entry.occurred_on,
+        entry.note,
+        entry.organisation,
+        entry.activity_type,
+        entry.ref,
+        Status.PENDING,
+    )
+
+
+def _pulse(session: Session, rng: random.Random, people: list[tuple[Actor, float]], today: date) -> int:
+    """26 closed weeks plus part of this one; the demo agent has not answered this week yet."""
+    this_monday = periods.week_start(today)
+    names = dict(session.execute(select(Team.id, Team.name)).tuples().all())
+    mood = {team: rng.uniform(3.2, 4.3) for _, _, teams in SITES for team, _ in teams}
+    mondays = [this_monday - timedelta(weeks=w) for w in range(26, -1, -1)]
+    members = [a for a, _ in people if a.team_id is not None and a.person_id is not None]
+    teams = organisation.teams_on(session, [(a.person_id, m) for a in members for m in mondays])  # type: ignore[misc]
+    answers: list[pulse.Answer] = []
+    for monday in mondays:
+        weeks_ago = (this_monday - monday).days // 7
+        for actor in members:
+            assert actor.person_id is not None and actor.team_id is not None
+            if weeks_ago == 0 and (actor.email == DEMO_ACCOUNTS[Role.AGENT] or rng.random() < 0.5):
+                continue
+            team_id = teams[(actor.person_id, monday)] or actor.team_id
+            team = names[team_id]
+            if rng.random() > (0.95 if team == "Rowan" else 0.8):
+                continue
+            base = mood[team] - (0.25 * max(0, 5 - weeks_ago) if team == "Alder" else 0)
+            score = min(5, max(1, round(rng.gauss(base, 0.7))))
+            enps = min(10, max(0, round(rng.gauss(base * 2, 1.8))))
+            answers.append(pulse.Answer(actor.person_id, team_id, monday, score, enps, ""))
+    pulse.store_answers(session, answers)
+    return len(answers)
