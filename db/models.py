@@ -334,6 +334,37 @@ class Setting(Base):
     value: Mapped[str] = mapped_column(String(200))
 
 
+class Account(Base):
+    """A built-in login for a person: an argon2id hash, never the password.
+
+    ``session_epoch`` goes up on every password change, reset or deactivation;
+    an open dashboard session started under an older epoch is sent back to the
+    login page at its next click.
+    """
+
+    __tablename__ = "accounts"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    must_change: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    session_epoch: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LoginThrottle(Base):
+    """Failed logins per email, stored so a new tab or process does not reset them.
+
+    Keyed by the email typed, whether or not an account exists, so the lockout
+    itself does not tell an attacker which emails are real.
+    """
+
+    __tablename__ = "login_throttle"
+
+    email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class AuditEntry(Base):
     """Who changed what, when, with the state before and after (JSON)."""
 

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.models import Kind, Person, Role, Status, Team, WorkMode
-from engagement import challenges, impact, organisation, periods, pulse, results, settings
+from engagement import auth, challenges, impact, organisation, periods, pulse, results, settings
 from engagement.access import SYSTEM, Actor
 from engagement.errors import ValidationError
 
@@ -139,6 +139,10 @@ def load_demo(session: Session, today: date | None = None, seed: int = SEED) -> 
     challenge_ids = _challenges(session, today)
     n_results = _results(session, rng, people, challenge_ids, today)
     n_answers = _pulse(session, rng, people, today)
+    for email in DEMO_ACCOUNTS.values():
+        person_id = session.scalar(select(Person.id).where(Person.email == email))
+        assert person_id is not None
+        auth.create_account(session, SYSTEM, person_id, DEMO_PASSWORD, must_change=False)
     settings.mark_demo(session, SYSTEM)
     return DemoSummary(len(people), n_results, n_answers)
 
@@ -342,7 +346,7 @@ def _as_pending(entry: results.ResultInput) -> results.ResultInput:
 def _pulse(session: Session, rng: random.Random, people: list[tuple[Actor, float]], today: date) -> int:
     """26 closed weeks plus part of this one; the demo agent has not answered this week yet."""
     this_monday = periods.week_start(today)
-    names = dict(session.execute(select(Team.id, Team.name)).tuples().all())
+    names = dict(session.execute(select(Team.id, Team.name)).all())
     mood = {team: rng.uniform(3.2, 4.3) for _, _, teams in SITES for team, _ in teams}
     mondays = [this_monday - timedelta(weeks=w) for w in range(26, -1, -1)]
     members = [a for a, _ in people if a.team_id is not None and a.person_id is not None]

@@ -296,7 +296,7 @@ def import_results(
     require(actor, *results.LOGGERS)
     report = ImportReport(ImportKind.RESULTS, rows=len(table.rows))
     emails = {normalise_email(row["email"]) for _, row in table.rows}
-    people = dict(session.execute(select(Person.email, Person.id).where(Person.email.in_(emails))).tuples().all())
+    people = dict(session.execute(select(Person.email, Person.id).where(Person.email.in_(emails))).all())
     slugs = {row["challenge"] for _, row in table.rows}
     known = {c.slug: c for c in session.scalars(select(Challenge).where(Challenge.slug.in_(slugs)))}
     problems: list[Problem] = []

@@ -22,6 +22,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import CTE, Float, Numeric, and_, case, cast, func, literal_column, select
 from sqlalchemy.orm import Session
@@ -147,6 +148,15 @@ def _rank(value: ColumnElement[float]) -> ColumnElement[int]:
     return func.rank().over(order_by=func.round(cast(value, Numeric), 2).desc())
 
 
+def round2(value: float) -> float:
+    """Round as :func:`_rank` does in SQL: half up, on the value's 15 significant digits.
+
+    Python's ``round`` works on the binary value (``round(0.125, 2) == 0.12``)
+    while both stores give 0.13; rows that tie on rank must also show one value.
+    """
+    return float(Decimal(f"{value:.15g}").quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
 def team_board_query(scope: Scope, rank_by: RankBy):  # type: ignore[no-untyped-def]
     """The team board as one SELECT (used by the functions below and the benchmark)."""
     pp = person_points(scope)
@@ -213,9 +223,9 @@ def _team_row(row) -> TeamRow:  # type: ignore[no-untyped-def]
         team_id=row.id,
         team=row.name,
         site=row.site,
-        points=round(float(row.points), 2),
+        points=round2(float(row.points)),
         members=int(row.members),
-        points_per_member=round(float(row.points_per_member), 2),
+        points_per_member=round2(float(row.points_per_member)),
         participants=int(row.participants),
         participation=round(float(row.participation), 4),
     )
@@ -253,7 +263,7 @@ def person_leaderboard(session: Session, actor: Actor, scope: Scope, limit: int 
 
 
 def _person_row(row) -> PersonRow:  # type: ignore[no-untyped-def]
-    return PersonRow(int(row.rank), row.id, row.email, row.name, row.team, round(float(row.points), 2))
+    return PersonRow(int(row.rank), row.id, row.email, row.name, row.team, round2(float(row.points)))
 
 
 @dataclass(frozen=True)

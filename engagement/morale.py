@@ -98,9 +98,9 @@ def _closed_weeks(session: Session, start: date, end: date, now: datetime | None
 
 def _load(session: Session, first: date, last: date) -> tuple[_Org, dict[date, _Week]]:
     org = _Org(
-        team_names=dict(session.execute(select(Team.id, Team.name)).tuples().all()),
-        team_site=dict(session.execute(select(Team.id, Team.site_id)).tuples().all()),
-        site_names=dict(session.execute(select(Site.id, Site.name)).tuples().all()),
+        team_names=dict(session.execute(select(Team.id, Team.name)).all()),
+        team_site=dict(session.execute(select(Team.id, Team.site_id)).all()),
+        site_names=dict(session.execute(select(Site.id, Site.name)).all()),
     )
     weeks: dict[date, _Week] = defaultdict(_Week)
     rows = session.execute(

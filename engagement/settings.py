@@ -40,7 +40,7 @@ class OrgSettings:
 
 def load(session: Session) -> OrgSettings:
     """Current settings; anything not stored yet takes its default."""
-    stored = dict(session.execute(select(Setting.key, Setting.value)).tuples().all())
+    stored = dict(session.execute(select(Setting.key, Setting.value)).all())
     threshold = int(stored.get("anonymity_threshold", DEFAULT_THRESHOLD))
     return OrgSettings(
         timezone=stored.get("timezone", DEFAULT_TIMEZONE),

@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy.pool import NullPool
 
 from db.engine import database_url, make_engine
-from db.models import Base
+from db.models import Base, UTCDateTime
 
 config = context.config
 
@@ -28,12 +28,20 @@ def run_migrations() -> None:
     engine.dispose()
 
 
+def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+    # UTCDateTime only changes what Python sees; the column is a plain DATETIME.
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime()"
+    return False
+
+
 def _migrate(connection) -> None:  # type: ignore[no-untyped-def]
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
         render_as_batch=True,
         compare_type=True,
+        render_item=_render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -1,0 +1,28 @@
+"""Impact Board: the Streamlit entry point. Run with `streamlit run dashboard.py`.
+
+Works out who is signed in (again on every rerun), draws the navigation for
+their role and runs the chosen page. Pages check the role themselves as well.
+"""
+
+import streamlit as st
+
+from ui.auth import ROLE_LABELS, current_actor, log_out
+from ui.navigation import pages_for
+from ui.resources import SchemaOutOfDate
+from ui.widgets import md
+
+st.set_page_config(page_title="Impact Board", page_icon=":material/eco:", layout="wide")
+
+try:
+    actor = current_actor()
+except SchemaOutOfDate as problem:
+    st.error(str(problem))
+    st.stop()
+
+navigation = st.navigation(pages_for(actor))
+if actor is not None:
+    with st.sidebar:
+        st.markdown(f"**{md(actor.name)}**")
+        st.caption(ROLE_LABELS[actor.role])
+        st.button("Sign out", on_click=log_out, icon=":material/logout:", key="nav.sign_out")
+navigation.run()

@@ -1,0 +1,171 @@
+"""Chart builders: pure functions from domain rows to Altair charts.
+
+Every chart uses the Okabe-Ito palette (safe for the common colour-vision
+deficiencies), never encodes anything by colour alone (values are printed as
+text, the viewer's own row is named in its label, series also differ by
+shape), and has plain-word titles and axis labels. Pages show the same
+numbers in a table beside each chart. Charts are drawn as SVG so screen
+readers and zoom keep working.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import altair as alt
+
+from engagement.impact import ImpactReport
+from engagement.leaderboards import PersonRow, TeamRow
+from engagement.morale import Cell, TeamComparison
+
+OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+HIGHLIGHT = "#D55E00"
+BASE = "#0072B2"
+MUTED = "#BBBBBB"
+SVG = {"embedOptions": {"renderer": "svg"}}
+VALUE_TITLES = {
+    "points_per_member": "Points per member",
+    "points": "Points",
+    "participation": "Share of members taking part",
+}
+
+
+def _frame(records: Sequence[dict[str, Any]]) -> alt.Data:
+    return alt.Data(values=list(records))
+
+
+def team_bars(rows: Sequence[TeamRow], value: str, my_team_id: int | None = None) -> alt.Chart:
+    """Horizontal bars in rank order; the viewer's team is labelled "(your team)" and coloured."""
+    records = [
+        {
+            "label": f"{r.rank}. {r.team}" + (" (your team)" if r.team_id == my_team_id else ""),
+            "value": getattr(r, value),
+            "text": _fmt(getattr(r, value), value),
+            "mine": r.team_id == my_team_id,
+            "order": i,
+        }
+        for i, r in enumerate(rows)
+    ]
+    return _bars(records, VALUE_TITLES.get(value, value), "Team")
+
+
+def person_bars(rows: Sequence[PersonRow], my_person_id: int | None = None) -> alt.Chart:
+    records = [
+        {
+            "label": f"{r.rank}. {r.name}" + (" (you)" if r.person_id == my_person_id else ""),
+            "value": r.points,
+            "text": _fmt(r.points, "points"),
+            "mine": r.person_id == my_person_id,
+            "order": i,
+        }
+        for i, r in enumerate(rows)
+    ]
+    return _bars(records, "Points", "Person")
+
+
+def _fmt(value: float, kind: str) -> str:
+    if kind == "participation":
+        return f"{value:.0%}"
+    return f"{value:,.1f}"
+
+
+def _bars(records: list[dict[str, Any]], value_title: str, label_title: str) -> alt.Chart:
+    base = alt.Chart(_frame(records)).encode(
+        y=alt.Y("label:N", sort=alt.EncodingSortField("order"), title=label_title, axis=alt.Axis(labelLimit=260)),
+        x=alt.X("value:Q", title=value_title),
+        tooltip=[alt.Tooltip("label:N", title=label_title), alt.Tooltip("text:N", title=value_title)],
+    )
+    bars = base.mark_bar().encode(
+        color=alt.condition("datum.mine", alt.value(HIGHLIGHT), alt.value(BASE)),
+    )
+    labels = base.mark_text(align="left", dx=4, color="#333333").encode(text="text:N")
+    return (bars + labels).properties(height=max(120, 26 * len(records)), usermeta=SVG)
+
+
+def morale_trend(cells: Sequence[Cell], metric: str = "avg_score") -> alt.Chart:
+    """Weekly line per group; groups differ by colour and point shape; gaps where suppressed."""
+    title = "Mean score (1 to 5)" if metric == "avg_score" else "eNPS (-100 to 100)"
+    records = [
+        {"week": c.week.isoformat(), "group": c.group, "value": getattr(c, metric), "responses": c.responses}
+        for c in cells
+    ]
+    scale = alt.Scale(domain=[1, 5]) if metric == "avg_score" else alt.Scale(domain=[-100, 100])
+    encoding = {
+        "x": alt.X("week:T", title="Week starting"),
+        "y": alt.Y("value:Q", title=title, scale=scale),
+        "color": alt.Color("group:N", title="Group", scale=alt.Scale(range=list(OKABE_ITO))),
+        "shape": alt.Shape("group:N", title="Group"),
+        "tooltip": [
+            alt.Tooltip("group:N", title="Group"),
+            alt.Tooltip("week:T", title="Week starting"),
+            alt.Tooltip("value:Q", title=title, format=".2f"),
+            alt.Tooltip("responses:Q", title="Responses"),
+        ],
+    }
+    chart = alt.Chart(_frame(records)).encode(**encoding)
+    return (chart.mark_line() + chart.mark_point(filled=True, size=60)).properties(height=320, usermeta=SVG)
+
+
+def morale_heatmap(cells: Sequence[Cell]) -> alt.Chart:
+    """Team × week; each cell prints its mean score, or "n/a" where there are not enough responses."""
+    records = [
+        {
+            "week": c.week.isoformat(),
+            "team": c.group,
+            "score": c.avg_score,
+            "label": "n/a" if c.suppressed else f"{c.avg_score:.1f}",
+            "status": "Not enough responses" if c.suppressed else "Shown",
+        }
+        for c in cells
+    ]
+    base = alt.Chart(_frame(records)).encode(
+        x=alt.X("week:O", title="Week starting", timeUnit="yearmonthdate"),
+        y=alt.Y("team:N", title="Team"),
+        tooltip=[
+            alt.Tooltip("team:N", title="Team"),
+            alt.Tooltip("week:T", title="Week starting"),
+            alt.Tooltip("label:N", title="Mean score"),
+            alt.Tooltip("status:N", title="Status"),
+        ],
+    )
+    shown = base.transform_filter("datum.status == 'Shown'").mark_rect().encode(
+        color=alt.Color("score:Q", title="Mean score", scale=alt.Scale(scheme="blues", domain=[1, 5]))
+    )
+    hidden = base.transform_filter("datum.status != 'Shown'").mark_rect(color="#EEEEEE")
+    text = base.mark_text(fontSize=10).encode(
+        text="label:N",
+        color=alt.condition("datum.score > 3.5", alt.value("white"), alt.value("#222222")),
+    )
+    return (hidden + shown + text).properties(height=max(160, 28 * len({c.group for c in cells})), usermeta=SVG)
+
+
+def participation_vs_morale(rows: Sequence[TeamComparison]) -> alt.Chart:
+    records = [
+        {"team": r.team, "participation": r.participation, "morale": r.morale} for r in rows if r.morale is not None
+    ]
+    base = alt.Chart(_frame(records)).encode(
+        x=alt.X("participation:Q", title="Share of members taking part in challenges", axis=alt.Axis(format="%")),
+        y=alt.Y("morale:Q", title="Mean morale score (1 to 5)", scale=alt.Scale(domain=[1, 5])),
+        tooltip=[
+            alt.Tooltip("team:N", title="Team"),
+            alt.Tooltip("participation:Q", title="Taking part", format=".0%"),
+            alt.Tooltip("morale:Q", title="Mean score", format=".2f"),
+        ],
+    )
+    points = base.mark_point(filled=True, size=90, color=BASE)
+    labels = base.mark_text(align="left", dx=7, dy=-7).encode(text="team:N")
+    return (points + labels).properties(height=320, usermeta=SVG)
+
+
+def impact_bars(report: ImpactReport, measure: str, title: str) -> alt.Chart:
+    records = [{"group": r.group, "value": getattr(r, measure), "text": f"{getattr(r, measure):,.1f}"} for r in
+               report.rows]
+    base = alt.Chart(_frame(records)).encode(
+        y=alt.Y("group:N", title=None, sort="-x"),
+        x=alt.X("value:Q", title=title),
+        tooltip=[alt.Tooltip("group:N", title="Group"), alt.Tooltip("text:N", title=title)],
+    )
+    return (base.mark_bar(color=BASE) + base.mark_text(align="left", dx=4).encode(text="text:N")).properties(
+        height=max(100, 26 * len(records)), usermeta=SVG
+    )

@@ -1,0 +1,20 @@
+"""Account: who I am signed in as, change my password, sign out."""
+
+import streamlit as st
+
+from db.models import Role
+from engagement import auth
+from ui.auth import ROLE_LABELS, change_password_form, log_out, require_role, sso_configured
+from ui.resources import read_fresh
+from ui.widgets import md
+
+actor = require_role(*Role)
+
+st.title("Account")
+st.markdown(f"Signed in as **{md(actor.name)}** ({md(actor.email)}), {ROLE_LABELS[actor.role].lower()}.")
+if read_fresh(auth.has_account, actor.person_id or 0):
+    st.subheader("Change my password")
+    change_password_form(actor)
+elif sso_configured():
+    st.caption("You sign in with single sign-on; your password is managed there.")
+st.button("Sign out", on_click=log_out, icon=":material/logout:", key="account.sign_out")

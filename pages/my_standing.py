@@ -1,0 +1,172 @@
+"""My standing: my points and rank, my team's place, my entries, quick logging, this week's pulse."""
+
+import uuid
+from datetime import date
+
+import streamlit as st
+
+from db.models import Kind, Role, Status
+from engagement import challenges, impact, leaderboards, periods, pulse, results
+from engagement.access import Actor
+from engagement.challenges import ACTIVITY_TYPES
+from engagement.leaderboards import Scope, Standing
+from ui.auth import require_role
+from ui.resources import read, read_fresh, write
+from ui.widgets import attempt, flash, md, org_today, reset_note, show_flash, table
+
+actor = require_role(*Role)
+
+STATUS_LABELS = {
+    Status.PENDING: "Waiting for your lead",
+    Status.APPROVED: "Approved",
+    Status.REJECTED: "Not approved",
+    Status.VOIDED: "Withdrawn",
+}
+
+
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def standing_sentence(s: Standing) -> str:
+    """One plain sentence about the team, e.g. "Cedar is 3rd of 8, 4.2 points per member behind Birch"."""
+    if s.team is None:
+        return "Your team has no ranking yet."
+    sentence = f"{md(s.team.team)} is {ordinal(s.team.rank)} of {s.teams_ranked} teams"
+    if s.team_above is not None and s.gap_to_team_above is not None:
+        sentence += f", {s.gap_to_team_above:,.1f} points per member behind {md(s.team_above.team)}"
+    elif s.team.rank == 1:
+        sentence += ", at the top"
+    return sentence + "."
+
+
+def show_standing(label: str, s: Standing) -> None:
+    mine, team = st.columns(2)
+    if s.me is None:
+        mine.metric(f"My points, {label}", "0", help="Log an activity to get on the board.")
+    else:
+        mine.metric(f"My points, {label}", f"{s.me.points:,.1f}", help=None)
+        mine.caption(f"You are {ordinal(s.me.rank)} of {s.people_ranked} people with points.")
+    if s.team is not None:
+        team.metric(f"My team, {label}", f"{ordinal(s.team.rank)} of {s.teams_ranked}")
+    team.caption(standing_sentence(s))
+
+
+st.title("My standing")
+show_flash()
+today = org_today()
+open_challenges = read(challenges.list_challenges, open_on=today)
+
+week, month = periods.this_week(today), periods.this_month(today)
+for period in (week, month):
+    with st.container(border=True):
+        st.subheader(period.label)
+        show_standing(period.label.lower(), read(leaderboards.standing, actor, Scope(start=period.start, end=period.end)))
+        st.caption(reset_note(period))
+
+if open_challenges:
+    st.subheader("Challenges running now")
+    for challenge in open_challenges:
+        with st.container(border=True):
+            st.markdown(f"**{md(challenge.name)}** · {challenge.points_per_unit:g} points per {challenge.unit.rstrip('s')}")
+            show_standing("this challenge", read(leaderboards.standing, actor, Scope(challenge.id)))
+            if challenge.team_target and actor.team_id is not None:
+                progress = dict(read(impact.team_progress, actor, challenge.id))
+                team_name = read(leaderboards.standing, actor, Scope(challenge.id)).team
+                done = progress.get(team_name.team, 0.0) if team_name else 0.0
+                share = min(done / challenge.team_target, 1.0)
+                st.progress(
+                    share,
+                    text=f"Team target: {done:,.1f} of {challenge.team_target:,.0f} {challenge.unit} ({share:.0%})",
+                )
+else:
+    st.info("No challenges are running right now. Your admin can start one on the Admin page.")
+
+
+def quick_log(actor: Actor, open_challenges: list, today: date) -> None:  # type: ignore[type-arg]
+    st.subheader("Log my activity")
+    if not open_challenges:
+        st.caption("There is nothing to log until a challenge starts.")
+        return
+    token = st.session_state.setdefault("standing.log_token", uuid.uuid4().hex)
+    by_name = {c.name: c for c in open_challenges}
+    name = st.selectbox("Challenge", list(by_name), key="standing.log.challenge")
+    challenge = by_name[name]
+    with st.form("standing.log", clear_on_submit=True):
+        if challenge.kind is Kind.VOLUNTEERING:
+            minutes = st.number_input("Minutes volunteered", min_value=1, max_value=1440, value=30, step=5)
+            organisation = st.text_input("Organisation (for example Be My Eyes)", max_chars=100)
+            activity = st.selectbox("Activity", ACTIVITY_TYPES)
+            quantity = minutes / 60
+        else:
+            quantity = st.number_input(
+                f"How much ({challenge.unit})", min_value=0.0, value=1.0, step=0.5, format="%.2f"
+            )
+            organisation, activity = "", None
+        day = st.date_input("Day", value=today, max_value=today, format="YYYY-MM-DD")
+        note = st.text_input("Note (optional)", max_chars=500)
+        submitted = st.form_submit_button("Submit", type="primary")
+    if submitted:
+        entry = results.ResultInput(
+            actor.person_id or 0, challenge.id, float(quantity), day, note, organisation or None, activity, ref=token,
+        )
+        saved = attempt(lambda: write(results.record_result, actor, entry, source="dashboard"))
+        if saved is not None:
+            st.session_state["standing.log_token"] = uuid.uuid4().hex
+            waiting = saved.status is Status.PENDING
+            flash("Sent to your lead for approval." if waiting else "Saved and approved. Your points are updated.")
+            st.rerun()
+
+
+quick_log(actor, open_challenges, today)
+
+st.subheader("My recent entries")
+entries = read_fresh(results.entries_for_person, actor, actor.person_id or 0, limit=15)
+if entries:
+    table(
+        [
+            {
+                "Day": e.occurred_on.isoformat(),
+                "Challenge": e.challenge,
+                "Amount": f"{e.quantity:g} {e.unit}",
+                "Status": STATUS_LABELS[e.status],
+                "Lead's note": e.decision_reason or "",
+                "Your note": e.note,
+            }
+            for e in entries
+        ]
+    )
+else:
+    st.caption("No entries yet. Log your first activity above.")
+
+st.subheader("This week's pulse")
+if actor.team_id is None:
+    st.caption("The weekly pulse is answered by members of a team.")
+elif read_fresh(pulse.answered_this_week, actor):
+    st.success("Thank you, you have answered this week's pulse. You can answer again next Monday.")
+else:
+    st.caption("Anonymous to your managers: they only see groups of 5 or more answers, never yours.")
+    with st.form("standing.pulse", clear_on_submit=True):
+        score = st.radio(
+            "How was your week at work?", [1, 2, 3, 4, 5], index=None, horizontal=True,
+            format_func=lambda v: {1: "1 Very bad", 2: "2 Bad", 3: "3 OK", 4: "4 Good", 5: "5 Very good"}[v],
+        )
+        enps = st.select_slider(
+            "How likely are you to recommend working here to a friend? (0 not at all, 10 very likely)",
+            options=list(range(11)), value=7,
+        )
+        comment = st.text_area("Anything to add? (optional)", max_chars=2000)
+        sent = st.form_submit_button("Send my answer", type="primary")
+    if sent:
+        if score is None:
+            st.error("Choose how your week was (1 to 5).")
+        elif attempt(lambda: write(pulse.answer_pulse, actor, int(score), int(enps), comment)) is not None:
+            flash("Thank you. Your answer is saved.")
+            st.rerun()
+
+history = read_fresh(pulse.my_history, actor)
+if history:
+    with st.expander("My pulse history (only you can see this)"):
+        table([{"Week of": h.week.isoformat(), "Score": h.score, "Recommend (0-10)": h.enps, "Comment": h.comment}
+               for h in history])

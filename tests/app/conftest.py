@@ -1,0 +1,84 @@
+"""AppTest fixtures: the real dashboard over a fresh copy of the demo database.
+
+The demo is loaded once per session into a template file (relative to today's
+date, as `python -m engagement demo` does) and copied for every test, so tests
+may write freely. ``app_as(role)`` gives an AppTest already signed in as that
+demo role; ``app_signed_out()`` one that is not.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from sqlalchemy import select
+from streamlit.testing.v1 import AppTest
+
+from db.engine import make_engine, unit_of_work
+from db.migrate import upgrade
+from db.models import Person, Role
+from engagement import auth, demo
+from ui.auth import SESSION_KEY
+
+DASHBOARD = str(Path(__file__).resolve().parents[2] / "dashboard.py")
+TIMEOUT = 30
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    with unit_of_work(engine) as session:
+        demo.load_demo(session)
+    engine.dispose()
+    return str(path)
+
+
+@pytest.fixture
+def demo_url(demo_template: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh copy of the demo database, made the app's DATABASE_URL."""
+    path = tmp_path / "impact.db"
+    shutil.copyfile(demo_template, path)
+    url = f"sqlite:///{path}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    yield url
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def signed_in(at: AppTest, url: str, email: str) -> AppTest:
+    """Put a built-in login for ``email`` in the app's session, as the sign-in form would."""
+    engine = make_engine(url)
+    with unit_of_work(engine, write=False) as session:
+        person_id = session.scalar(select(Person.id).where(Person.email == email))
+        assert person_id is not None, email
+        epoch = auth.session_epoch(session, person_id)
+    engine.dispose()
+    at.session_state[SESSION_KEY] = {
+        "email": email, "person_id": person_id, "epoch": epoch, "must_change": False, "seen": time.monotonic(),
+    }
+    return at
+
+
+@pytest.fixture
+def app_as(demo_url: str) -> Callable[[Role], AppTest]:
+    """``app_as(Role.LEAD)``: the dashboard, run once, signed in as that demo account."""
+
+    def make(role: Role) -> AppTest:
+        at = signed_in(AppTest.from_file(DASHBOARD, default_timeout=TIMEOUT), demo_url, demo.DEMO_ACCOUNTS[role])
+        return at.run()
+
+    return make
+
+
+@pytest.fixture
+def app_signed_out(demo_url: str) -> Callable[[], AppTest]:
+    def make() -> AppTest:
+        return AppTest.from_file(DASHBOARD, default_timeout=TIMEOUT).run()
+
+    return make

@@ -1,0 +1,106 @@
+"""Small drawing helpers shared by pages: safe text, errors, periods, downloads."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import Any, TypeVar
+
+import streamlit as st
+
+from engagement import periods, settings
+from engagement.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from ui.resources import read
+
+T = TypeVar("T")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>:~$=])")
+
+
+def md(text: object) -> str:
+    """Escape user text for st.markdown, so names and notes show as typed, never as markup."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+
+
+def flash(message: str) -> None:
+    """Keep a success message for the next rerun (st.rerun would wipe one shown now)."""
+    st.session_state["ib.flash"] = message
+
+
+def show_flash() -> None:
+    message = st.session_state.pop("ib.flash", None)
+    if message:
+        st.success(message)
+
+
+def org_settings() -> settings.OrgSettings:
+    return read(settings.load)
+
+
+def org_today() -> date:
+    return periods.today(org_settings().zone)
+
+
+def attempt(action: Callable[[], T], success: str | None = None) -> T | None:
+    """Run a write; show what went wrong plainly instead of a traceback."""
+    try:
+        result = action()
+    except ValidationError as e:
+        lines = "\n".join(f"- {md(p)}" for p in e.problems)
+        st.error(f"Nothing was saved:\n{lines}")
+        return None
+    except Conflict as e:
+        st.warning(f"{e} Nothing was saved.")
+        return None
+    except (PermissionDenied, NotFound) as e:
+        st.error(f"Not allowed: {e}")
+        return None
+    if success:
+        st.toast(success, icon=":material/check_circle:")
+    return result
+
+
+def period_choice(key: str, today: date, *, challenge_window: tuple[date, date] | None = None) -> periods.Period:
+    """A period picker: this week, last week, this month, the challenge's period, or custom dates."""
+    options = ["This week", "Last week", "This month"]
+    if challenge_window:
+        options.append("Challenge period")
+    options.append("Custom dates")
+    choice = st.selectbox("Period", options, key=key)
+    if choice == "This week":
+        return periods.this_week(today)
+    if choice == "Last week":
+        return periods.last_week(today)
+    if choice == "This month":
+        return periods.this_month(today)
+    if choice == "Challenge period" and challenge_window:
+        return periods.Period(challenge_window[0], challenge_window[1], "Challenge period")
+    start, end = today.replace(day=1), today
+    picked = st.date_input("From and to", value=(start, end), key=f"{key}.dates", format="YYYY-MM-DD")
+    if isinstance(picked, Sequence) and len(picked) == 2 and picked[0] <= picked[1]:
+        return periods.custom(picked[0], picked[1])
+    st.caption("Pick both a first and a last day.")
+    return periods.custom(start, end)
+
+
+def reset_note(period: periods.Period) -> str:
+    """E.g. "This week: 2026-03-16 to 2026-03-22. Resets Monday 00:00 (Europe/London), in 2 days 5 hours."."""
+    zone = org_settings().zone
+    when, left = periods.next_reset(period, zone)
+    if left.total_seconds() <= 0:
+        return f"{period.describe()}."
+    days, hours = left.days, left.seconds // 3600
+    return (
+        f"{period.describe()}. Resets {when:%A %H:%M} ({zone.key}), "
+        f"in {days} day{'s' * (days != 1)} {hours} hour{'s' * (hours != 1)}."
+    )
+
+
+def csv_download(label: str, data: str, file_name: str, key: str) -> None:
+    st.download_button(label, data=data.encode("utf-8"), file_name=file_name, mime="text/csv", key=key,
+                       icon=":material/download:", on_click="ignore")
+
+
+def table(records: Sequence[dict[str, Any]], **column_config: Any) -> None:
+    """A read-only table that shows user text as plain text."""
+    st.dataframe(list(records), hide_index=True, width="stretch", column_config=column_config or None)
