@@ -62,14 +62,16 @@ week, month = periods.this_week(today), periods.this_month(today)
 for period in (week, month):
     with st.container(border=True):
         st.subheader(period.label)
-        show_standing(period.label.lower(), read(leaderboards.standing, actor, Scope(start=period.start, end=period.end)))
+        scope = Scope(start=period.start, end=period.end)
+        show_standing(period.label.lower(), read(leaderboards.standing, actor, scope))
         st.caption(reset_note(period))
 
 if open_challenges:
     st.subheader("Challenges running now")
     for challenge in open_challenges:
         with st.container(border=True):
-            st.markdown(f"**{md(challenge.name)}** · {challenge.points_per_unit:g} points per {challenge.unit.rstrip('s')}")
+            per = challenge.unit.rstrip("s")
+            st.markdown(f"**{md(challenge.name)}** · {challenge.points_per_unit:g} points per {per}")
             show_standing("this challenge", read(leaderboards.standing, actor, Scope(challenge.id)))
             if challenge.team_target and actor.team_id is not None:
                 progress = dict(read(impact.team_progress, actor, challenge.id))
