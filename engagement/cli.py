@@ -22,7 +22,19 @@ from sqlalchemy.exc import OperationalError
 from db.engine import database_url, make_engine, unit_of_work
 from db.migrate import SchemaTooNew, is_current, upgrade
 from db.models import WorkMode
-from engagement import demo, exports, impact, imports, leaderboards, morale, organisation, periods, settings
+from engagement import (
+    auth,
+    backup,
+    demo,
+    exports,
+    impact,
+    imports,
+    leaderboards,
+    morale,
+    organisation,
+    periods,
+    settings,
+)
 from engagement.access import SYSTEM
 from engagement.challenges import by_slug
 from engagement.errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -256,3 +268,56 @@ def settings_command(timezone: str | None, anonymity_threshold: int | None) -> N
     with unit_of_work(engine, write=bool(changes)) as session:
         current = settings.update(session, SYSTEM, **changes) if changes else settings.load(session)
     click.echo(f"timezone: {current.timezone}\nanonymity_threshold: {current.anonymity_threshold}")
+
+
+@main.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@friendly_errors
+def backup_command(file: Path) -> None:
+    """Write a consistent copy of the SQLite store to FILE while the dashboard keeps running.
+
+    For PostgreSQL it prints how to use pg_dump instead.
+    """
+    engine = make_engine()
+    try:
+        size = backup.backup(engine, file)
+    except backup.BackupError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"backup written to {file} ({size:,} bytes, integrity ok)")
+
+
+@main.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@friendly_errors
+def restore_command(file: Path, yes: bool) -> None:
+    """Replace the SQLite store's contents with the backup FILE (checked first), then migrate it."""
+    engine = make_engine()
+    if not yes:
+        click.confirm(f"Replace everything in {database_url()} with {file}?", abort=True)
+    try:
+        backup.restore(engine, file)
+    except backup.BackupError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"restored {file} into {database_url()}")
+
+
+@main.command("password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the new password from standard input.")
+@friendly_errors
+def password_command(email: str, password_stdin: bool) -> None:
+    """Give EMAIL a built-in login, or reset it (they choose a new password at next sign-in).
+
+    Use it to create the first admin's login on a new installation.
+    """
+    password = (
+        sys.stdin.readline().rstrip("\n")
+        if password_stdin
+        else click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    )
+    engine = open_store()
+    with unit_of_work(engine) as session:
+        person = organisation.person_by_email(session, email)
+        auth.set_password(session, SYSTEM, person.id, password)
+    click.echo(f"password set for {person.email}; they will choose their own at next sign-in")

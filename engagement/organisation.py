@@ -188,6 +188,13 @@ def teams_on(session: Session, pairs: Iterable[tuple[int, date]]) -> dict[tuple[
     return out
 
 
+def person_by_email(session: Session, email: str) -> Person:
+    person = session.scalar(select(Person).where(Person.email == normalise_email(email)))
+    if person is None:
+        raise NotFound(f"no person with email {email.strip()!r}")
+    return person
+
+
 def get_person(session: Session, person_id: int) -> Person:
     person = session.get(Person, person_id)
     if person is None:
