@@ -6,6 +6,7 @@ volunteering in hours (minutes are logged as fractions: 15 min = 0.25 h).
 
 from __future__ import annotations
 
+import enum
 import math
 import re
 from dataclasses import dataclass, fields, replace
@@ -148,3 +149,62 @@ def list_challenges(session: Session, *, open_on: date | None = None) -> list[Ch
     if open_on is not None:
         query = query.where(Challenge.starts_on <= open_on, Challenge.ends_on >= open_on)
     return list(session.scalars(query))
+
+
+class Phase(enum.StrEnum):
+    RUNNING = "running"
+    UPCOMING = "upcoming"
+    ENDED = "ended"
+
+
+def phase_on(challenge: Challenge, day: date) -> Phase:
+    """Whether ``challenge`` is running, upcoming or ended on ``day`` (its window includes both ends)."""
+    if day < challenge.starts_on:
+        return Phase.UPCOMING
+    if day > challenge.ends_on:
+        return Phase.ENDED
+    return Phase.RUNNING
+
+
+WHAT_TO_LOG = {
+    Kind.ENERGY: "the kWh of energy you saved at home compared with a usual day",
+    Kind.TREES: "each tree you planted, as a number of trees",
+    Kind.VOLUNTEERING: "the time you volunteered, in hours (15 minutes is 0.25)",
+}
+
+
+def rules_in_words(challenge: Challenge) -> list[str]:
+    """The challenge's rules as short plain sentences, with units, for people deciding what to log.
+
+    Mirrors how the rest of the package applies them: the daily cap limits
+    points, not impact (see ``leaderboards`` and ``impact``), and only agents'
+    own entries above the auto-approve limit wait for their lead.
+    """
+    singular = challenge.unit.rstrip("s")
+
+    def amount(value: float) -> str:
+        return f"{value:g} {singular if value == 1 else challenge.unit}"
+
+    rules = [
+        f"What to log: {WHAT_TO_LOG[challenge.kind]}.",
+        f"Points: {challenge.points_per_unit:g} point{'s' * (challenge.points_per_unit != 1)} per {singular}.",
+    ]
+    if challenge.daily_cap is not None:
+        rules.append(
+            f"Daily cap: up to {amount(challenge.daily_cap)} a day per person earn points; "
+            "anything above still counts as impact."
+        )
+    else:
+        rules.append("Daily cap: none, every approved amount earns points.")
+    if challenge.auto_approve_up_to is not None:
+        rules.append(
+            f"Approval: entries of up to {amount(challenge.auto_approve_up_to)} are approved at once; "
+            "larger ones wait for your team lead."
+        )
+    else:
+        rules.append("Approval: every entry you log waits for your team lead to approve it.")
+    rules.append(
+        f"When: activity from {challenge.starts_on.isoformat()} to {challenge.ends_on.isoformat()} "
+        "(both days included)."
+    )
+    return rules

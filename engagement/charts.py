@@ -169,3 +169,12 @@ def impact_bars(report: ImpactReport, measure: str, title: str) -> alt.Chart:
     return (base.mark_bar(color=BASE) + base.mark_text(align="left", dx=4).encode(text="text:N")).properties(
         height=max(100, 26 * len(records)), usermeta=SVG
     )
+
+
+def hours_bars(totals: Sequence[tuple[str, float]], label_title: str) -> alt.Chart:
+    """Volunteer hours per activity type or organisation, most first, each bar printed with its hours."""
+    records = [
+        {"label": label, "value": hours, "text": f"{hours:,.1f} h", "mine": False, "order": i}
+        for i, (label, hours) in enumerate(totals)
+    ]
+    return _bars(records, "Hours volunteered", label_title)

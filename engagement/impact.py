@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -330,3 +331,23 @@ def team_progress(session: Session, actor: Actor, challenge_id: int) -> list[tup
             .order_by(func.sum(Result.quantity).desc())
         )
     ]
+
+
+def volunteering_totals(
+    breakdown: Sequence[tuple[str, str, float]],
+) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+    """Hours by activity type and by organisation, from ``results.volunteering_breakdown`` rows.
+
+    Both lists are summed from the one breakdown, so the chart, the two
+    totals and the detailed table always agree. Most hours first, then by name.
+    """
+    by_activity: dict[str, float] = {}
+    by_organisation: dict[str, float] = {}
+    for activity, organisation, hours in breakdown:
+        by_activity[activity] = by_activity.get(activity, 0.0) + hours
+        by_organisation[organisation] = by_organisation.get(organisation, 0.0) + hours
+
+    def ordered(totals: dict[str, float]) -> list[tuple[str, float]]:
+        return sorted(((k, round(v, 2)) for k, v in totals.items()), key=lambda kv: (-kv[1], kv[0].casefold()))
+
+    return ordered(by_activity), ordered(by_organisation)

@@ -20,6 +20,7 @@ Definitions (the CLI and the dashboard both show exactly these):
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -305,3 +306,49 @@ def standing(session: Session, actor: Actor, scope: Scope) -> Standing:
         teams_ranked=len(teams),
         team_above=above,
     )
+
+
+def person_row(session: Session, actor: Actor, scope: Scope, person_id: int | None) -> PersonRow | None:
+    """One person's row on the person board, ranked among everyone (None without points).
+
+    The dashboard lists the top of the board and then adds the viewer's own
+    row from here, so a person far down still sees where they stand.
+    """
+    require(actor, *Role)
+    if person_id is None:
+        return None
+    people = person_board_query(resolve_window(session, scope)).subquery("ranked")
+    row = session.execute(select(people).where(people.c.id == person_id)).first()
+    return _person_row(row) if row is not None else None
+
+
+RANKED_VALUE = {RankBy.PER_MEMBER: "points_per_member", RankBy.TOTAL: "points", RankBy.PARTICIPATION: "participation"}
+
+
+@dataclass(frozen=True)
+class TeamPosition:
+    """Where one team stands on a board: its row, the team just above and the gap to it.
+
+    ``gap`` is in the value the board is ranked by (points per member, points,
+    or share of members taking part), so the sentence beside a chart matches
+    the bars.
+    """
+
+    row: TeamRow
+    teams_ranked: int
+    above: TeamRow | None
+    gap: float | None
+
+
+def team_position(rows: Sequence[TeamRow], team_id: int | None, rank_by: RankBy) -> TeamPosition | None:
+    """Find ``team_id`` on an already ranked board; None if it is not on it."""
+    mine = next((r for r in rows if r.team_id == team_id), None)
+    if mine is None:
+        return None
+    better = [r for r in rows if r.rank < mine.rank]
+    above = better[-1] if better else None
+    gap = None
+    if above is not None:
+        field = RANKED_VALUE[rank_by]
+        gap = round(getattr(above, field) - getattr(mine, field), 4 if rank_by is RankBy.PARTICIPATION else 2)
+    return TeamPosition(mine, len(rows), above, gap)
