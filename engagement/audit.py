@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -161,3 +161,76 @@ def audit_entries(
         )
         for e in session.scalars(query)
     ]
+
+
+@dataclass(frozen=True)
+class AuditFacets:
+    """The values the audit log can be filtered on, as stored."""
+
+    entities: list[str]
+    actions: list[str]
+    actors: list[str]
+
+
+def audit_facets(session: Session, actor: Actor) -> AuditFacets:
+    """Distinct entities, actions and actors in the log, for filter menus; admins only."""
+    require(actor, Role.ADMIN)
+
+    def distinct(column: Any) -> list[str]:
+        return list(session.scalars(select(column).distinct().order_by(column)))
+
+    return AuditFacets(distinct(AuditEntry.entity), distinct(AuditEntry.action), distinct(AuditEntry.actor_label))
+
+
+Labels = Mapping[str, Mapping[Any, str]]
+
+
+def describe_change(
+    before: dict[str, Any] | None, after: dict[str, Any] | None, labels: Labels | None = None
+) -> str:
+    """One readable line for an entry's before/after, e.g. ``name: Ana → Anna; active: yes → no``.
+
+    ``labels`` turns ids into names (``{"team_id": {3: "Rowan"}}``), so a move
+    reads "team: Cedar → Birch" rather than "team_id: 1 → 2".
+    """
+    labels = labels or {}
+    if before is None and after is None:
+        return ""
+    if after is not None and set(after) == {"key", "value"}:  # a setting: name it, then old → new
+        old = _value("value", before.get("value") if before else None, labels)
+        return f"{_name(after['key'], labels)}: {old} → {_value('value', after['value'], labels)}"
+    if before is None:
+        assert after is not None
+        shown = {k: v for k, v in after.items() if v not in (None, "") and k != "id"}
+        return "created: " + "; ".join(_field(k, v, labels) for k, v in shown.items())
+    if after is None:
+        return "removed: " + "; ".join(_field(k, v, labels) for k, v in before.items() if v not in (None, ""))
+    changed = [k for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)]
+    if not changed:
+        return "no change"
+    return "; ".join(
+        f"{_name(k, labels)}: {_value(k, before.get(k), labels)} → {_value(k, after.get(k), labels)}"
+        for k in changed
+    )
+
+
+def _name(key: str, labels: Labels) -> str:
+    return key.removesuffix("_id") if key in labels else key.replace("_", " ")
+
+
+def _field(key: str, value: Any, labels: Labels) -> str:
+    return f"{_name(key, labels)}: {_value(key, value, labels)}"
+
+
+def _value(key: str, value: Any, labels: Labels) -> str:
+    if value is None or value == "":
+        return "(none)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if key in labels:
+        return labels[key].get(value, f"#{value}")
+    if isinstance(value, list):
+        return "[" + ", ".join(_value(key, item, labels) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(_field(k, v, labels) for k, v in value.items()) + "}"
+    return str(value)

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import secrets
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -192,3 +193,13 @@ def list_accounts(session: Session, actor: Actor) -> list[AccountRow]:
         )
         for p, a in rows
     ]
+
+
+def temporary_password() -> str:
+    """A random password for an admin to hand over; the person replaces it at first sign-in.
+
+    Sixteen characters from an alphabet without look-alikes (no 0/O, 1/l/I),
+    so it survives being read out over the phone.
+    """
+    alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(16))

@@ -91,14 +91,16 @@ def morale_trend(cells: Sequence[Cell], metric: str = "avg_score") -> alt.Chart:
         for c in cells
     ]
     scale = alt.Scale(domain=[1, 5]) if metric == "avg_score" else alt.Scale(domain=[-100, 100])
+    # Weeks are ISO dates on an ordinal axis: a temporal axis would shift them a
+    # day in viewers' browsers west of UTC and label ticks that are not Mondays.
     encoding = {
-        "x": alt.X("week:T", title="Week starting"),
+        "x": alt.X("week:O", title="Week starting", axis=alt.Axis(labelAngle=-40)),
         "y": alt.Y("value:Q", title=title, scale=scale),
         "color": alt.Color("group:N", title="Group", scale=alt.Scale(range=list(OKABE_ITO))),
         "shape": alt.Shape("group:N", title="Group"),
         "tooltip": [
             alt.Tooltip("group:N", title="Group"),
-            alt.Tooltip("week:T", title="Week starting"),
+            alt.Tooltip("week:N", title="Week starting"),
             alt.Tooltip("value:Q", title=title, format=".2f"),
             alt.Tooltip("responses:Q", title="Responses"),
         ],
@@ -120,11 +122,11 @@ def morale_heatmap(cells: Sequence[Cell]) -> alt.Chart:
         for c in cells
     ]
     base = alt.Chart(_frame(records)).encode(
-        x=alt.X("week:O", title="Week starting", timeUnit="yearmonthdate"),
-        y=alt.Y("team:N", title="Team"),
+        x=alt.X("week:O", title="Week starting", axis=alt.Axis(labelAngle=-40)),
+        y=alt.Y("team:N", title="Team", axis=alt.Axis(labelLimit=200)),
         tooltip=[
             alt.Tooltip("team:N", title="Team"),
-            alt.Tooltip("week:T", title="Week starting"),
+            alt.Tooltip("week:N", title="Week starting"),
             alt.Tooltip("label:N", title="Mean score"),
             alt.Tooltip("status:N", title="Status"),
         ],
@@ -137,7 +139,8 @@ def morale_heatmap(cells: Sequence[Cell]) -> alt.Chart:
         text="label:N",
         color=alt.condition("datum.score > 3.5", alt.value("white"), alt.value("#222222")),
     )
-    return (hidden + shown + text).properties(height=max(160, 28 * len({c.group for c in cells})), usermeta=SVG)
+    # The height includes the axes (Streamlit fits the whole chart into it): 100 px for them, 32 per team.
+    return (hidden + shown + text).properties(height=100 + 32 * len({c.group for c in cells}), usermeta=SVG)
 
 
 def participation_vs_morale(rows: Sequence[TeamComparison]) -> alt.Chart:

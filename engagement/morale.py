@@ -32,6 +32,10 @@ from engagement import leaderboards, periods, settings
 from engagement.access import Actor, require
 
 COMPANY = "Company"
+# Why a cell shows nothing: too few answers in the group itself, or enough
+# answers but hiding them protects a smaller group that subtraction would reveal.
+TOO_FEW = "too_few"
+BY_SUBTRACTION = "by_subtraction"
 
 
 class GroupBy(enum.StrEnum):
@@ -53,6 +57,7 @@ class Cell:
     enps: float | None
     suppressed: bool
     invited: int | None = None
+    reason: str | None = None
 
     @property
     def response_rate(self) -> float | None:
@@ -182,7 +187,7 @@ def weekly_morale(
         week = weeks.get(monday, _Week())
         shown = _visible(org, week, "responses", k)
         enps_shown = _visible(org, week, "enps_answers", k)
-        cells.extend(_cells(org, week, monday, by, shown, enps_shown, invited.get(monday, {}), active_teams))
+        cells.extend(_cells(org, week, monday, by, shown, enps_shown, invited.get(monday, {}), active_teams, k))
     if site_id is not None:
         cells = [c for c in cells if _in_site(c, by, site_id, org)]
     return sorted(cells, key=lambda c: (c.week, c.group.casefold()))
@@ -203,6 +208,7 @@ def _cells(
     enps_shown: tuple[set[int], set[int], bool],
     invited: dict[int, int],
     active_teams: set[int],
+    k: int,
 ) -> Iterable[Cell]:
     if by is GroupBy.TEAM:
         for team in sorted(set(week.teams) | active_teams):
@@ -217,6 +223,7 @@ def _cells(
                 team in shown[0],
                 team in enps_shown[0],
                 invited.get(team),
+                k,
             )
     elif by is GroupBy.SITE:
         for site, name in org.site_names.items():
@@ -233,10 +240,11 @@ def _cells(
                 site in shown[1],
                 site in enps_shown[1],
                 sum(invited.get(t, 0) for t in members),
+                k,
             )
     else:
         sums = _total(week, week.teams)
-        yield _cell(monday, COMPANY, None, None, sums, shown[2], enps_shown[2], sum(invited.values()))
+        yield _cell(monday, COMPANY, None, None, sums, shown[2], enps_shown[2], sum(invited.values()), k)
 
 
 def _total(week: _Week, teams: Iterable[int]) -> _Sums:
@@ -256,9 +264,13 @@ def _cell(
     score_ok: bool,
     enps_ok: bool,
     invited: int | None,
+    k: int,
 ) -> Cell:
     responses, avg, enps = _figures(sums, score_ok, enps_ok)
-    return Cell(monday, group, group_id, site, responses, avg, enps, not score_ok, invited if score_ok else None)
+    reason = None if score_ok else (TOO_FEW if sums.responses < k else BY_SUBTRACTION)
+    return Cell(
+        monday, group, group_id, site, responses, avg, enps, not score_ok, invited if score_ok else None, reason
+    )
 
 
 def _teams_with_members(session: Session) -> set[int]:
@@ -307,6 +319,16 @@ def pooled_mean(cells: Iterable[Cell]) -> tuple[float | None, int]:
     if not n:
         return None, 0
     return round(sum((c.avg_score or 0) * (c.responses or 0) for c in visible) / n, 2), n
+
+
+def pooled_response_rate(cells: Iterable[Cell]) -> tuple[float | None, int, int]:
+    """Share of invited people who answered, over visible cells only: (rate, responses, invited)."""
+    visible = [c for c in cells if not c.suppressed and c.responses and c.invited]
+    responses = sum(c.responses or 0 for c in visible)
+    invited = sum(c.invited or 0 for c in visible)
+    if not invited:
+        return None, 0, 0
+    return round(min(responses / invited, 1.0), 4), responses, invited
 
 
 def alerts(session: Session, actor: Actor, *, drop: float = 0.5, now: datetime | None = None) -> list[Alert]:

@@ -454,3 +454,8 @@ def set_team_active(session: Session, actor: Actor, team_id: int, active: bool) 
 
 def active_member_ids(session: Session, team_ids: Sequence[int]) -> set[int]:
     return set(session.scalars(select(Person.id).where(and_(Person.team_id.in_(team_ids), Person.active))))
+
+
+def site_names(session: Session) -> dict[int, str]:
+    """Every site's name by id (for filters and readable audit entries)."""
+    return {site_id: name for site_id, name in session.execute(select(Site.id, Site.name))}
