@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from db.models import Person, Status, WorkMode
-from engagement import challenges, organisation
+from db.engine import unit_of_work
+from db.models import Base, Person, Status, WorkMode
+from engagement import challenges, organisation, results
 from engagement.access import SYSTEM, Actor
 from engagement.leaderboards import RankBy, Scope, person_leaderboard, standing, team_leaderboard
-from tests.factories import log, make_challenge, make_person
+from tests.factories import NOW, log, make_challenge, make_person
 
 D = date(2026, 3, 10)
 
@@ -339,3 +346,225 @@ def test_standing_at_the_top_has_no_team_above(session: Session) -> None:
     assert nothing_yet.me is None
     assert nothing_yet.team is not None and nothing_yet.team.rank == 2
     assert nothing_yet.gap_to_team_above == 10.0
+
+
+# -- property: the boards equal a brute force of the definitions -----------------
+
+TEAM_NAMES = ("Alder", "Birch", "Cedar", "Hazel", "Maple")
+FIRST_DAY = date(2026, 3, 9)
+QUANTITIES = (0.1, 0.2, 0.25, 0.3, 0.5, 1.0, 2.5, 4.0, 7.75, 10.0)
+
+
+@dataclass(frozen=True)
+class PersonSpec:
+    team: int
+    active: bool
+    centre: bool
+
+
+@dataclass(frozen=True)
+class ResultSpec:
+    person: int
+    challenge: int
+    day: int
+    quantity: float
+    status: Status
+
+
+@dataclass(frozen=True)
+class OrgSpec:
+    teams: int
+    people: list[PersonSpec]
+    caps: list[float | None]
+    points_per_unit: list[float]
+    closes: list[int | None]
+    results: list[ResultSpec]
+    moves: list[tuple[int, int, int]]
+    challenge: int | None
+    window: tuple[int, int] | None
+    work_mode: WorkMode | None
+
+
+@st.composite
+def org_specs(draw: st.DrawFn) -> OrgSpec:
+    teams = draw(st.integers(1, 5))
+    people = [
+        PersonSpec(team, draw(st.sampled_from((True, True, True, False))), draw(st.booleans()))
+        for team in range(teams)
+        for _ in range(draw(st.integers(1, 8)))
+    ]
+    n_challenges = draw(st.integers(1, 2))
+    person = st.integers(0, len(people) - 1)
+    day = st.integers(0, 6)
+    quantity = st.one_of(st.sampled_from(QUANTITIES), st.floats(0.01, 20).map(lambda q: round(q, 3)))
+    results = draw(
+        st.lists(
+            st.builds(
+                ResultSpec,
+                person,
+                st.integers(0, n_challenges - 1),
+                day,
+                quantity,
+                st.sampled_from((Status.APPROVED, Status.APPROVED, Status.PENDING, Status.REJECTED)),
+            ),
+            max_size=30,
+        )
+    )
+    window = draw(st.none() | st.tuples(day, day).map(lambda w: (min(w), max(w))))
+    return OrgSpec(
+        teams=teams,
+        people=people,
+        caps=[draw(st.sampled_from((None, 1.0, 2.5, 5.0, 12.0))) for _ in range(n_challenges)],
+        points_per_unit=[draw(st.sampled_from((0.5, 1.0, 1.5, 2.0, 10.0))) for _ in range(n_challenges)],
+        closes=[draw(st.none() | day) for _ in range(n_challenges)],
+        results=results,
+        moves=draw(st.lists(st.tuples(person, st.integers(0, teams - 1), day), max_size=3)),
+        challenge=draw(st.none() | st.integers(0, n_challenges - 1)),
+        window=window,
+        work_mode=draw(st.sampled_from((None, None, WorkMode.HOME, WorkMode.CENTRE))),
+    )
+
+
+def _name(i: int) -> str:
+    """Names whose order differs from creation order, so ties listed by id would show."""
+    return f"{chr(ord('A') + (i * 7) % 26)}{i:03d}"
+
+
+def _build(session: Session, spec: OrgSpec) -> tuple[list[int], list[int]]:
+    person_ids = [
+        organisation.add_person(
+            session,
+            SYSTEM,
+            organisation.PersonInput(
+                email=f"p{i}@example.org",
+                name=_name(i),
+                role=organisation.Role.AGENT,
+                team=TEAM_NAMES[p.team],
+                work_mode=WorkMode.CENTRE if p.centre else WorkMode.HOME,
+            ),
+        ).id
+        for i, p in enumerate(spec.people)
+    ]
+    challenge_ids = [
+        make_challenge(session, slug=f"c{i}", daily_cap=cap, points_per_unit=ppu)
+        for i, (cap, ppu) in enumerate(zip(spec.caps, spec.points_per_unit, strict=True))
+    ]
+    entries = [
+        results.ResultInput(
+            person_ids[r.person],
+            challenge_ids[r.challenge],
+            r.quantity,
+            FIRST_DAY + timedelta(days=r.day),
+            status=r.status,
+        )
+        for r in spec.results
+    ]
+    results.record_results(session, SYSTEM, entries, now=NOW)
+    for person, team, day in spec.moves:
+        organisation.move_person(session, SYSTEM, person_ids[person], TEAM_NAMES[team], FIRST_DAY + timedelta(days=day))
+    for challenge_id, close in zip(challenge_ids, spec.closes, strict=True):
+        if close is not None:
+            challenges.close_challenge(session, SYSTEM, challenge_id, FIRST_DAY + timedelta(days=close))
+    for person_id, p in zip(person_ids, spec.people, strict=True):
+        if not p.active:
+            person = session.get(Person, person_id)
+            assert person is not None
+            organisation.deactivate_person(session, SYSTEM, person_id, person.version)
+    return person_ids, challenge_ids
+
+
+def _half_up(value: float, places: str = "0.01") -> float:
+    return float(Decimal(f"{value:.15g}").quantize(Decimal(places), rounding=ROUND_HALF_UP))
+
+
+def _ranks(values: list[float]) -> list[int]:
+    rounded = [_half_up(v) for v in values]
+    return [1 + sum(other > mine for other in rounded) for mine in rounded]
+
+
+def _brute_force(spec: OrgSpec) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    """The issue's definitions, computed in plain Python from the spec."""
+    history = [[(date.min, p.team)] for p in spec.people]
+    for person, team, day in spec.moves:
+        moved_on = FIRST_DAY + timedelta(days=day)
+        history[person] = [h for h in history[person] if h[0] < moved_on] + [(moved_on, team)]
+    current = [h[-1][1] for h in history]
+    counted = [
+        p.active and (spec.work_mode is None or p.centre == (spec.work_mode is WorkMode.CENTRE)) for p in spec.people
+    ]
+    ends = [date(2026, 3, 29) if close is None else FIRST_DAY + timedelta(days=close) for close in spec.closes]
+    daily: dict[tuple[int, int, date], float] = defaultdict(float)
+    for r in spec.results:
+        day = FIRST_DAY + timedelta(days=r.day)
+        if r.status is not Status.APPROVED or not counted[r.person]:
+            continue
+        if spec.challenge is not None and r.challenge != spec.challenge:
+            continue
+        if spec.window is not None:
+            start, end = (FIRST_DAY + timedelta(days=d) for d in spec.window)
+        elif spec.challenge is not None:
+            start, end = date(2026, 3, 2), ends[spec.challenge]
+        else:
+            start, end = date.min, date.max
+        if start <= day <= end:
+            daily[(r.person, r.challenge, day)] += r.quantity
+    credited: dict[tuple[int, int], float] = defaultdict(float)
+    for (person, challenge, day), quantity in daily.items():
+        cap = spec.caps[challenge]
+        team = max((h for h in history[person] if h[0] <= day), key=lambda h: h[0])[1]
+        credited[(person, team)] += (quantity if cap is None else min(quantity, cap)) * spec.points_per_unit[challenge]
+
+    people = [
+        (i, sum(v for (p, _), v in credited.items() if p == i))
+        for i in range(len(spec.people))
+        if counted[i] and sum(v for (p, _), v in credited.items() if p == i) > 0
+    ]
+    person_rows = [
+        (rank, _name(i), TEAM_NAMES[current[i]], _half_up(points))
+        for (i, points), rank in zip(people, _ranks([points for _, points in people]), strict=True)
+    ]
+    person_rows.sort(key=lambda row: (row[0], row[1]))
+
+    teams = []
+    for team in range(spec.teams):
+        roster = [i for i in range(len(spec.people)) if counted[i] and current[i] == team]
+        if not roster:
+            continue
+        points = sum(v for (p, t), v in credited.items() if t == team)
+        participants = sum(1 for i in roster if credited.get((i, team), 0) > 0)
+        teams.append((TEAM_NAMES[team], points, len(roster), points / len(roster), participants))
+    team_rows = [
+        (rank, name, _half_up(points), members, _half_up(per_member), participants, round(participants / members, 4))
+        for (name, points, members, per_member, participants), rank in zip(
+            teams, _ranks([t[3] for t in teams]), strict=True
+        )
+    ]
+    team_rows.sort(key=lambda row: (row[0], row[1]))
+    return team_rows, person_rows
+
+
+def _clear(engine: Engine) -> None:
+    with engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(spec=org_specs())
+def test_boards_equal_a_brute_force_of_the_definitions(engine: Engine, spec: OrgSpec) -> None:
+    _clear(engine)
+    with unit_of_work(engine) as session:
+        _, challenge_ids = _build(session, spec)
+    window = (None, None) if spec.window is None else tuple(FIRST_DAY + timedelta(days=d) for d in spec.window)
+    scope = Scope(None if spec.challenge is None else challenge_ids[spec.challenge], *window, work_mode=spec.work_mode)
+    with unit_of_work(engine, write=False) as session:
+        teams = _teams(session, scope)
+        people = [(r.rank, r.name, r.team, r.points) for r in person_leaderboard(session, SYSTEM, scope)]
+    expected_teams, expected_people = _brute_force(spec)
+    assert teams == expected_teams
+    assert people == expected_people
