@@ -72,7 +72,13 @@ def _fmt(value: float, kind: str) -> str:
 
 def _bars(records: list[dict[str, Any]], value_title: str, label_title: str) -> alt.Chart:
     base = alt.Chart(_frame(records)).encode(
-        y=alt.Y("label:N", sort=alt.EncodingSortField("order"), title=label_title, axis=alt.Axis(labelLimit=260)),
+        y=alt.Y(
+            "label:N",
+            sort=alt.EncodingSortField("order"),
+            title=label_title,
+            # Never thin out labels: the viewer's "(your team)" label must always show.
+            axis=alt.Axis(labelLimit=260, labelOverlap=False),
+        ),
         x=alt.X("value:Q", title=value_title),
         tooltip=[alt.Tooltip("label:N", title=label_title), alt.Tooltip("text:N", title=value_title)],
     )
@@ -80,7 +86,8 @@ def _bars(records: list[dict[str, Any]], value_title: str, label_title: str) -> 
         color=alt.condition("datum.mine", alt.value(HIGHLIGHT), alt.value(BASE)),
     )
     labels = base.mark_text(align="left", dx=4, color="#333333").encode(text="text:N")
-    return (bars + labels).properties(height=max(120, 26 * len(records)), usermeta=SVG)
+    # The height includes the x axis and its title under Streamlit's theme: leave room for both.
+    return (bars + labels).properties(height=max(120, 26 * len(records) + 60), usermeta=SVG)
 
 
 def morale_trend(cells: Sequence[Cell], metric: str = "avg_score") -> alt.Chart:
@@ -165,12 +172,12 @@ def impact_bars(report: ImpactReport, measure: str, title: str) -> alt.Chart:
     records = [{"group": r.group, "value": getattr(r, measure), "text": f"{getattr(r, measure):,.1f}"} for r in
                report.rows]
     base = alt.Chart(_frame(records)).encode(
-        y=alt.Y("group:N", title=None, sort="-x"),
+        y=alt.Y("group:N", title=None, sort="-x", axis=alt.Axis(labelOverlap=False)),
         x=alt.X("value:Q", title=title),
         tooltip=[alt.Tooltip("group:N", title="Group"), alt.Tooltip("text:N", title=title)],
     )
     return (base.mark_bar(color=BASE) + base.mark_text(align="left", dx=4).encode(text="text:N")).properties(
-        height=max(100, 26 * len(records)), usermeta=SVG
+        height=max(100, 26 * len(records) + 60), usermeta=SVG
     )
 
 

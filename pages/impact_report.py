@@ -1,9 +1,121 @@
-"""Placeholder while this page is being built."""
+"""Impact report: energy saved, CO2e avoided, trees, volunteer hours and their value, by team, site or company."""
+
+from datetime import date
 
 import streamlit as st
 
 from db.models import Role
+from engagement import charts, exports, impact
+from engagement.impact import ImpactBy, ImpactReport
 from ui.auth import require_role
+from ui.resources import read
+from ui.widgets import csv_download, org_today, period_choice, table
 
-actor = require_role(*Role)
-st.title("impact_report")
+actor = require_role(Role.MANAGER, Role.ADMIN)
+
+GROUPINGS = {ImpactBy.TEAM: "Team", ImpactBy.SITE: "Site", ImpactBy.COMPANY: "Whole company"}
+FACTOR_COLUMNS = ("kind", "value", "unit", "region", "year", "source")
+FIGURE = st.column_config.NumberColumn(format="%.2f")
+
+
+def headers(currency: str) -> dict[str, str]:
+    """Each figure's column title, with its unit."""
+    return {
+        "kwh_saved": "Energy saved (kWh)",
+        "kg_co2e_avoided": "CO2e avoided (kg)",
+        "trees_planted": "Trees planted",
+        "kg_co2e_per_year": "CO2e absorbed by trees (kg a year)",
+        "volunteer_hours": "Volunteer hours",
+        "volunteer_value": f"Value of volunteer time ({currency or 'no factor'})",
+    }
+
+
+def pick_period(today: date) -> tuple[date | None, date | None, str]:
+    """All time, or a period from the shared picker; returns (start, end, words for the caption)."""
+    span = st.radio("Period", ["All time", "Choose a period"], horizontal=True, key="impact.span")
+    if span == "All time":
+        return None, None, "All time: every approved entry"
+    period = period_choice("impact.period", today)
+    return period.start, period.end, period.describe()
+
+
+def draw_headline(report: ImpactReport, names: dict[str, str]) -> None:
+    total = report.total
+    for cell, field in zip(st.columns(len(names)), names, strict=True):
+        cell.metric(names[field], f"{getattr(total, field):,.1f}")
+
+
+def draw_chart(report: ImpactReport, by: ImpactBy, names: dict[str, str]) -> None:
+    measure = st.selectbox("Chart", list(names), format_func=names.__getitem__, key="impact.measure")
+    chart, numbers = st.columns([3, 2])
+    chart.altair_chart(charts.impact_bars(report, measure, names[measure]), width="stretch")
+    total = getattr(report.total, measure)
+    with numbers:
+        table(
+            [
+                {
+                    GROUPINGS[by]: row.group,
+                    names[measure]: getattr(row, measure),
+                    "Share of total": getattr(row, measure) / total if total else 0.0,
+                }
+                for row in sorted(report.rows, key=lambda r: -getattr(r, measure))
+            ],
+            **{names[measure]: FIGURE, "Share of total": st.column_config.NumberColumn(format="percent")},
+        )
+
+
+def draw_table(report: ImpactReport, by: ImpactBy, names: dict[str, str], file_stem: str) -> None:
+    records = exports.impact_records(report, by.value, with_total=True)
+    table(
+        [{GROUPINGS[by]: r[by.value], **{names[f]: r[f] for f in names}} for r in records],
+        **{name: FIGURE for name in names.values()},
+    )
+    if len(report.rows) > 1:
+        st.caption("The last row, Total, adds up the rows above.")
+    csv = exports.to_csv(records, exports.impact_columns(by.value))
+    csv_download("Download this report (CSV)", csv, f"{file_stem}.csv", "impact.report_csv")
+
+
+def draw_factors(report: ImpactReport) -> None:
+    st.subheader("Conversion factors used")
+    st.caption(
+        "kg CO2e avoided = kWh saved × the energy factor; kg CO2e a year = trees planted × the tree factor; "
+        "value = volunteer hours × the value of an hour. Admins choose the factors on the Admin page."
+    )
+    records = exports.factor_records(report)
+    if not records:
+        st.info("No conversion factors are in use yet, so only kWh, trees and hours are shown.")
+        return
+    table([{k.capitalize(): v for k, v in r.items()} for r in records], Year=st.column_config.NumberColumn(format="%d"))
+    csv_download(
+        "Download the factors (CSV)",
+        exports.to_csv(records, FACTOR_COLUMNS),
+        "impact-factors.csv",
+        "impact.factors_csv",
+    )
+
+
+st.title("Impact report")
+st.caption(
+    "Counts every approved entry, including amounts above a challenge's daily cap (the cap limits points, "
+    "not impact) and entries by people who have since left."
+)
+today = org_today()
+choose_period, choose_group = st.columns(2)
+with choose_period:
+    start, end, described = pick_period(today)
+by = choose_group.radio(
+    "Group by", list(GROUPINGS), format_func=GROUPINGS.__getitem__, horizontal=True, key="impact.by"
+)
+report = read(impact.impact_report, actor, by, start, end)
+names = headers(report.currency)
+st.caption(f"{described}.")
+if not report.rows:
+    st.info("No approved entries in this period. Choose All time or a longer period.")
+else:
+    draw_headline(report, names)
+    if by is not ImpactBy.COMPANY:
+        draw_chart(report, by, names)
+    stem = f"impact-by-{by.value}-{start or 'start'}-{end or today}"
+    draw_table(report, by, names, stem)
+draw_factors(report)

@@ -1,9 +1,189 @@
-"""Placeholder while this page is being built."""
+"""Leaderboards: team and individual boards for one challenge or all, any period, by site and work mode."""
 
 import streamlit as st
 
-from db.models import Role
+from db.models import Role, WorkMode
+from engagement import challenges, charts, exports, leaderboards, organisation
+from engagement.leaderboards import RANKED_VALUE, PersonRow, RankBy, Scope, TeamRow
+from engagement.periods import Period
 from ui.auth import require_role
+from ui.resources import VIEWER, read
+from ui.widgets import csv_download, md, org_today, period_choice, reset_note, table
 
 actor = require_role(*Role)
-st.title("leaderboards")
+
+PERSON_LIMIT = 50
+CHART_PEOPLE = 20
+RANK_LABELS = {
+    RankBy.PER_MEMBER: "Points per member",
+    RankBy.TOTAL: "Total points",
+    RankBy.PARTICIPATION: "Participation",
+}
+FORMULAS = {
+    RankBy.PER_MEMBER: "points per member = team points ÷ active members on the roster",
+    RankBy.TOTAL: "total points = every point credited to the team (a result counts for the team "
+    "the person was in on that day)",
+    RankBy.PARTICIPATION: "participation = members with points ÷ active members on the roster",
+}
+POINTS_RULE = (
+    "Points = approved amount × the challenge's points per unit; amounts above a challenge's daily cap "
+    "do not earn points. Equal values share a rank (1, 2, 2, 4)."
+)
+WORK_MODES: dict[WorkMode | None, str] = {
+    None: "Everyone",
+    WorkMode.HOME: "Working from home",
+    WorkMode.CENTRE: "Working at a centre",
+}
+
+
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def amount(value: float, rank_by: RankBy, *, gap: bool = False) -> str:
+    """A ranked value in words with its unit, e.g. "14.2 points per member" or "45% taking part"."""
+    if rank_by is RankBy.PARTICIPATION:
+        return f"{value * 100:.0f} percentage points" if gap else f"{value:.0%} of members taking part"
+    unit = "points per member" if rank_by is RankBy.PER_MEMBER else "points"
+    return f"{value:,.1f} {unit}"
+
+
+def team_summary(rows: list[TeamRow], rank_by: RankBy) -> str:
+    """One sentence beside the chart: where the viewer's team stands and how far behind the team above."""
+    leader = rows[0]
+    lead = f"{md(leader.team)} leads with {amount(getattr(leader, RANKED_VALUE[rank_by]), rank_by)}."
+    if actor.team_id is None:
+        return lead
+    position = leaderboards.team_position(rows, actor.team_id, rank_by)
+    if position is None:
+        return f"Your team is not on this board with these filters. {lead}"
+    mine = position.row
+    sentence = f"Your team, {md(mine.team)}, is {ordinal(mine.rank)} of {position.teams_ranked}"
+    if position.above is None:
+        shared = " (shared)" if sum(r.rank == 1 for r in rows) > 1 else ""
+        return f"{sentence}{shared}, with {amount(getattr(mine, RANKED_VALUE[rank_by]), rank_by)}."
+    gap = amount(position.gap or 0.0, rank_by, gap=True)
+    return f"{sentence}, {gap} behind {md(position.above.team)}."
+
+
+def person_summary(top: list[PersonRow], mine: PersonRow | None) -> str:
+    leader = top[0]
+    lead = f"{md(leader.name)} leads with {leader.points:,.1f} points."
+    if actor.person_id is None:
+        return lead
+    if mine is None:
+        return f"You have no points on this board yet: log an activity on My standing. {lead}"
+    if mine.rank == 1:
+        return f"You are 1st with {mine.points:,.1f} points."
+    behind = leader.points - mine.points
+    return f"You are {ordinal(mine.rank)} with {mine.points:,.1f} points, {behind:,.1f} behind the top. {lead}"
+
+
+def draw_teams(scope: Scope, period: Period) -> None:
+    rank_by = st.radio(
+        "Rank teams by",
+        list(RankBy),
+        format_func=RANK_LABELS.__getitem__,
+        horizontal=True,
+        key="leaderboards.rank_by",
+    )
+    rows = read(leaderboards.team_leaderboard, VIEWER, scope, rank_by)
+    if not rows:
+        st.info("No team has active members who match these filters. Try Everyone or All sites.")
+        return
+    chart, words = st.columns([3, 2])
+    chart.altair_chart(charts.team_bars(rows, RANKED_VALUE[rank_by], actor.team_id), width="stretch")
+    words.markdown(team_summary(rows, rank_by))
+    words.caption(f"Ranked by {FORMULAS[rank_by]}. {POINTS_RULE}")
+    table(
+        [
+            {
+                "Rank": r.rank,
+                "Team": r.team + (" (your team)" if r.team_id == actor.team_id else ""),
+                "Site": r.site or "",
+                "Points": r.points,
+                "Members": r.members,
+                "Points per member": r.points_per_member,
+                "Members taking part": r.participants,
+                "Participation (%)": round(r.participation * 100),
+            }
+            for r in rows
+        ],
+        Points=st.column_config.NumberColumn(format="%.1f"),
+        **{
+            "Points per member": st.column_config.NumberColumn(format="%.2f"),
+            "Participation (%)": st.column_config.NumberColumn(format="%d%%"),
+            "Team": st.column_config.TextColumn(width="medium"),
+        },
+    )
+    csv = exports.to_csv(exports.team_records(rows), exports.TEAM_COLUMNS)
+    csv_download("Download team board (CSV)", csv, f"teams-{period.start}-{period.end}.csv", "leaderboards.teams_csv")
+
+
+def draw_people(scope: Scope, period: Period) -> None:
+    top = read(leaderboards.person_leaderboard, VIEWER, scope, PERSON_LIMIT)
+    if not top:
+        st.info("Nobody has points with these filters yet. Approved entries appear here at once.")
+        return
+    mine = read(leaderboards.person_row, VIEWER, scope, actor.person_id)
+    shown = top + ([mine] if mine is not None and all(r.person_id != mine.person_id for r in top) else [])
+    charted = shown[:CHART_PEOPLE] + ([mine] if mine is not None and mine not in shown[:CHART_PEOPLE] else [])
+    chart, words = st.columns([3, 2])
+    chart.altair_chart(charts.person_bars(charted, actor.person_id), width="stretch")
+    words.markdown(person_summary(top, mine))
+    note = f"The chart shows the top {CHART_PEOPLE}" + (" and you" if len(charted) > CHART_PEOPLE else "") + "."
+    words.caption(f"People are ranked by points. {POINTS_RULE} {note if len(shown) > CHART_PEOPLE else ''}")
+    if len(top) == PERSON_LIMIT:
+        st.caption(f"The table lists the top {PERSON_LIMIT}" + (" and your own row." if len(shown) > len(top) else "."))
+    table(
+        [
+            {
+                "Rank": r.rank,
+                "Name": r.name + (" (you)" if r.person_id == actor.person_id else ""),
+                "Team": r.team or "",
+                "Points": r.points,
+            }
+            for r in shown
+        ],
+        Points=st.column_config.NumberColumn(format="%.1f"),
+    )
+    csv = exports.to_csv(exports.person_records(shown), exports.PERSON_COLUMNS)
+    name = f"people-{period.start}-{period.end}.csv"
+    csv_download("Download people board (CSV)", csv, name, "leaderboards.people_csv")
+
+
+st.title("Leaderboards")
+today = org_today()
+by_id = {c.id: c for c in read(challenges.list_challenges)}
+sites = read(organisation.list_sites)
+
+pick_challenge, pick_period, pick_site, pick_mode = st.columns(4)
+challenge_id = pick_challenge.selectbox(
+    "Challenge",
+    [None, *by_id],
+    format_func=lambda i: "All challenges" if i is None else by_id[i].name,
+    key="leaderboards.challenge",
+)
+chosen = by_id.get(challenge_id) if challenge_id is not None else None
+with pick_period:
+    period = period_choice(
+        "leaderboards.period", today, challenge_window=(chosen.starts_on, chosen.ends_on) if chosen else None
+    )
+site = pick_site.selectbox(
+    "Site", [None, *sites], format_func=lambda s: "All sites" if s is None else s, key="leaderboards.site"
+)
+work_mode = pick_mode.selectbox(
+    "Work mode", list(WORK_MODES), format_func=WORK_MODES.__getitem__, key="leaderboards.work_mode"
+)
+site_id = read(organisation.site_id, site) if site is not None else None
+scope = Scope(challenge_id, period.start, period.end, site_id, work_mode)
+
+counting = md(chosen.name) if chosen else "all challenges"
+st.caption(f"{reset_note(period)} Counting {counting}; {md(site or 'all sites')}; {WORK_MODES[work_mode].lower()}.")
+
+teams_tab, people_tab = st.tabs(["Teams", "People"])
+with teams_tab:
+    draw_teams(scope, period)
+with people_tab:
+    draw_people(scope, period)
