@@ -134,7 +134,8 @@ def _status_for(actor: Actor, data: ResultInput, challenge: Challenge) -> tuple[
 def record_result(session: Session, actor: Actor, data: ResultInput, *, source: str = "manual") -> Result:
     """Validate and store one entry; see :func:`record_results`."""
     stored = record_results(session, actor, [data], source=source)
-    result = session.get(Result, stored.ids[0])
+    # A repeated submit (same ref) hands back the entry the first one stored.
+    result = session.get(Result, stored.ids[0] if stored.ids else stored.already_stored[0])
     assert result is not None
     return result
 
@@ -384,13 +385,14 @@ def decide(session: Session, actor: Actor, result_ids: Sequence[int], approve: b
         .where(Result.id.in_(list(result_ids)))
     ).all()
     found = {row.id: row for row in rows}
+    if actor.role is Role.LEAD and any(row.team_id != actor.team_id for row in rows):
+        # Refuse the whole batch before deciding any of it, not half-way through.
+        raise PermissionDenied("you can only decide on entries of your own team")
     now = periods.now_utc()
     for result_id in result_ids:
         row = found.get(result_id)
         if row is None:
             outcome.skipped[result_id] = "no such entry"
-        elif actor.role is Role.LEAD and row.team_id != actor.team_id:
-            raise PermissionDenied("you can only decide on entries of your own team")
         elif row.status is not Status.PENDING:
             outcome.skipped[result_id] = f"already {row.status.value}"
         else:
@@ -561,14 +563,16 @@ def _duplicate_ids(session: Session, pending: list[Result]) -> set[int]:
     return set(session.scalars(query))
 
 
-def pending_count(session: Session, actor: Actor) -> int:
-    """How many entries wait for this lead (own team) or admin (everyone)."""
+def pending_count(session: Session, actor: Actor, team_id: int | None = None) -> int:
+    """How many entries wait for this lead (own team) or admin (everyone, or ``team_id``'s)."""
     if actor.role not in (Role.LEAD, Role.ADMIN):
         return 0
     query = select(func.count()).select_from(Result).join(Person, Person.id == Result.person_id)
     query = query.where(Result.status == Status.PENDING)
     if actor.role is Role.LEAD:
         query = query.where(Person.team_id == actor.team_id)
+    elif team_id is not None:
+        query = query.where(Person.team_id == team_id)
     return session.scalar(query) or 0
 
 
