@@ -1,9 +1,132 @@
-"""Placeholder while this page is being built."""
+"""Approvals: entries agents logged that wait for their lead, approved or rejected in bulk.
 
+Leads see their own team's, admins everyone's or one team's. The list is kept as
+it was when drawn, and ticks are matched to entries by id, so an entry that
+arrives or is decided elsewhere meanwhile never shifts a tick onto another row.
+"""
+
+from zoneinfo import ZoneInfo
+
+import pandas as pd
 import streamlit as st
 
 from db.models import Role
+from engagement import organisation, results
+from engagement.access import Actor
+from engagement.results import Entry
+from engagement.text import NOTE_MAX
 from ui.auth import require_role
+from ui.resources import read, read_fresh, write
+from ui.widgets import attempt, flash, md, org_settings, show_flash
 
-actor = require_role(*Role)
-st.title("approvals")
+actor = require_role(Role.LEAD, Role.ADMIN)
+
+DUPLICATE = "Possible duplicate"
+ROW_PX = 35
+ROWS_SHOWN = 15
+
+
+def choose_team(actor: Actor) -> int | None:
+    """Leads decide for their own team; admins for every team or the one they pick."""
+    if actor.role is Role.LEAD:
+        return actor.team_id
+    teams = {t.id: t.name for t in read(organisation.list_teams)}
+    options: list[int | None] = [None, *teams]
+    return st.selectbox(
+        "Team", options, format_func=lambda i: "All teams" if i is None else teams[i], key="approvals.team"
+    )
+
+
+def pending_frame(entries: list[Entry], zone: ZoneInfo, with_team: bool) -> pd.DataFrame:
+    """One row per entry, indexed by entry id; the tick column starts empty."""
+    rows = [
+        {
+            "Decide": False,
+            "Person": e.person,
+            **({"Team": e.team or ""} if with_team else {}),
+            "Challenge": e.challenge,
+            "Amount": f"{e.quantity:g} {e.unit}",
+            "Day": e.occurred_on.isoformat(),
+            "Note": e.note,
+            "Logged": e.logged_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+            "Check": DUPLICATE if e.possible_duplicate else "",
+        }
+        for e in entries
+    ]
+    return pd.DataFrame(rows, index=pd.Index([e.id for e in entries], name="entry_id"))
+
+
+def describe(entry: Entry) -> str:
+    return f"{md(entry.person)}, {md(entry.challenge)} {entry.quantity:g} {entry.unit} on {entry.occurred_on}"
+
+
+def decide(chosen: list[Entry], approve: bool, reason: str) -> None:
+    outcome = attempt(lambda: write(results.decide, actor, [e.id for e in chosen], approve, reason))
+    if outcome is None:
+        return
+    by_id = {e.id: e for e in chosen}
+    verb = "Approved" if approve else "Rejected"
+    message = f"{verb} {len(outcome.decided)} entr{'y' if len(outcome.decided) == 1 else 'ies'}."
+    if outcome.skipped:
+        skipped = "; ".join(f"{describe(by_id[i])}: {why}" for i, why in outcome.skipped.items())
+        message += f" Left alone: {skipped}."
+    st.session_state["approvals.round"] = st.session_state.get("approvals.round", 0) + 1
+    flash(message)
+    st.rerun()
+
+
+st.title("Approvals")
+show_flash()
+team_id = choose_team(actor)
+waiting = read_fresh(results.pending_count, actor, team_id)
+if not waiting:
+    st.success("Nothing waiting for you. Entries your team logs above the auto-approve limit appear here.")
+    st.stop()
+st.markdown(f"**{waiting} entr{'y' if waiting == 1 else 'ies'} waiting** for a decision, oldest first.")
+
+editor_key = f"approvals.table.{team_id}.{st.session_state.get('approvals.round', 0)}"
+# Keep the list as first drawn under this key, so the ticks stay on the entries they were put on.
+drawn = st.session_state.setdefault("approvals.drawn", {})
+if editor_key not in st.session_state or editor_key not in drawn:
+    drawn[editor_key] = read_fresh(results.pending_entries, actor, team_id)
+entries: list[Entry] = drawn[editor_key]
+if st.button("Refresh the list", icon=":material/refresh:", key="approvals.refresh"):
+    st.session_state["approvals.round"] = st.session_state.get("approvals.round", 0) + 1
+    st.rerun()
+
+st.caption(
+    f"Tick the entries to decide on, or choose “every entry listed”. “{DUPLICATE}” means the same person logged "
+    "the same amount for the same challenge and day before."
+)
+if len(entries) != waiting:
+    st.info(f"{waiting} entries wait now, {len(entries)} are listed: refresh the list to see the latest.")
+frame = pending_frame(entries, org_settings().zone, with_team=team_id is None)
+with st.form("approvals.form"):
+    edited = st.data_editor(
+        frame,
+        key=editor_key,
+        num_rows="fixed",
+        hide_index=True,
+        disabled=[c for c in frame.columns if c != "Decide"],
+        column_config={
+            "Decide": st.column_config.CheckboxColumn("Decide", help="Tick to include this entry", pinned=True),
+            "Check": st.column_config.TextColumn("Check", help="Possible repeats of an earlier entry"),
+        },
+        width="stretch",
+        height=ROW_PX * (min(len(entries), ROWS_SHOWN) + 1) + 3,
+    )
+    every = st.checkbox(f"Decide on every entry listed ({len(entries)})", key="approvals.every")
+    reason = st.text_input(
+        "Reason (required to reject; the person sees it on My standing)", max_chars=NOTE_MAX, key="approvals.reason"
+    )
+    approve_col, reject_col = st.columns(2)
+    approve = approve_col.form_submit_button("Approve", type="primary", icon=":material/check:")
+    reject = reject_col.form_submit_button("Reject", icon=":material/close:")
+
+if approve or reject:
+    ticked = set(edited.index) if every else {int(i) for i, row in edited.iterrows() if row["Decide"]}
+    chosen = [e for e in entries if e.id in ticked]
+    if not chosen:
+        st.error("Nothing was decided: tick at least one entry, or choose every entry listed.")
+    else:
+        decide(chosen, approve, reason)
