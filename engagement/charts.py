@@ -87,7 +87,8 @@ def _bars(records: list[dict[str, Any]], value_title: str, label_title: str) -> 
     )
     labels = base.mark_text(align="left", dx=4, color="#333333").encode(text="text:N")
     # The height includes the x axis and its title under Streamlit's theme: leave room for both.
-    return (bars + labels).properties(height=max(120, 26 * len(records) + 60), usermeta=SVG)
+    # Right padding keeps the longest bar's printed value inside the chart.
+    return (bars + labels).properties(height=max(120, 26 * len(records) + 60), padding={"right": 48}, usermeta=SVG)
 
 
 def morale_trend(cells: Sequence[Cell], metric: str = "avg_score") -> alt.Chart:
@@ -177,7 +178,7 @@ def impact_bars(report: ImpactReport, measure: str, title: str) -> alt.Chart:
         tooltip=[alt.Tooltip("group:N", title="Group"), alt.Tooltip("text:N", title=title)],
     )
     return (base.mark_bar(color=BASE) + base.mark_text(align="left", dx=4).encode(text="text:N")).properties(
-        height=max(100, 26 * len(records) + 60), usermeta=SVG
+        height=max(100, 26 * len(records) + 60), padding={"right": 48}, usermeta=SVG
     )
 
 

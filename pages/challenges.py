@@ -25,6 +25,11 @@ CONVERTED = {"kg_co2e_avoided", "kg_co2e_per_year", "volunteer_value"}
 HOURS = st.column_config.NumberColumn(format="%.2f")
 
 
+def number(value: float) -> str:
+    """One decimal, without a trailing ".0" (54 trees, 6,024.2 kWh)."""
+    return f"{value:,.1f}".removesuffix(".0")
+
+
 def days(n: int) -> str:
     return f"{n} day{'s' * (n != 1)}"
 
@@ -42,22 +47,24 @@ def draw_target(c: Challenge, target: float) -> None:
     """A progress bar per active team towards the team target, the viewer's team first and named."""
     done = dict(read(impact.team_progress, VIEWER, c.id))
     teams = sorted(read(organisation.list_teams), key=lambda t: (t.id != actor.team_id, -done.get(t.name, 0.0)))
-    st.markdown(f"**Team target: {target:,.0f} {c.unit} per team**")
+    st.markdown(f"**Team target: {target:,.0f} {c.unit} per team** (approved entries)")
     if not any(done.values()):
         st.caption("No team has approved entries yet.")
-    for team in teams:
+    columns = st.columns(2)
+    for i, team in enumerate(teams):
         amount = done.get(team.name, 0.0)
         mine = " (your team)" if team.id == actor.team_id else ""
-        st.progress(
+        reached = ", target reached" if amount >= target else ""
+        columns[i % 2].progress(
             min(amount / target, 1.0),
-            text=f"{md(team.name)}{mine}: {amount:,.1f} of {target:,.0f} {c.unit} ({amount / target:.0%})",
+            text=f"{md(team.name)}{mine}: {number(amount)} of {target:,.0f} {c.unit} ({amount / target:.0%}{reached})",
         )
 
 
 def draw_impact(c: Challenge, row: ImpactRow, factor: Factor | None) -> None:
     st.markdown("**Impact so far, whole company**" if c.ends_on >= org_today() else "**Impact, whole company**")
     for cell, (field, label) in zip(st.columns(2), MEASURES[c.kind], strict=True):
-        value = f"{getattr(row, field):,.1f}"
+        value = number(getattr(row, field))
         if field in CONVERTED and factor is None:
             value = "no factor yet"
         elif field == "volunteer_value" and factor is not None:
@@ -95,15 +102,18 @@ def draw_challenge(c: Challenge, phase: Phase, today: date, factors: dict[Kind, 
     if phase is not Phase.ENDED:  # ended ones are titled by their expander
         st.subheader(md(c.name))
     st.caption(window_words(c, phase, today))
-    if c.description:
-        st.markdown(md(c.description))
-    st.markdown("\n".join(f"- {rule}" for rule in challenges.rules_in_words(c)))
+    rules, achieved = st.columns([3, 2], gap="large")
+    with rules:
+        if c.description:
+            st.markdown(md(c.description))
+        st.markdown("\n".join(f"- {rule}" for rule in challenges.rules_in_words(c)))
     if phase is Phase.UPCOMING:
-        st.caption("Nothing can be logged until it starts.")
+        achieved.caption("Nothing can be logged until it starts.")
         return
+    with achieved:
+        draw_impact(c, read(impact.challenge_impact, VIEWER, c.id), factors.get(c.kind))
     if c.team_target:
         draw_target(c, c.team_target)
-    draw_impact(c, read(impact.challenge_impact, VIEWER, c.id), factors.get(c.kind))
     if c.kind is Kind.VOLUNTEERING:
         draw_volunteering(c)
 

@@ -9,13 +9,18 @@ from engagement import charts, exports, impact
 from engagement.impact import ImpactBy, ImpactReport
 from ui.auth import require_role
 from ui.resources import read
-from ui.widgets import csv_download, org_today, period_choice, table
+from ui.widgets import csv_download, md, org_today, period_choice, table
 
 actor = require_role(Role.MANAGER, Role.ADMIN)
 
 GROUPINGS = {ImpactBy.TEAM: "Team", ImpactBy.SITE: "Site", ImpactBy.COMPANY: "Whole company"}
 FACTOR_COLUMNS = ("kind", "value", "unit", "region", "year", "source")
 FIGURE = st.column_config.NumberColumn(format="%.2f")
+PROGRAMMES = (
+    ("Home energy", ("kwh_saved", "kg_co2e_avoided")),
+    ("Trees", ("trees_planted", "kg_co2e_per_year")),
+    ("Volunteering", ("volunteer_hours", "volunteer_value")),
+)
 
 
 def headers(currency: str) -> dict[str, str]:
@@ -40,9 +45,13 @@ def pick_period(today: date) -> tuple[date | None, date | None, str]:
 
 
 def draw_headline(report: ImpactReport, names: dict[str, str]) -> None:
+    """The totals, one column per programme, so no label is cut short."""
     total = report.total
-    for cell, field in zip(st.columns(len(names)), names, strict=True):
-        cell.metric(names[field], f"{getattr(total, field):,.1f}")
+    for column, (title, fields) in zip(st.columns(3), PROGRAMMES, strict=True):
+        with column.container(border=True):
+            st.markdown(f"**{title}**")
+            for field in fields:
+                st.metric(names[field], f"{getattr(total, field):,.1f}")
 
 
 def draw_chart(report: ImpactReport, by: ImpactBy, names: dict[str, str]) -> None:
@@ -56,11 +65,11 @@ def draw_chart(report: ImpactReport, by: ImpactBy, names: dict[str, str]) -> Non
                 {
                     GROUPINGS[by]: row.group,
                     names[measure]: getattr(row, measure),
-                    "Share of total": getattr(row, measure) / total if total else 0.0,
+                    "Share of total (%)": round(100 * getattr(row, measure) / total, 1) if total else 0.0,
                 }
                 for row in sorted(report.rows, key=lambda r: -getattr(r, measure))
             ],
-            **{names[measure]: FIGURE, "Share of total": st.column_config.NumberColumn(format="percent")},
+            **{names[measure]: FIGURE, "Share of total (%)": st.column_config.NumberColumn(format="%.1f%%")},
         )
 
 
@@ -86,7 +95,8 @@ def draw_factors(report: ImpactReport) -> None:
     if not records:
         st.info("No conversion factors are in use yet, so only kWh, trees and hours are shown.")
         return
-    table([{k.capitalize(): v for k, v in r.items()} for r in records], Year=st.column_config.NumberColumn(format="%d"))
+    # st.table wraps the long sources; it renders Markdown, so admin-entered text is escaped.
+    st.table([{k.capitalize(): md(v) for k, v in r.items()} for r in records])
     csv_download(
         "Download the factors (CSV)",
         exports.to_csv(records, FACTOR_COLUMNS),

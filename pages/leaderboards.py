@@ -29,8 +29,9 @@ POINTS_RULE = (
     "Points = approved amount × the challenge's points per unit; amounts above a challenge's daily cap "
     "do not earn points. Equal values share a rank (1, 2, 2, 4)."
 )
-WORK_MODES: dict[WorkMode | None, str] = {
-    None: "Everyone",
+# Filter options use "" / 0 for "all": a None option makes Streamlit offer to clear the box.
+WORK_MODES: dict[str, str] = {
+    "": "Everyone",
     WorkMode.HOME: "Working from home",
     WorkMode.CENTRE: "Working at a centre",
 }
@@ -159,28 +160,27 @@ by_id = {c.id: c for c in read(challenges.list_challenges)}
 sites = read(organisation.list_sites)
 
 pick_challenge, pick_period, pick_site, pick_mode = st.columns(4)
-challenge_id = pick_challenge.selectbox(
-    "Challenge",
-    [None, *by_id],
-    format_func=lambda i: "All challenges" if i is None else by_id[i].name,
-    key="leaderboards.challenge",
+chosen = by_id.get(
+    pick_challenge.selectbox(
+        "Challenge",
+        [0, *by_id],
+        format_func=lambda i: by_id[i].name if i else "All challenges",
+        key="leaderboards.challenge",
+    )
 )
-chosen = by_id.get(challenge_id) if challenge_id is not None else None
 with pick_period:
     period = period_choice(
         "leaderboards.period", today, challenge_window=(chosen.starts_on, chosen.ends_on) if chosen else None
     )
-site = pick_site.selectbox(
-    "Site", [None, *sites], format_func=lambda s: "All sites" if s is None else s, key="leaderboards.site"
-)
-work_mode = pick_mode.selectbox(
+site = pick_site.selectbox("Site", ["", *sites], format_func=lambda s: s or "All sites", key="leaderboards.site")
+mode = pick_mode.selectbox(
     "Work mode", list(WORK_MODES), format_func=WORK_MODES.__getitem__, key="leaderboards.work_mode"
 )
-site_id = read(organisation.site_id, site) if site is not None else None
-scope = Scope(challenge_id, period.start, period.end, site_id, work_mode)
+site_id = read(organisation.site_id, site) if site else None
+scope = Scope(chosen.id if chosen else None, period.start, period.end, site_id, WorkMode(mode) if mode else None)
 
 counting = md(chosen.name) if chosen else "all challenges"
-st.caption(f"{reset_note(period)} Counting {counting}; {md(site or 'all sites')}; {WORK_MODES[work_mode].lower()}.")
+st.caption(f"{reset_note(period)} Counting {counting}; {md(site or 'all sites')}; {WORK_MODES[mode].lower()}.")
 
 teams_tab, people_tab = st.tabs(["Teams", "People"])
 with teams_tab:
