@@ -353,7 +353,8 @@ def alerts(session: Session, actor: Actor, *, drop: float = 0.5, now: datetime |
             continue
         recent_mean, _ = pooled_mean(recent)
         previous_mean, _ = pooled_mean(previous)
-        if recent_mean is not None and previous_mean is not None and previous_mean - recent_mean >= drop:
+        # Compare at the means' own 2 decimals: 4.1 - 3.6 is 0.4999999999999996 in binary.
+        if recent_mean is not None and previous_mean is not None and round(previous_mean - recent_mean, 2) >= drop:
             found.append(Alert(team, recent_mean, previous_mean))
     return sorted(found, key=lambda a: a.change)
 

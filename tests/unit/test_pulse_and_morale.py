@@ -1,0 +1,282 @@
+"""The weekly pulse and morale: one answer a week, anonymity by suppression, no individual leaks."""
+
+from __future__ import annotations
+
+import inspect
+import json
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from db.models import AuditEntry, PulseResponse, PulseWeekly, Role
+from engagement import organisation, pulse, settings
+from engagement.access import SYSTEM, Actor
+from engagement.errors import PermissionDenied, ValidationError
+from engagement.morale import BY_SUBTRACTION, TOO_FEW, GroupBy, alerts, weekly_morale
+from tests.factories import NOW, make_person
+
+THIS_MONDAY = date(2026, 3, 16)  # NOW is Wednesday 18 March 2026
+LAST_WEEK = date(2026, 3, 9)
+
+
+def _team(session: Session, name: str, size: int, site: str | None = None) -> list[Actor]:
+    return [make_person(session, team=name, site=site) for _ in range(size)]
+
+
+def _answer(
+    session: Session, people: list[Actor], week: date, scores: list[int], enps: list[int | None] | None = None
+) -> None:
+    enps = enps if enps is not None else [None] * len(people)
+    pulse.store_answers(
+        session,
+        [
+            pulse.Answer(p.person_id, p.team_id, week, s, e)  # type: ignore[arg-type]
+            for p, s, e in zip(people, scores, enps, strict=False)
+        ],
+    )
+
+
+def _manager(session: Session) -> Actor:
+    return make_person(session, team=None, role=Role.MANAGER)
+
+
+def _morale(session: Session, by: GroupBy, start: date = LAST_WEEK, end: date = LAST_WEEK) -> list[tuple[object, ...]]:
+    cells = weekly_morale(session, _manager(session), by, start, end, now=NOW)
+    return [(c.week, c.group, c.responses, c.avg_score, c.enps, c.suppressed) for c in cells]
+
+
+def _recomputed(session: Session) -> set[tuple[object, ...]]:
+    """The weekly sums as a plain GROUP BY over every stored answer."""
+    r = PulseResponse
+    rows = session.execute(
+        select(
+            r.team_id,
+            r.week_start,
+            func.count(),
+            func.sum(r.score),
+            func.count(r.enps),
+            func.sum(case((r.enps >= 9, 1), else_=0)),
+            func.sum(case((r.enps <= 6, 1), else_=0)),
+        ).group_by(r.team_id, r.week_start)
+    )
+    return {tuple(row) for row in rows}
+
+
+def _rollup(session: Session) -> set[tuple[object, ...]]:
+    w = PulseWeekly
+    rows = session.execute(
+        select(w.team_id, w.week_start, w.responses, w.score_sum, w.enps_answers, w.promoters, w.detractors)
+    )
+    return {tuple(row) for row in rows}
+
+
+# -- answering -------------------------------------------------------------------
+
+
+def test_a_second_answer_in_a_week_replaces_the_first(session: Session) -> None:
+    person = make_person(session)
+    assert pulse.answer_pulse(session, person, 2, 3, "rough week", now=NOW) is False
+    assert pulse.answer_pulse(session, person, 4, 9, "better now", now=NOW + timedelta(days=2)) is True
+    assert [(a.week, a.score, a.enps, a.comment) for a in pulse.my_history(session, person)] == [
+        (THIS_MONDAY, 4, 9, "better now")
+    ]
+    assert _rollup(session) == {(person.team_id, THIS_MONDAY, 1, 4, 1, 1, 0)}
+
+
+def test_the_next_week_is_a_new_answer(session: Session) -> None:
+    person = make_person(session)
+    pulse.answer_pulse(session, person, 2, None, now=NOW)
+    assert pulse.answer_pulse(session, person, 3, None, now=NOW + timedelta(days=5)) is False
+    assert [a.week for a in pulse.my_history(session, person)] == [THIS_MONDAY + timedelta(weeks=1), THIS_MONDAY]
+
+
+def test_the_weekly_rollup_always_equals_a_recomputation(session: Session) -> None:
+    cedar = _team(session, "Cedar", 3)
+    _answer(session, cedar, LAST_WEEK, [3, 4, 5], [9, 6, None])
+    _answer(session, cedar[:2], LAST_WEEK, [1, 2], [10, 0])  # two replace their answers
+    mover = cedar[2]
+    assert mover.person_id is not None
+    organisation.move_person(session, SYSTEM, mover.person_id, "Birch", LAST_WEEK)
+    moved = Actor.of(organisation.get_person(session, mover.person_id))
+    _answer(session, [moved], LAST_WEEK, [2], [7])  # replaces an answer and moves it to Birch
+    _answer(session, cedar[:1], THIS_MONDAY, [5], [9])
+    assert _rollup(session) == _recomputed(session)
+    assert session.scalar(select(func.count()).select_from(PulseResponse)) == 4
+
+
+def test_bad_pulse_values_are_refused(session: Session) -> None:
+    person = make_person(session)
+    refused = []
+    for score, enps in ((0, None), (6, None), (3.5, None), (True, None), (3, -1), (3, 11), (3, 7.0)):
+        with pytest.raises(ValidationError) as error:
+            pulse.answer_pulse(session, person, score, enps, now=NOW)  # type: ignore[arg-type]
+        refused.append(str(error.value))
+    score, enps = "score: must be a whole number from 1 to 5", "enps: must be a whole number from 0 to 10"
+    assert refused == [score] * 4 + [enps] * 3
+    assert session.scalar(select(func.count()).select_from(PulseResponse)) == 0
+
+
+def test_only_team_members_answer_the_pulse(session: Session) -> None:
+    manager = _manager(session)
+    with pytest.raises(ValidationError, match="team: the pulse is answered by members of a team"):
+        pulse.answer_pulse(session, manager, 4, 8, now=NOW)
+
+
+def test_my_history_shows_only_my_own_answers(session: Session) -> None:
+    me, colleague = _team(session, "Cedar", 2)
+    pulse.answer_pulse(session, me, 4, 8, "fine", now=NOW)
+    pulse.answer_pulse(session, colleague, 1, 0, "awful", now=NOW)
+    assert [(a.score, a.comment) for a in pulse.my_history(session, me)] == [(4, "fine")]
+    assert [(a.score, a.comment) for a in pulse.my_history(session, colleague)] == [(1, "awful")]
+    assert pulse.my_history(session, SYSTEM) == []
+    # No argument names another person: the actor is the only way in.
+    assert list(inspect.signature(pulse.my_history).parameters) == ["session", "actor", "limit"]
+
+
+def test_pulse_audit_entries_name_no_person_and_hold_no_values(session: Session) -> None:
+    person = make_person(session, email="secret.person@example.org")
+    pulse.answer_pulse(session, person, 2, 3, "my manager is unkind", now=NOW)
+    pulse.answer_pulse(session, person, 5, 10, "all good really", now=NOW)
+    entries = session.scalars(select(AuditEntry).where(AuditEntry.entity == "pulse")).all()
+    assert [(e.action, e.actor_id, e.actor_label, e.entity_id, e.before, e.reason) for e in entries] == [
+        ("pulse.answer", None, "respondent", None, None, None),
+        ("pulse.replace", None, "respondent", None, None, None),
+    ]
+    assert [json.loads(e.after or "{}") for e in entries] == [{"week": "2026-03-16"}] * 2
+    assert {(e.at.hour, e.at.minute, e.at.second) for e in entries} == {(0, 0, 0)}
+    everything = " ".join(f"{e.actor_label} {e.before} {e.after} {e.reason}" for e in entries)
+    for secret in ("unkind", "good", "secret.person", "score", "enps", "person"):
+        assert secret not in everything
+
+
+# -- suppression -----------------------------------------------------------------
+
+
+def test_a_team_with_four_answers_is_suppressed_and_with_five_is_shown(session: Session) -> None:
+    _answer(session, _team(session, "Four", 4), LAST_WEEK, [5, 5, 5, 5], [10, 10, 10, 10])
+    _answer(session, _team(session, "Five", 5), LAST_WEEK, [5, 4, 4, 3, 2], [10, 10, 9, 7, 3])
+    assert _morale(session, GroupBy.TEAM) == [
+        (LAST_WEEK, "Five", 5, 3.6, 40.0, False),
+        (LAST_WEEK, "Four", None, None, None, True),
+    ]
+
+
+def test_enps_is_promoters_minus_detractors_in_percent(session: Session) -> None:
+    _answer(session, _team(session, "Even", 5), LAST_WEEK, [3] * 5, [10, 9, 8, 6, 0])
+    _answer(session, _team(session, "Gloomy", 6), LAST_WEEK, [2] * 6, [6, 5, 4, 9, 7, 8])
+    assert [(c[1], c[4]) for c in _morale(session, GroupBy.TEAM)] == [("Even", 0.0), ("Gloomy", -33.3)]
+
+
+def test_enps_is_suppressed_on_its_own_when_few_gave_it(session: Session) -> None:
+    _answer(session, _team(session, "Shy", 5), LAST_WEEK, [4, 4, 4, 4, 4], [10, 9, 9, 0, None])
+    assert _morale(session, GroupBy.TEAM) == [(LAST_WEEK, "Shy", 5, 4.0, None, False)]
+
+
+def test_the_threshold_is_configurable_but_never_below_three(session: Session) -> None:
+    _answer(session, _team(session, "Four", 4), LAST_WEEK, [4, 4, 4, 2])
+    _answer(session, _team(session, "Three", 3), LAST_WEEK, [3, 3, 3])
+    settings.update(session, SYSTEM, anonymity_threshold=4)
+    assert [(c[1], c[2], c[5]) for c in _morale(session, GroupBy.TEAM)] == [("Four", 4, False), ("Three", None, True)]
+    for bad, message in ((2, "must be at least 3"), (0, "must be at least 3"), ("abc", "must be a whole number")):
+        with pytest.raises(ValidationError, match=f"anonymity_threshold: {message}"):
+            settings.update(session, SYSTEM, anonymity_threshold=bad)
+    assert settings.load(session).anonymity_threshold == 4
+    settings.update(session, SYSTEM, anonymity_threshold=3)
+    assert [(c[1], c[2]) for c in _morale(session, GroupBy.TEAM)] == [("Four", 4), ("Three", 3)]
+
+
+def test_only_admins_change_the_threshold(session: Session) -> None:
+    for actor in (make_person(session), _manager(session)):
+        with pytest.raises(PermissionDenied):
+            settings.update(session, actor, anonymity_threshold=10)
+    assert settings.load(session).anonymity_threshold == 5
+
+
+def test_a_site_is_withheld_when_subtracting_its_visible_team_reveals_a_small_one(session: Session) -> None:
+    """North holds 9 + 4 answers: showing North (13) beside team A (9) would reveal team B's 4."""
+    _answer(session, _team(session, "A", 9, site="North"), LAST_WEEK, [4] * 9)
+    _answer(session, _team(session, "B", 4, site="North"), LAST_WEEK, [1] * 4)
+    assert [(c[1], c[2], c[5]) for c in _morale(session, GroupBy.TEAM)] == [("A", 9, False), ("B", None, True)]
+    assert _morale(session, GroupBy.SITE) == [(LAST_WEEK, "North", None, None, None, True)]
+    assert _morale(session, GroupBy.COMPANY) == [(LAST_WEEK, "Company", None, None, None, True)]
+    cells = weekly_morale(session, _manager(session), GroupBy.SITE, LAST_WEEK, LAST_WEEK, now=NOW)
+    assert [c.reason for c in cells] == [BY_SUBTRACTION]
+
+
+def test_the_company_is_withheld_when_subtracting_visible_sites_reveals_a_small_team(session: Session) -> None:
+    _answer(session, _team(session, "A", 6, site="North"), LAST_WEEK, [4] * 6)
+    _answer(session, _team(session, "B", 5, site="South"), LAST_WEEK, [4] * 5)
+    _answer(session, _team(session, "Loners", 2), LAST_WEEK, [1, 1])  # a team with no site
+    assert [(c[1], c[2]) for c in _morale(session, GroupBy.SITE)] == [("North", 6), ("South", 5)]
+    assert _morale(session, GroupBy.COMPANY) == [(LAST_WEEK, "Company", None, None, None, True)]
+
+
+def test_parents_are_shown_when_nothing_small_can_be_subtracted(session: Session) -> None:
+    _answer(session, _team(session, "A", 9, site="North"), LAST_WEEK, [4] * 9)
+    _answer(session, _team(session, "B", 5, site="North"), LAST_WEEK, [2] * 5)
+    _team(session, "Silent", 3, site="North")  # members, no answers: nothing to reveal
+    assert _morale(session, GroupBy.SITE) == [(LAST_WEEK, "North", 14, 3.29, None, False)]
+    assert _morale(session, GroupBy.COMPANY) == [(LAST_WEEK, "Company", 14, 3.29, None, False)]
+    silent = [c for c in weekly_morale(session, _manager(session), GroupBy.TEAM, LAST_WEEK, LAST_WEEK, now=NOW)]
+    assert [(c.group, c.responses, c.suppressed, c.reason) for c in silent if c.group == "Silent"] == [
+        ("Silent", None, True, TOO_FEW)
+    ]
+
+
+def test_the_current_week_is_never_shown(session: Session) -> None:
+    team = _team(session, "Open", 5)
+    _answer(session, team, LAST_WEEK, [3] * 5)
+    _answer(session, team, THIS_MONDAY, [5] * 5)
+    rows = _morale(session, GroupBy.TEAM, date(2026, 3, 2), date(2026, 3, 31))
+    assert [(c[0], c[2]) for c in rows] == [(date(2026, 3, 2), None), (LAST_WEEK, 5)]
+    assert _morale(session, GroupBy.COMPANY, THIS_MONDAY, THIS_MONDAY + timedelta(days=6)) == []
+
+
+def test_only_managers_and_admins_read_morale(session: Session) -> None:
+    lead = make_person(session, role=Role.LEAD)
+    for actor in (make_person(session), lead):
+        with pytest.raises(PermissionDenied):
+            weekly_morale(session, actor, GroupBy.TEAM, LAST_WEEK, LAST_WEEK, now=NOW)
+        with pytest.raises(PermissionDenied):
+            alerts(session, actor, now=NOW)
+    assert weekly_morale(session, SYSTEM, GroupBy.COMPANY, LAST_WEEK, LAST_WEEK, now=NOW) != []
+
+
+# -- alerts ----------------------------------------------------------------------
+
+
+def _weeks_back(n: int) -> date:
+    return LAST_WEEK - timedelta(weeks=n)
+
+
+@pytest.mark.parametrize(("recent", "flagged"), [([4, 4, 4, 3, 3], True), ([4, 4, 4, 4, 3], False)])
+def test_alerts_flag_a_drop_of_half_a_point_or_more(session: Session, recent: list[int], flagged: bool) -> None:
+    """Before: weeks of 4.2 and 4.0 (mean 4.1). After: 3.6 (a drop of exactly 0.5) or 3.8 (0.3)."""
+    team = _team(session, "Falling", 5)
+    _answer(session, _team(session, "Steady", 5), _weeks_back(0), [4] * 5)
+    for week in range(4, 8):
+        _answer(session, team, _weeks_back(week), [5, 4, 4, 4, 4] if week % 2 else [4] * 5)
+    for week in range(4):
+        _answer(session, team, _weeks_back(week), recent)
+    found = [(a.team, a.previous_mean, a.recent_mean, a.change) for a in alerts(session, SYSTEM, now=NOW)]
+    mean = sum(recent) / 5
+    assert found == ([("Falling", 4.1, mean, round(mean - 4.1, 2))] if flagged else [])
+
+
+def test_alerts_need_two_visible_weeks_on_each_side(session: Session) -> None:
+    team = _team(session, "Quiet", 5)
+    _answer(session, team, _weeks_back(5), [5] * 5)
+    for week in range(4):
+        _answer(session, team, _weeks_back(week), [1] * 5)
+    assert alerts(session, SYSTEM, now=NOW) == []
+
+
+def test_answers_land_in_the_week_of_the_organisations_time_zone(session: Session) -> None:
+    """Sunday 23:30 in London is already Monday in Manila; the organisation's zone decides."""
+    settings.update(session, SYSTEM, timezone="Asia/Manila")
+    person = make_person(session)
+    sunday_night_utc = datetime(2026, 3, 22, 23, 30, tzinfo=UTC)
+    pulse.answer_pulse(session, person, 3, None, now=sunday_night_utc)
+    assert [a.week for a in pulse.my_history(session, person)] == [date(2026, 3, 23)]
