@@ -197,7 +197,7 @@ def describe_change(
     if before is None and after is None:
         return ""
     if after is not None and set(after) == {"key", "value"}:  # a setting: name it, then old → new
-        old = _value("value", before.get("value") if before else None, labels)
+        old = _value("value", before.get("value"), labels) if before else "(default)"
         return f"{_name(after['key'], labels)}: {old} → {_value('value', after['value'], labels)}"
     if before is None:
         assert after is not None

@@ -45,7 +45,7 @@ def test_a_creation_lists_the_values_set_without_empty_ones() -> None:
 def test_a_setting_reads_as_its_name_then_old_and_new() -> None:
     before = {"key": "anonymity_threshold", "value": "5"}
     assert describe_change(before, {"key": "anonymity_threshold", "value": "3"}) == "anonymity threshold: 5 → 3"
-    assert describe_change(None, {"key": "timezone", "value": "UTC"}) == "timezone: (none) → UTC"
+    assert describe_change(None, {"key": "timezone", "value": "UTC"}) == "timezone: (default) → UTC"
 
 
 def test_nothing_and_no_change_are_said_plainly() -> None:

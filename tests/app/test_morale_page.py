@@ -1,0 +1,182 @@
+"""The Morale page: who may open it, that its figures are the domain's, and that small groups stay hidden."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from db.engine import make_engine, unit_of_work
+from db.models import Role
+from engagement import demo, morale, periods, settings
+from engagement.access import actor_for_email
+from engagement.morale import GroupBy
+from tests.app.conftest import TIMEOUT, signed_in
+
+PAGE = "pages/morale.py"
+PAGE_FILE = str(Path(__file__).resolve().parents[2] / PAGE)
+HIDDEN = "Not enough responses"
+SMALL_TEAM = "Rowan"  # the demo team of 4, always under the threshold of 5
+
+
+def as_manager(url: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call a morale function straight on the domain, as the demo manager."""
+    engine = make_engine(url)
+    try:
+        with unit_of_work(engine, write=False) as session:
+            actor = actor_for_email(session, demo.DEMO_ACCOUNTS[Role.MANAGER])
+            assert actor is not None
+            return fn(session, actor, *args, **kwargs)
+    finally:
+        engine.dispose()
+
+
+def default_weeks(url: str) -> tuple[date, date]:
+    """The page's default range: the last 8 closed weeks in the organisation's time zone."""
+    engine = make_engine(url)
+    with unit_of_work(engine, write=False) as session:
+        zone = settings.load(session).zone
+    engine.dispose()
+    monday = periods.week_start(periods.today(zone))
+    return monday - timedelta(weeks=8), monday - timedelta(days=1)
+
+
+def open_morale(app_as: Callable[[Role], AppTest], role: Role = Role.MANAGER) -> AppTest:
+    at = app_as(role).switch_page(PAGE).run()
+    assert not at.exception
+    return at
+
+
+def tab_frames(at: AppTest) -> list[pd.DataFrame]:
+    """The dataframe of each tab, in order: trend, team × week, response rate, challenges."""
+    return [df.value for df in at.dataframe]
+
+
+def chart_data(at: AppTest, index: int) -> pd.DataFrame:
+    """The rows a chart sends to the browser."""
+    chart = at.get("vega_lite_chart")[index]
+    return pa.ipc.open_stream(chart.proto.data.data).read_all().to_pandas()
+
+
+def missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+@pytest.mark.parametrize("role", [Role.MANAGER, Role.ADMIN])
+def test_managers_and_admins_open_morale(app_as: Callable[[Role], AppTest], role: Role) -> None:
+    at = open_morale(app_as, role)
+    assert at.title[0].value == "Morale"
+    assert len(at.dataframe) == 4
+
+
+@pytest.mark.parametrize("role", [Role.AGENT, Role.LEAD])
+def test_agents_and_leads_have_no_morale_page(app_as: Callable[[Role], AppTest], role: Role) -> None:
+    at = app_as(role)
+    with pytest.raises(ValueError, match="Could not find"):
+        at.switch_page(PAGE)
+
+
+@pytest.mark.parametrize("role", [Role.AGENT, Role.LEAD])
+def test_the_page_refuses_agents_and_leads_even_when_reached_directly(demo_url: str, role: Role) -> None:
+    at = signed_in(AppTest.from_file(PAGE_FILE, default_timeout=TIMEOUT), demo_url, demo.DEMO_ACCOUNTS[role]).run()
+    assert [e.value for e in at.error] == ["This page is for managers, admins."]
+    assert not at.dataframe and not at.get("vega_lite_chart")
+
+
+def test_the_small_team_shows_not_enough_responses_and_never_a_number(
+    app_as: Callable[[Role], AppTest],
+) -> None:
+    at = open_morale(app_as)
+    trend, heat, rate, comparison = tab_frames(at)
+    small = trend[trend["Group"] == SMALL_TEAM]
+    assert len(small) == 8 and set(small["Status"]) == {HIDDEN}
+    for column in ("Mean score (1-5)", "eNPS (-100 to 100)", "Responses", "Invited", "Response rate (%)"):
+        assert small[column].map(missing).all(), column
+    for pivot in (heat, rate):
+        row = pivot[pivot["Group"] == SMALL_TEAM].drop(columns="Group")
+        assert set(row.iloc[0]) == {HIDDEN}
+    in_heat_map = chart_data(at, 1)
+    assert set(in_heat_map[in_heat_map["team"] == SMALL_TEAM]["label"]) == {"n/a"}
+    assert in_heat_map[in_heat_map["team"] == SMALL_TEAM]["score"].map(missing).all()
+    small_comparison = comparison[comparison["Team"] == SMALL_TEAM].iloc[0]
+    assert missing(small_comparison["Mean score (1-5)"]) and missing(small_comparison["Answers counted"])
+    assert any("fewer than 5 people answered" in c.value for c in at.caption)
+
+
+def test_trend_table_equals_weekly_morale(app_as: Callable[[Role], AppTest], demo_url: str) -> None:
+    at = open_morale(app_as)
+    start, end = default_weeks(demo_url)
+    cells = as_manager(demo_url, morale.weekly_morale, GroupBy.TEAM, start, end)
+    trend = tab_frames(at)[0]
+    assert len(trend) == len(cells)
+    for (_, row), cell in zip(trend.iterrows(), cells, strict=True):
+        assert (row["Week of"], row["Group"]) == (cell.week.isoformat(), cell.group)
+        for column, value in (
+            ("Mean score (1-5)", cell.avg_score),
+            ("eNPS (-100 to 100)", cell.enps),
+            ("Responses", cell.responses),
+            ("Invited", cell.invited),
+        ):
+            assert missing(row[column]) if value is None else row[column] == value, (cell, column)
+
+
+def test_site_view_withholds_a_site_by_subtraction_without_any_count(
+    app_as: Callable[[Role], AppTest], demo_url: str
+) -> None:
+    at = open_morale(app_as)
+    at.radio(key="morale.by").set_value("Site").run()
+    start, end = default_weeks(demo_url)
+    cells = as_manager(demo_url, morale.weekly_morale, GroupBy.SITE, start, end)
+    trend = tab_frames(at)[0]
+    withheld = trend[trend["Status"] == "Withheld to protect a smaller group"]
+    assert len(withheld) == sum(c.reason == morale.BY_SUBTRACTION for c in cells) > 0
+    hidden = trend[trend["Status"] != "Shown"]
+    assert hidden[["Mean score (1-5)", "Responses", "Invited", "Response rate (%)"]].map(missing).all().all()
+    shown = {(c.week.isoformat(), c.group): c.responses for c in cells if not c.suppressed}
+    assert {(r["Week of"], r["Group"]): r["Responses"] for _, r in trend.iterrows() if r["Status"] == "Shown"} == shown
+
+
+def test_a_site_filter_never_shows_a_group_hidden_in_the_full_view(app_as: Callable[[Role], AppTest]) -> None:
+    at = open_morale(app_as)
+    everything = tab_frames(at)[0]
+    at.selectbox(key="morale.site").set_value("Leeds").run()
+    leeds = tab_frames(at)[0]
+    assert set(leeds["Group"]) == {"Cedar", "Birch", SMALL_TEAM}
+    full = everything.set_index(["Week of", "Group"])
+    for _, row in leeds.iterrows():
+        assert row["Status"] == full.loc[(row["Week of"], row["Group"]), "Status"]
+
+
+def test_alerts_name_the_teams_the_domain_finds(app_as: Callable[[Role], AppTest], demo_url: str) -> None:
+    at = open_morale(app_as)
+    found = as_manager(demo_url, morale.alerts)
+    assert found, "the demo has a team whose morale is falling"
+    assert len(at.warning) == len(found)
+    for alert, box in zip(found, at.warning, strict=True):
+        assert alert.team in box.value and f"{alert.recent_mean:.2f}" in box.value
+        assert f"{alert.previous_mean:.2f}" in box.value
+
+
+def test_participation_table_equals_the_domain(app_as: Callable[[Role], AppTest], demo_url: str) -> None:
+    at = open_morale(app_as)
+    start, end = default_weeks(demo_url)
+    rows = as_manager(demo_url, morale.participation_vs_morale, start, end)
+    table = tab_frames(at)[3]
+    assert list(table["Team"]) == [r.team for r in rows]
+    assert list(table["Taking part (%)"]) == [round(100 * r.participation) for r in rows]
+    for value, r in zip(table["Mean score (1-5)"], rows, strict=True):
+        assert missing(value) if r.morale is None else value == r.morale
+
+
+def test_the_current_week_is_never_listed(app_as: Callable[[Role], AppTest], demo_url: str) -> None:
+    at = open_morale(app_as)
+    _, end = default_weeks(demo_url)
+    assert max(tab_frames(at)[0]["Week of"]) == (end - timedelta(days=6)).isoformat()
+    assert any("appears once it has closed" in c.value for c in at.caption)

@@ -1,0 +1,86 @@
+"""Form helpers shared by the Admin page's tabs (Streamlit only).
+
+Every change goes through one engagement call in one transaction, so bad input
+shows what is wrong and writes nothing. Edits carry the version the form first
+showed; if someone else saved in between, the save is refused and the form
+reloads with their version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import streamlit as st
+
+from engagement.errors import Conflict, Problem, ValidationError
+from ui.widgets import attempt, flash
+
+NOTICE = "admin.notice"
+
+
+def save(
+    action: Callable[[], object], done: str, *, labels: Mapping[str, str] | None = None, clear: str | None = None
+) -> None:
+    """Run one write; on success keep ``done`` for the next run, forget form keys under ``clear``, rerun.
+
+    ``labels`` turns field names in error messages into the words on the form.
+    """
+
+    def run() -> bool:
+        try:
+            action()
+        except ValidationError as e:
+            names = labels or {}
+            raise ValidationError(
+                [Problem(names.get(p.field, p.field.replace("_", " ")), p.message, p.row) for p in e.problems]
+            ) from None
+        return True
+
+    if attempt(run):
+        if clear:
+            forget(clear)
+        flash(done)
+        st.rerun()
+
+
+def save_edit(action: Callable[[], object], done: str, form: str, **kwargs: Any) -> None:
+    """Like :func:`save` for an edit made against a version; a conflict reloads the form with fresh values."""
+
+    def guarded() -> object:
+        try:
+            return action()
+        except Conflict as e:
+            forget(form)
+            st.session_state[NOTICE] = f"{e}. The form now shows their changes; nothing of yours was saved."
+            st.rerun()
+            raise  # st.rerun does not return
+
+    save(guarded, done, clear=form, **kwargs)
+
+
+def seen_version(form: str, current: int) -> int:
+    """The version this form first showed, kept until it is saved or reloaded."""
+    return int(st.session_state.setdefault(f"{form}.seen", current))
+
+
+def forget(prefix: str) -> None:
+    """Drop a form's remembered version and widget values, so it redraws from the database."""
+    for key in [k for k in st.session_state if str(k).startswith(prefix + ".")]:
+        del st.session_state[key]
+
+
+def grid(records: list[dict[str, Any]], **column_config: Any) -> None:
+    """A read-only table; user text shows as typed and a missing value as a dash."""
+    st.dataframe(records, hide_index=True, width="stretch", column_config=column_config or None, placeholder="–")
+
+
+def yes(value: bool) -> str:
+    """Yes/No as words: a ticked box is hard to read at a glance, and colour alone says nothing."""
+    return "Yes" if value else "No"
+
+
+def show_notice() -> None:
+    notice = st.session_state.pop(NOTICE, None)
+    if notice:
+        st.warning(notice, icon=":material/sync_problem:")

@@ -1,0 +1,315 @@
+"""The Admin page's people and teams tabs, with the roster import (Streamlit only)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from db.models import Role, WorkMode
+from engagement import csvio, imports, organisation
+from engagement.access import Actor
+from engagement.imports import ImportKind
+from engagement.organisation import PersonInput, PersonRow
+from ui.admin_forms import grid, save, save_edit, seen_version
+from ui.auth import ROLE_LABELS
+from ui.resources import get_engine, read_fresh, write
+from ui.widgets import attempt, csv_download, flash, md, org_today
+
+NEW_TEAM = "A new team…"
+NO_TEAM = "No team"
+TEAM_SITE = "The team's site"
+NO_SITE = "No site"
+NEW_SITE = "A new site…"
+WORK_MODES = {WorkMode.HOME: "Home", WorkMode.CENTRE: "Contact centre"}
+
+
+def team_choice(label: str, teams: list[str], key: str, *, allow_none: bool = True) -> tuple[str, str]:
+    """A team picker: an existing team, or a new team named in the box below it. Read with :func:`chosen_team`."""
+    options = ([NO_TEAM] if allow_none else []) + teams + [NEW_TEAM]
+    choice = st.selectbox(label, options, key=f"{key}.team")
+    new_name = st.text_input("New team's name (only when you chose a new team)", key=f"{key}.new_team", max_chars=100)
+    return choice, new_name.strip()
+
+
+def chosen_team(choice: str, new_name: str) -> tuple[str | None, str | None]:
+    """(team name or None for no team, problem or None) from :func:`team_choice`'s answer."""
+    if choice == NEW_TEAM:
+        return (new_name, None) if new_name else (None, "Type the new team's name, or pick an existing team.")
+    if new_name:
+        return None, f"You typed a new team's name but picked {choice}: choose “{NEW_TEAM}” or clear the name."
+    return (None if choice == NO_TEAM else choice), None
+
+
+# -- people ------------------------------------------------------------------------
+
+
+def people_tab(actor: Actor) -> None:
+    people = read_fresh(organisation.list_people, actor, include_inactive=True)
+    teams = [t.name for t in read_fresh(organisation.list_teams)]
+    sites = read_fresh(organisation.list_sites)
+    people_table(people)
+    with st.expander("Add a person", icon=":material/person_add:"):
+        add_person(actor, teams, sites)
+    st.subheader("Change a person")
+    by_id = {p.id: p for p in people}
+    chosen = st.selectbox(
+        "Person",
+        list(by_id),
+        index=None,
+        key="admin.person.pick",
+        placeholder="Choose someone",
+        format_func=lambda pid: f"{by_id[pid].name} ({by_id[pid].email})" + ("" if by_id[pid].active else ", left"),
+    )
+    if chosen is not None:
+        person = by_id[chosen]
+        details, move, status = st.tabs(["Details", "Move to another team", "Active or left"])
+        with details:
+            edit_person(actor, person, sites)
+        with move:
+            move_person(actor, person, teams)
+        with status:
+            set_active(actor, person)
+    with st.expander("Import a roster (CSV)", icon=":material/upload_file:"):
+        import_roster(actor)
+
+
+def people_table(people: list[PersonRow]) -> None:
+    search_col, left_col = st.columns([3, 1])
+    search = search_col.text_input("Find by name, email or team", key="admin.people.search").strip().casefold()
+    show_left = left_col.checkbox("Include people who have left", key="admin.people.left")
+    shown = [p for p in people if (show_left or p.active) and search in f"{p.name} {p.email} {p.team or ''}".casefold()]
+    st.caption(f"{len(shown)} of {len(people)} people.")
+    grid(
+        [
+            {
+                "Name": p.name,
+                "Email": p.email,
+                "Role": ROLE_LABELS[p.role],
+                "Team": p.team or "",
+                "Site": p.site or "",
+                "Works from": WORK_MODES[p.work_mode],
+                "Time zone": p.timezone or "",
+                "Status": "Active" if p.active else "Left",
+            }
+            for p in shown
+        ]
+    )
+
+
+def add_person(actor: Actor, teams: list[str], sites: list[str]) -> None:
+    form = "admin.add"
+    with st.form(form):
+        email = st.text_input("Email", key=f"{form}.email", max_chars=254)
+        name = st.text_input("Full name", key=f"{form}.name", max_chars=100)
+        role = st.selectbox("Role", list(Role), format_func=ROLE_LABELS.get, key=f"{form}.role")
+        picked = team_choice("Team (agents and team leads need one)", teams, form)
+        site = st.selectbox("Site", [TEAM_SITE, *sites], key=f"{form}.site")
+        mode = st.radio("Works from", list(WorkMode), format_func=WORK_MODES.get, horizontal=True, key=f"{form}.mode")
+        zone = st.text_input("Time zone (optional)", placeholder="e.g. Europe/London", key=f"{form}.zone")
+        submitted = st.form_submit_button("Add person", type="primary")
+    if not submitted:
+        return
+    team, problem = chosen_team(*picked)
+    if problem:
+        st.error(problem)
+        return
+    data = PersonInput(email, name, role, team, None if site == TEAM_SITE else site, mode, zone or None)
+    save(
+        lambda: write(organisation.add_person, actor, data),
+        f"Added {name.strip()}.",
+        clear=form,
+        labels={"email": "Email", "name": "Full name", "team": "Team", "timezone": "Time zone"},
+    )
+
+
+def edit_person(actor: Actor, person: PersonRow, sites: list[str]) -> None:
+    form = f"admin.person.{person.id}"
+    version = seen_version(form, person.version)
+    with st.form(f"{form}.form"):
+        name = st.text_input("Full name", value=person.name, key=f"{form}.name", max_chars=100)
+        role = st.selectbox(
+            "Role", list(Role), index=list(Role).index(person.role), format_func=ROLE_LABELS.get, key=f"{form}.role"
+        )
+        site_options = [TEAM_SITE, *sites]
+        site = st.selectbox(
+            "Site",
+            site_options,
+            key=f"{form}.site",
+            index=site_options.index(person.site) if person.site in site_options else 0,
+        )
+        mode = st.radio(
+            "Works from",
+            list(WorkMode),
+            index=list(WorkMode).index(person.work_mode),
+            format_func=WORK_MODES.get,
+            horizontal=True,
+            key=f"{form}.mode",
+        )
+        zone = st.text_input("Time zone (optional)", value=person.timezone or "", key=f"{form}.zone")
+        submitted = st.form_submit_button("Save changes", type="primary")
+    st.caption("A change of role applies at the person's next click.")
+    if submitted:
+        save_edit(
+            lambda: write(
+                organisation.update_person,
+                actor,
+                person.id,
+                version,
+                name=name,
+                role=role,
+                work_mode=mode,
+                timezone=zone,
+                site="" if site == TEAM_SITE else site,
+            ),
+            f"Saved {name.strip()}.",
+            form,
+            labels={"name": "Full name", "timezone": "Time zone"},
+        )
+
+
+def move_person(actor: Actor, person: PersonRow, teams: list[str]) -> None:
+    form = f"admin.move.{person.id}"
+    st.markdown(f"{md(person.name)} is in **{md(person.team or 'no team')}**.")
+    with st.form(form):
+        others = [t for t in teams if t != person.team]
+        picked = team_choice("Move to", others, form, allow_none=False)
+        since = st.date_input(
+            "From (results from this day on count for the new team)",
+            value=org_today(),
+            format="YYYY-MM-DD",
+            key=f"{form}.since",
+        )
+        submitted = st.form_submit_button("Move", type="primary")
+    if not submitted:
+        return
+    team, problem = chosen_team(*picked)
+    if problem or team is None:
+        st.error(problem or "Choose a team.")
+        return
+    save(
+        lambda: write(organisation.move_person, actor, person.id, team, since),
+        f"Moved {person.name} to {team} from {since.isoformat()}.",
+        clear=form,
+        labels={"team": "Move to"},
+    )
+
+
+def set_active(actor: Actor, person: PersonRow) -> None:
+    if person.id == actor.person_id:
+        st.caption("You cannot deactivate yourself here; ask another admin.")
+        return
+    if person.active:
+        st.markdown(
+            f"Deactivating {md(person.name)} signs them out at their next click and takes them off the boards "
+            "and the roster. Their history stays, and you can reactivate them later."
+        )
+        if st.button(f"Deactivate {person.name}", key=f"admin.deactivate.{person.id}", icon=":material/person_off:"):
+            save(
+                lambda: write(organisation.deactivate_person, actor, person.id, person.version),
+                f"{person.name} is deactivated.",
+            )
+    else:
+        st.markdown(f"{md(person.name)} has left. Reactivating lets them sign in and puts them back on the boards.")
+        if st.button(f"Reactivate {person.name}", key=f"admin.reactivate.{person.id}", icon=":material/person:"):
+            save(
+                lambda: write(organisation.update_person, actor, person.id, person.version, active=True),
+                f"{person.name} is active again.",
+            )
+
+
+def import_roster(actor: Actor) -> None:
+    required, optional = imports.COLUMNS[ImportKind.PEOPLE]
+    st.markdown(
+        f"Columns: {', '.join(required)} (required) and {', '.join(optional)} (optional). Known emails are "
+        "updated, new ones added, and new team names create teams. Every row is checked first: if any row is "
+        "wrong, nothing is saved and each problem is listed with its row number (the header is row 1)."
+    )
+    csv_download(
+        "Download a template", imports.template(ImportKind.PEOPLE), "people-template.csv", key="admin.import.template"
+    )
+    generation = st.session_state.get("admin.import.generation", 0)
+    upload = st.file_uploader("Roster file", type=["csv", "txt"], key=f"admin.import.file.{generation}")
+    if upload is None:
+        return
+    data = upload.getvalue()
+    preview = attempt(lambda: csvio.read_table(data, required, optional))
+    if preview is None:
+        return
+    st.caption(f"{len(preview.rows)} rows in {md(upload.name)}; the first 20:")
+    grid([{"Row": number, **row} for number, row in preview.rows[:20]])
+    check, go = st.columns(2)
+    if check.button("Check the file (saves nothing)", key="admin.import.check"):
+        report = attempt(lambda: imports.run_import(get_engine(), actor, ImportKind.PEOPLE, data, dry_run=True))
+        if report is not None:
+            st.success(
+                f"The file is ready to import: {report.created} new, {report.updated} changed, "
+                f"{report.unchanged} unchanged. Nothing has been saved yet."
+            )
+    if go.button("Import", type="primary", key="admin.import.go"):
+        with st.spinner("Importing…"):
+            report = attempt(lambda: imports.run_import(get_engine(), actor, ImportKind.PEOPLE, data))
+        if report is not None:
+            st.cache_data.clear()
+            st.session_state["admin.import.generation"] = generation + 1
+            flash(
+                f"Imported {report.rows} row{'s' * (report.rows != 1)}: {report.created} new, "
+                f"{report.updated} changed, {report.unchanged} unchanged."
+            )
+            st.rerun()
+
+
+# -- teams -------------------------------------------------------------------------
+
+
+def teams_tab(actor: Actor) -> None:
+    teams = read_fresh(organisation.list_teams, include_inactive=True)
+    sites = read_fresh(organisation.list_sites)
+    grid(
+        [
+            {
+                "Team": t.name,
+                "Site": t.site or "",
+                "Active members": t.members,
+                "Status": "Active" if t.active else "Retired",
+            }
+            for t in teams
+        ]
+    )
+    st.caption("New teams are made when you add or move someone into them, or by a roster import.")
+    by_id = {t.id: t for t in teams}
+    chosen = st.selectbox(
+        "Team",
+        list(by_id),
+        index=None,
+        key="admin.team.pick",
+        placeholder="Choose a team",
+        format_func=lambda tid: by_id[tid].name,
+    )
+    if chosen is None:
+        return
+    team = by_id[chosen]
+    form = f"admin.team.{team.id}"
+    with st.form(form):
+        name = st.text_input("Name", value=team.name, key=f"{form}.name", max_chars=100)
+        options = [NO_SITE, *sites, NEW_SITE]
+        site = st.selectbox(
+            "Site", options, index=options.index(team.site) if team.site in options else 0, key=f"{form}.site"
+        )
+        new_site = st.text_input("New site's name (only when you chose a new site)", key=f"{form}.new_site")
+        submitted = st.form_submit_button("Save team", type="primary")
+    if submitted:
+        if site == NEW_SITE and not new_site.strip():
+            st.error("Type the new site's name, or pick an existing site.")
+        else:
+            value = new_site if site == NEW_SITE else ("" if site == NO_SITE else site)
+            save(
+                lambda: write(organisation.rename_team, actor, team.id, name, value),
+                f"Saved team {name.strip()}.",
+                clear=form,
+                labels={"team": "Name", "site": "Site"},
+            )
+    if team.active:
+        st.caption("A team can be retired once nobody active is in it; it then leaves the boards.")
+        if st.button(f"Retire {team.name}", key=f"admin.team.retire.{team.id}", icon=":material/archive:"):
+            save(lambda: write(organisation.set_team_active, actor, team.id, False), f"{team.name} is retired.")
+    elif st.button(f"Bring back {team.name}", key=f"admin.team.restore.{team.id}", icon=":material/unarchive:"):
+        save(lambda: write(organisation.set_team_active, actor, team.id, True), f"{team.name} is active again.")
