@@ -61,7 +61,8 @@ def check_challenge(data: ChallengeInput) -> list[Problem]:
         except text.TextProblem as e:
             problems.append(e.problem)
     if data.unit is not None and data.unit.strip() and data.unit.strip() != UNITS[data.kind]:
-        problems.append(Problem("unit", f"a {data.kind.value} challenge is measured in {UNITS[data.kind]}"))
+        article = "an" if data.kind is Kind.ENERGY else "a"
+        problems.append(Problem("unit", f"{article} {data.kind.value} challenge is measured in {UNITS[data.kind]}"))
     for name in ("points_per_unit", "daily_cap", "team_target", "auto_approve_up_to"):
         value = getattr(data, name)
         if value is None and name != "points_per_unit":

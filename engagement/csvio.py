@@ -89,6 +89,8 @@ def read_table(
 ) -> Table:
     """Parse ``data`` into rows keyed by column name, or raise every problem found."""
     content = decode(data, encoding)
+    if not content.strip():  # only a byte-order mark: what Excel saves for an empty sheet
+        raise _file_problem("is empty")
     if "\x00" in content:
         line = content[: content.index("\x00")].count("\n") + 1
         raise _file_problem(f"contains a NUL byte on line {line}; is this really a CSV file?")

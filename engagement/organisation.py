@@ -101,7 +101,8 @@ def check_person(data: PersonInput) -> list[Problem]:
         except text.TextProblem as e:
             problems.append(e.problem)
     if data.role in (Role.AGENT, Role.LEAD) and not (data.team or "").strip():
-        problems.append(Problem("team", f"is required for a {data.role.value}"))
+        article = "an" if data.role is Role.AGENT else "a"
+        problems.append(Problem("team", f"is required for {article} {data.role.value}"))
     return problems
 
 

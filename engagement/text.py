@@ -24,7 +24,9 @@ _INVISIBLE = {"Cc", "Cf", "Co", "Cs", "Cn"}
 def clean(value: str, field: str, max_length: int, *, multiline: bool = False) -> str:
     """Return ``value`` normalised, or raise :class:`TextProblem` naming ``field``."""
     value = unicodedata.normalize("NFC", value)
-    allowed = {"\n", "\t"} if multiline else set()
+    # Line breaks and tabs are whitespace (Alt+Enter in a spreadsheet cell, a pasted
+    # tab): kept as lines where a field is multiline, folded into one space elsewhere.
+    allowed = {"\n", "\r", "\t"}
     if any(unicodedata.category(ch) in _INVISIBLE and ch not in allowed for ch in value):
         raise TextProblem(
             Problem(field, "contains invisible or control characters (such as right-to-left marks); remove them")
