@@ -22,6 +22,7 @@ from ui.widgets import attempt, flash, md, org_settings, show_flash
 actor = require_role(Role.LEAD, Role.ADMIN)
 
 DUPLICATE = "Possible duplicate"
+ALL_TEAMS = 0  # team ids start at 1
 ROW_PX = 35
 ROWS_SHOWN = 15
 
@@ -30,11 +31,9 @@ def choose_team(actor: Actor) -> int | None:
     """Leads decide for their own team; admins for every team or the one they pick."""
     if actor.role is Role.LEAD:
         return actor.team_id
-    teams = {t.id: t.name for t in read(organisation.list_teams)}
-    options: list[int | None] = [None, *teams]
-    return st.selectbox(
-        "Team", options, format_func=lambda i: "All teams" if i is None else teams[i], key="approvals.team"
-    )
+    teams = {ALL_TEAMS: "All teams"} | {t.id: t.name for t in read(organisation.list_teams)}
+    picked = st.selectbox("Team", list(teams), format_func=teams.__getitem__, key="approvals.team")
+    return None if picked in (None, ALL_TEAMS) else picked
 
 
 def pending_frame(entries: list[Entry], zone: ZoneInfo, with_team: bool) -> pd.DataFrame:
@@ -80,16 +79,17 @@ show_flash()
 team_id = choose_team(actor)
 waiting = read_fresh(results.pending_count, actor, team_id)
 if not waiting:
-    st.success("Nothing waiting for you. Entries your team logs above the auto-approve limit appear here.")
+    who = "your team logs" if actor.role is Role.LEAD else "agents log"
+    st.info(f"Nothing waiting for you. Entries {who} above a challenge's auto-approve limit appear here.")
     st.stop()
 st.markdown(f"**{waiting} entr{'y' if waiting == 1 else 'ies'} waiting** for a decision, oldest first.")
 
 editor_key = f"approvals.table.{team_id}.{st.session_state.get('approvals.round', 0)}"
 # Keep the list as first drawn under this key, so the ticks stay on the entries they were put on.
-drawn = st.session_state.setdefault("approvals.drawn", {})
-if editor_key not in st.session_state or editor_key not in drawn:
-    drawn[editor_key] = read_fresh(results.pending_entries, actor, team_id)
-entries: list[Entry] = drawn[editor_key]
+drawn = st.session_state.get("approvals.drawn")
+if editor_key not in st.session_state or drawn is None or drawn[0] != editor_key:
+    drawn = st.session_state["approvals.drawn"] = (editor_key, read_fresh(results.pending_entries, actor, team_id))
+entries: list[Entry] = drawn[1]
 if st.button("Refresh the list", icon=":material/refresh:", key="approvals.refresh"):
     st.session_state["approvals.round"] = st.session_state.get("approvals.round", 0) + 1
     st.rerun()
@@ -119,9 +119,9 @@ with st.form("approvals.form"):
     reason = st.text_input(
         "Reason (required to reject; the person sees it on My standing)", max_chars=NOTE_MAX, key="approvals.reason"
     )
-    approve_col, reject_col = st.columns(2)
-    approve = approve_col.form_submit_button("Approve", type="primary", icon=":material/check:")
-    reject = reject_col.form_submit_button("Reject", icon=":material/close:")
+    with st.container(horizontal=True):
+        approve = st.form_submit_button("Approve", type="primary", icon=":material/check:")
+        reject = st.form_submit_button("Reject", icon=":material/close:")
 
 if approve or reject:
     ticked = set(edited.index) if every else {int(i) for i, row in edited.iterrows() if row["Decide"]}

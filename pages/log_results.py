@@ -34,6 +34,7 @@ LATE_DAYS = 14  # a challenge that ended this recently still takes late entries
 RECENT_DAYS = 35
 MAX_UPLOAD_MB = 5
 PREVIEW_ROWS = 200
+TABS = ["One entry", "Whole team", "Upload a file", "Fix or void an entry"]
 GRID_ROWS_SHOWN = 20  # taller teams scroll inside the table
 ROW_PX = 35
 T = TypeVar("T")
@@ -138,10 +139,10 @@ def team_table(team: TeamRow, roster: list[PersonRow], loggable: list[Challenge]
     columns = sorted(grid.grid_columns([by_id[i] for i in chosen]), key=lambda c: c.volunteering)
     editor_key = f"log.grid.{team.id}.{'-'.join(map(str, chosen))}.{st.session_state.get('log.grid.round', 0)}"
     # The table is drawn from the roster as first shown under this key, so positions never shift under the lead.
-    drawn = st.session_state.setdefault("log.grid.drawn", {})
-    if editor_key not in st.session_state or editor_key not in drawn:
-        drawn[editor_key] = [(p.id, p.name) for p in roster]
-    people = drawn[editor_key]
+    drawn = st.session_state.get("log.grid.drawn")
+    if editor_key not in st.session_state or drawn is None or drawn[0] != editor_key:
+        drawn = st.session_state["log.grid.drawn"] = (editor_key, [(p.id, p.name) for p in roster])
+    people: list[tuple[int, str]] = drawn[1]
     carried = st.session_state.get("log.grid.carried", {})
     volunteering = any(c.volunteering for c in columns)
     frame = roster_frame(people, columns, volunteering, carried)
@@ -198,7 +199,9 @@ def team_table(team: TeamRow, roster: list[PersonRow], loggable: list[Challenge]
         renew("grid")
         st.session_state.pop("log.grid.carried", None)
         saved = len(stored.ids) + len(stored.already_stored)
-        flash(f"Saved {saved} entr{'y' if saved == 1 else 'ies'} for {day.isoformat()}.")
+        names = dict(people)
+        who = [names[r.person_id] for r in rows if any(not grid.is_blank(v) for v in r.cells.values())]
+        flash(f"Saved {saved} entr{'y' if saved == 1 else 'ies'} for {day.isoformat()}: {md(', '.join(who))}.")
         st.rerun()
 
 
@@ -374,21 +377,23 @@ def fix_entry(team: TeamRow, today: date) -> None:
         reason = st.text_input("Reason (required)", max_chars=NOTE_MAX, key=f"log.fix.reason.{tag}")
         withdraw = st.form_submit_button("Void entry")
     if save:
-        changed(
-            lambda: write(
-                results.edit_result,
-                actor,
-                opened.id,
-                opened.version,
-                quantity=quantity,
-                occurred_on=day,
-                note=note,
-                reason=why,
-            ),
-            "Entry updated.",
-        )
+        with edit:  # any problem shows under the form it is about
+            changed(
+                lambda: write(
+                    results.edit_result,
+                    actor,
+                    opened.id,
+                    opened.version,
+                    quantity=quantity,
+                    occurred_on=day,
+                    note=note,
+                    reason=why,
+                ),
+                "Entry updated.",
+            )
     if withdraw:
-        changed(lambda: write(results.void_result, actor, opened.id, opened.version, reason), "Entry voided.")
+        with void:
+            changed(lambda: write(results.void_result, actor, opened.id, opened.version, reason), "Entry voided.")
 
 
 def or_conflict(action: Callable[[], T]) -> T | Conflict:
@@ -427,7 +432,9 @@ loggable = [
 ]
 st.caption(f"Logging for **{md(team.name)}** ({len(roster)} active members). What you log here is approved at once.")
 
-one, whole, file, fix = st.tabs(["One entry", "Whole team", "Upload a file", "Fix or void an entry"])
+# A keyed tab remembers where the lead was, so saving in the table does not jump back to the first tab.
+# Every tab is drawn on every run: what the lead typed in one survives a look at another.
+one, whole, file, fix = st.tabs(TABS, key="log.tab", on_change="rerun")
 with one:
     if roster and loggable:
         one_entry(roster, loggable, today)
