@@ -19,9 +19,18 @@ except SchemaOutOfDate as problem:
     st.error(str(problem))
     st.stop()
 
-navigation = st.navigation(pages_for(actor))
+sections = pages_for(actor)
+# `client.showSidebarNavigation = false` (which keeps a fresh server's automatic
+# `pages/` list out of sight) hides st.navigation's own sidebar menu as well, so
+# the menu is drawn here from the same pages, with the same sections.
+navigation = st.navigation(sections, position="hidden")
 if actor is not None:
     with st.sidebar:
+        for section, pages in sections.items():
+            st.caption(section)
+            for page in pages:
+                st.page_link(page, width="stretch")
+        st.divider()
         st.markdown(f"**{md(actor.name)}**")
         st.caption(ROLE_LABELS[actor.role])
         st.button("Sign out", on_click=log_out, icon=":material/logout:", key="nav.sign_out")

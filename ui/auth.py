@@ -96,6 +96,9 @@ def require_role(*roles: Role) -> Actor:
 
 def login_form() -> None:
     """The sign-in page: SSO button when configured, built-in accounts, demo accounts if loaded."""
+    # A fresh server can serve a page file before dashboard.py has set the tab's
+    # title; without this the tab of a signed-out visitor would read "morale".
+    st.set_page_config(page_title="Impact Board")
     st.title("Impact Board")
     st.caption("Challenges, volunteering and team morale for people who work apart.")
     notice = st.session_state.pop("ib.notice", None)

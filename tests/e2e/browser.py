@@ -1,0 +1,357 @@
+"""Drive the real dashboard in headless Chromium: shared by the e2e tests and ``scripts/screenshots.py``.
+
+Plain functions, no pytest: build a demo database with the product's own CLI,
+start ``streamlit run dashboard.py`` on a free local port, open Debian's
+Chromium through Playwright with every request outside this machine blocked,
+and wait for Streamlit's own readiness signals instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, Playwright, Route, expect
+
+from engagement.demo import DEMO_PASSWORD
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"  # git-ignored: for people to look at
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+VIEWPORT = {"width": 1280, "height": 900}
+TIMEOUT_MS = 30_000
+STARTUP_SECONDS = 60
+SIGN_IN_HEADINGS = ("Impact Board", "Demo accounts")
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost"})
+# What the app needs to run from another folder (the SSO test runs a copy with its own secrets).
+APP_FILES = ("dashboard.py", "pages", "ui", "engagement", "db", ".streamlit/config.toml")
+
+# Elements that show data. A signed-out visitor may see none of them; the
+# sign-in page's one table (the demo accounts) is checked separately.
+DATA_ELEMENTS = (
+    "stMetric",
+    "stDataFrame",
+    "stVegaLiteChart",
+    "stPlotlyChart",
+    "stDeckGlJsonChart",
+    "stGraphVizChart",
+    "stEChartsChart",
+    "stProgress",
+    "stDownloadButton",
+    "stFileUploader",
+)
+
+NAV_LINKS = "[data-testid='stSidebarNavLink'], [data-testid='stPageLink-NavLink']"
+# A link's visible text without Material icon names (drawn as ligature text, hidden from screen readers).
+_LINK_TEXTS = """links => links.map(a => {
+  const copy = a.cloneNode(true);
+  copy.querySelectorAll("[data-testid='stIconMaterial']").forEach(icon => icon.remove());
+  return copy.innerText;
+})"""
+
+# Counts finished script runs in the page, so a helper can wait for the run its
+# own click started rather than mistake the previous run's "notRunning" for it.
+_RUN_COUNTER = """
+window.__ibRuns = 0;
+new MutationObserver((records) => {
+  for (const r of records) {
+    if (r.target.getAttribute('data-test-script-state') === 'notRunning') window.__ibRuns += 1;
+  }
+}).observe(document, {subtree: true, attributes: true, attributeFilter: ['data-test-script-state']});
+"""
+
+
+# Charts draw after the script has finished; screenshots wait for the visible ones
+# (a chart in a closed expander or another tab draws only when opened).
+_DRAWN = """() => [...document.querySelectorAll("[data-testid='stVegaLiteChart']")]
+  .every(chart => !chart.checkVisibility() || chart.querySelector('canvas, svg'))"""
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now (the OS picks it)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _run_cli(args: list[str], env: Mapping[str, str]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "engagement", *args], cwd=ROOT, env=dict(env), capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"`python -m engagement {' '.join(args)}` failed:\n{done.stdout}\n{done.stderr}")
+
+
+def build_demo_database(path: Path) -> str:
+    """Create ``path`` as a demo database through the CLI, as a new user would; return its URL."""
+    url = f"sqlite:///{path}"
+    env = {**os.environ, "DATABASE_URL": url}
+    _run_cli(["init"], env)
+    _run_cli(["demo"], env)
+    return url
+
+
+def copy_database(template: str, path: Path) -> str:
+    """Copy a SQLite database file (made by :func:`build_demo_database`) to ``path``; return its URL."""
+    shutil.copyfile(template.removeprefix("sqlite:///"), path)
+    return f"sqlite:///{path}"
+
+
+def copy_app(target: Path) -> Path:
+    """Copy the app (code and config, no secrets, no data) into ``target`` and return it."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in APP_FILES:
+        source, dest = ROOT / name, target / name
+        if source.is_dir():
+            shutil.copytree(source, dest, ignore=ignore)
+        else:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, dest)
+    return target
+
+
+def wait_for_http(url: str, expect_body: str | None, process: subprocess.Popen[bytes], log: Path) -> None:
+    """Poll ``url`` until it answers 200 (with ``expect_body`` if given); fail early if ``process`` died."""
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args!r} exited with {process.returncode}:\n{log.read_text()[-4000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                body = response.read().decode()
+            if expect_body is None or body.strip() == expect_body:
+                return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {STARTUP_SECONDS} s:\n{log.read_text()[-4000:]}")
+
+
+@dataclass(frozen=True)
+class Server:
+    """A process started by these helpers, with the base URL it answers on and its log file."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def log_tail(self, chars: int = 3000) -> str:
+        """The end of the log, for failure messages (tracebacks land there, not on screen)."""
+        return self.log.read_text(errors="replace")[-chars:]
+
+
+# Starts a new dashboard over a new copy of the demo database (the e2e ``start_app`` fixture).
+StartApp = Callable[[], AbstractContextManager[Server]]
+
+
+@contextmanager
+def serve(
+    command: list[str], *, cwd: Path, env: Mapping[str, str], log: Path, url: str, health: str
+) -> Iterator[Server]:
+    """Run ``command`` until the ``with`` block ends; ready once ``url + health`` answers."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command, cwd=cwd, env=dict(env), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        wait_for_http(url + health, "ok" if health.endswith("/health") else None, process, log)
+        yield Server(url, process, log)
+    finally:
+        _stop(process)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    # The server runs in its own process group (start_new_session), so this ends it and nothing else.
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+@contextmanager
+def dashboard(database_url: str, log: Path, *, app_dir: Path = ROOT, port: int | None = None) -> Iterator[Server]:
+    """``streamlit run dashboard.py`` from ``app_dir`` over ``database_url`` on a local port."""
+    port = port or free_port()
+    command = [
+        sys.executable, "-m", "streamlit", "run", "dashboard.py",
+        "--server.address", "127.0.0.1", "--server.port", str(port),
+        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        "--global.developmentMode", "false", "--server.fileWatcherType", "none",
+    ]  # fmt: skip
+    env = {**os.environ, "DATABASE_URL": database_url, "PYTHONDONTWRITEBYTECODE": "1"}
+    with serve(command, cwd=app_dir, env=env, log=log, url=f"http://127.0.0.1:{port}", health="/_stcore/health") as s:
+        yield s
+
+
+def launch_chromium(playwright: Playwright) -> Browser:
+    """Debian's Chromium, headless, with nothing that phones home."""
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+
+
+def _local_only(route: Route) -> None:
+    if urlsplit(route.request.url).hostname in LOCAL_HOSTS:
+        route.continue_()
+    else:
+        route.abort("blockedbyclient")
+
+
+def new_context(browser: Browser, viewport: Mapping[str, int] = VIEWPORT) -> BrowserContext:
+    """A fresh browser profile (no cookies) that can reach this machine and nothing else."""
+    context = browser.new_context(viewport=dict(viewport), reduced_motion="reduce")  # type: ignore[arg-type]
+    context.set_default_timeout(TIMEOUT_MS)
+    context.route("**/*", _local_only)
+    context.add_init_script(_RUN_COUNTER)
+    return context
+
+
+def runs_finished(page: Page) -> int:
+    """How many script runs this page has seen finish since it loaded."""
+    return int(page.evaluate("window.__ibRuns || 0"))
+
+
+def wait_for_app(page: Page, *, after: int | None = None) -> None:
+    """Wait until the app is connected, its script has finished and nothing is still loading.
+
+    With ``after`` (a :func:`runs_finished` count taken before a click), wait for
+    a run that finished after that click, not an older one.
+    """
+    app = page.locator("[data-testid='stApp']")
+    expect(app).to_have_attribute("data-test-connection-state", "CONNECTED", timeout=TIMEOUT_MS)
+    if after is not None:
+        page.wait_for_function(f"(window.__ibRuns || 0) > {after}", timeout=TIMEOUT_MS)
+    expect(app).to_have_attribute("data-test-script-state", "notRunning", timeout=TIMEOUT_MS)
+    expect(page.locator("[data-testid='stSkeleton']")).to_have_count(0, timeout=TIMEOUT_MS)
+    page.wait_for_function(_DRAWN, timeout=TIMEOUT_MS)
+
+
+def after_click(page: Page, action: Callable[[], None]) -> None:
+    """Do ``action`` (a click that reruns the script) and wait for that rerun to finish."""
+    before = runs_finished(page)
+    action()
+    wait_for_app(page, after=before)
+
+
+def open_url(page: Page, url: str) -> None:
+    page.goto(url)
+    wait_for_app(page, after=0)
+
+
+def sign_in(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
+    """Sign in through the form and wait until the signed-in app has drawn."""
+    form = page.get_by_test_id("stForm")
+    form.get_by_label("Email", exact=True).fill(email)
+    form.get_by_label("Password", exact=True).fill(password)
+    after_click(page, lambda: form.get_by_role("button", name="Sign in", exact=True).click())
+    expect(page.get_by_test_id("stSidebar").get_by_role("button", name="Sign out")).to_be_visible()
+    wait_for_app(page)
+
+
+def nav_links(page: Page) -> Locator:
+    """The links of the sidebar menu (Streamlit's own menu or page links drawn by the app)."""
+    return page.locator(f"[data-testid='stSidebar'] a:is({NAV_LINKS})")
+
+
+def nav_titles(page: Page) -> list[str]:
+    """The page titles in the sidebar menu, in order (without the icons' ligature text)."""
+    return [text.strip() for text in nav_links(page).evaluate_all(_LINK_TEXTS)]
+
+
+def open_page(page: Page, title: str) -> None:
+    """Click ``title`` in the sidebar menu and wait for that page to finish drawing."""
+    titles = nav_titles(page)
+    assert title in titles, f"no menu link {title!r}; the menu has {titles}"
+    link = nav_links(page).nth(titles.index(title))
+    after_click(page, link.click)
+
+
+def screenshot(page: Page, path: Path, *, full: bool = False) -> Path:
+    """Save the window (``full``: the whole page, however long) as a PNG at ``path``.
+
+    Streamlit scrolls inside its main block, not the document, so a "full page"
+    screenshot is taken by making the window as tall as the content.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not full:
+        page.screenshot(path=path)
+        return path
+    size = page.viewport_size or dict(VIEWPORT)
+    height = int(page.evaluate("document.querySelector(\"[data-testid='stMain']\").scrollHeight"))
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], height + 40)})
+    try:
+        wait_for_app(page)
+        page.screenshot(path=path)
+    finally:
+        page.set_viewport_size(size)
+    return path
+
+
+def exception_problems(page: Page) -> list[str]:
+    """Every exception the app shows: exception boxes, and error alerts that carry a traceback.
+
+    With ``showErrorDetails = "none"`` an uncaught exception is still drawn as an
+    exception box, with a redacted message; plain ``st.error`` messages (bad
+    input, no access) are the app speaking and are not counted.
+    """
+    problems = [f"exception box: {text[:300]}" for text in page.get_by_test_id("stException").all_inner_texts()]
+    for text in page.locator(":not([data-testid='stException']) > [data-testid='stAlertContainer']").all_inner_texts():
+        if "Traceback" in text or "encountered an error" in text:
+            problems.append(f"error alert: {text[:300]}")
+    return problems
+
+
+def assert_no_exception(page: Page, where: str = "") -> None:
+    problems = exception_problems(page)
+    assert not problems, f"{where or page.url}: " + "; ".join(problems)
+
+
+def data_elements(page: Page) -> dict[str, int]:
+    """How many data-showing elements of each kind are on the page (only kinds present)."""
+    counts = {name: page.get_by_test_id(name).count() for name in DATA_ELEMENTS}
+    return {name: n for name, n in counts.items() if n}
+
+
+def headings(page: Page) -> list[str]:
+    """The text of every heading the app drew (st.title, st.header, st.subheader)."""
+    return [t.strip() for t in page.locator("[data-testid='stMain'] :is(h1, h2, h3, h4)").all_inner_texts()]
+
+
+def sign_in_form_shown(page: Page) -> bool:
+    form = page.get_by_test_id("stForm")
+    return all(form.get_by_label(label, exact=True).is_visible() for label in ("Email", "Password"))
+
+
+def signed_out_problems(page: Page) -> list[str]:
+    """What a visitor who is not signed in must not see, described; empty when all is well.
+
+    No data elements, no menu, no headings beyond the sign-in page's own, no
+    table but the demo accounts', no exception.
+    """
+    problems = exception_problems(page)
+    if shown := data_elements(page):
+        problems.append(f"data elements shown: {shown}")
+    if links := nav_titles(page):
+        problems.append(f"menu links shown: {links}")
+    if extra := [h for h in headings(page) if h not in SIGN_IN_HEADINGS]:
+        problems.append(f"headings beyond the sign-in page's: {extra}")
+    for table in page.get_by_test_id("stTable").all():
+        columns = {c.strip() for c in table.locator("thead th").all_inner_texts()} - {""}
+        if not columns <= {"Role", "Email"}:
+            problems.append(f"a table other than the demo accounts: columns {sorted(columns)}")
+    return problems

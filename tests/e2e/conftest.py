@@ -1,0 +1,77 @@
+"""Browser tests: the real app, served by ``streamlit run``, in Debian's headless Chromium.
+
+Every test here is marked ``e2e`` and skips, saying why, where /usr/bin/chromium
+is missing (``scripts/run-tests`` installs it). The demo database is built once
+per run with the product's CLI and copied for each server, so servers may write
+freely. One app server serves a whole module unless a test needs a fresh one;
+one browser serves the whole run and every test gets its own context (no shared
+cookies). Requests to anything but this machine are blocked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+from tests.e2e import browser as e2e
+from tests.e2e.browser import Server, StartApp
+
+E2E_DIR = Path(__file__).resolve().parent
+NO_CHROMIUM = f"{e2e.CHROMIUM} is missing: install Debian's chromium (scripts/run-tests does) to run browser tests"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if E2E_DIR in item.path.parents:
+            item.add_marker(pytest.mark.e2e)
+            if not e2e.CHROMIUM.exists():
+                item.add_marker(pytest.mark.skip(reason=NO_CHROMIUM))
+
+
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The demo organisation, built by ``python -m engagement init`` and ``demo`` (the URL of a template file)."""
+    return e2e.build_demo_database(tmp_path_factory.mktemp("e2e-demo") / "demo.db")
+
+
+@pytest.fixture(scope="session")
+def start_app(demo_database: str, tmp_path_factory: pytest.TempPathFactory) -> StartApp:
+    """``with start_app() as server:`` a new server over a new copy of the demo database."""
+
+    def start() -> AbstractContextManager[Server]:
+        folder = tmp_path_factory.mktemp("e2e-app")
+        return e2e.dashboard(e2e.copy_database(demo_database, folder / "impact.db"), folder / "streamlit.log")
+
+    return start
+
+
+@pytest.fixture(scope="module")
+def app_server(start_app: StartApp) -> Iterator[Server]:
+    """One running dashboard for the module's tests."""
+    with start_app() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = e2e.launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    """A fresh browser profile for one test; it reaches 127.0.0.1 and nothing else."""
+    ctx = e2e.new_context(browser)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Page:
+    return context.new_page()

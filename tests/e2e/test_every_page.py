@@ -1,0 +1,50 @@
+"""Every page of every demo role, in a real browser: it opens from the menu and draws without an exception.
+
+Each page is saved as ``test-artifacts/screenshots/<role>-<page>.png`` (whole
+page) for people to look at. The pages come from ``ui.navigation.PAGES``, so a
+new page is covered as soon as it is in the menu.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page
+
+from db.models import Role
+from engagement.demo import DEMO_ACCOUNTS
+from tests.e2e.browser import (
+    SCREENSHOTS,
+    Server,
+    exception_problems,
+    nav_titles,
+    open_page,
+    open_url,
+    screenshot,
+    sign_in,
+)
+from ui.navigation import PAGES
+
+
+def file_name(role: Role, title: str) -> str:
+    return f"{role.value}-{title.lower().replace(' ', '-')}.png"
+
+
+@pytest.mark.parametrize("role", list(DEMO_ACCOUNTS), ids=lambda role: role.value)
+def test_every_page_of_the_role_opens_from_the_menu_without_an_exception(
+    app_server: Server, page: Page, role: Role
+) -> None:
+    open_url(page, app_server.url)
+    sign_in(page, DEMO_ACCOUNTS[role])
+    titles = [spec.title for spec in PAGES if role in spec.roles]
+    assert sorted(nav_titles(page)) == sorted(titles), "the menu lists exactly the role's pages"
+    wrong: dict[str, list[str]] = {}
+    for title in titles:
+        open_page(page, title)
+        problems = exception_problems(page)
+        refused = page.get_by_test_id("stAlertContentError").filter(has_text="This page is for")
+        if refused.count():
+            problems.append(f"the page refused its own menu's role: {refused.first.inner_text()}")
+        screenshot(page, SCREENSHOTS / file_name(role, title), full=True)
+        if problems:
+            wrong[title] = problems
+    assert not wrong, f"{wrong}\n--- server log ---\n{app_server.log_tail()}"
