@@ -1,5 +1,6 @@
 """Leaderboards: team and individual boards for one challenge or all, any period, by site and work mode."""
 
+import pandas as pd
 import streamlit as st
 
 from db.models import Role, WorkMode
@@ -8,11 +9,12 @@ from engagement.leaderboards import RANKED_VALUE, PersonRow, RankBy, Scope, Team
 from engagement.periods import Period
 from ui.auth import require_role
 from ui.resources import VIEWER, read
-from ui.widgets import csv_download, md, org_today, period_choice, reset_note, table
+from ui.widgets import csv_download, md, org_today, period_choice, reset_note
 
 actor = require_role(*Role)
 
 PERSON_LIMIT = 50
+TINT = "background-color: #FBE3D6"  # a light shade of the charts' highlight colour
 CHART_PEOPLE = 20
 RANK_LABELS = {
     RankBy.PER_MEMBER: "Points per member",
@@ -46,8 +48,9 @@ def amount(value: float, rank_by: RankBy, *, gap: bool = False) -> str:
     """A ranked value in words with its unit, e.g. "14.2 points per member" or "45% taking part"."""
     if rank_by is RankBy.PARTICIPATION:
         return f"{value * 100:.0f} percentage points" if gap else f"{value:.0%} of members taking part"
-    unit = "points per member" if rank_by is RankBy.PER_MEMBER else "points"
-    return f"{value:,.1f} {unit}"
+    if rank_by is RankBy.PER_MEMBER:  # two decimals, as in the table
+        return f"{value:,.2f} points per member"
+    return f"{value:,.1f} points"
 
 
 def team_summary(rows: list[TeamRow], rank_by: RankBy) -> str:
@@ -81,6 +84,16 @@ def person_summary(top: list[PersonRow], mine: PersonRow | None) -> str:
     return f"You are {ordinal(mine.rank)} with {mine.points:,.1f} points, {behind:,.1f} behind the top. {lead}"
 
 
+def board_table(column: str, marker: str, records: list[dict[str, object]], **config: object) -> None:
+    """A board as a table; the viewer's row, already named by ``marker``, is also tinted for a quick find."""
+
+    def tint(row: pd.Series) -> list[str]:
+        return [TINT if str(row[column]).endswith(marker) else ""] * len(row)
+
+    styled = pd.DataFrame(records).style.apply(tint, axis=1)
+    st.dataframe(styled, hide_index=True, width="stretch", column_config=config)
+
+
 def draw_teams(scope: Scope, period: Period) -> None:
     rank_by = st.radio(
         "Rank teams by",
@@ -97,7 +110,9 @@ def draw_teams(scope: Scope, period: Period) -> None:
     chart.altair_chart(charts.team_bars(rows, RANKED_VALUE[rank_by], actor.team_id), width="stretch")
     words.markdown(team_summary(rows, rank_by))
     words.caption(f"Ranked by {FORMULAS[rank_by]}. {POINTS_RULE}")
-    table(
+    board_table(
+        "Team",
+        " (your team)",
         [
             {
                 "Rank": r.rank,
@@ -137,7 +152,9 @@ def draw_people(scope: Scope, period: Period) -> None:
     words.caption(f"People are ranked by points. {POINTS_RULE} {note if len(shown) > CHART_PEOPLE else ''}")
     if len(top) == PERSON_LIMIT:
         st.caption(f"The table lists the top {PERSON_LIMIT}" + (" and your own row." if len(shown) > len(top) else "."))
-    table(
+    board_table(
+        "Name",
+        " (you)",
         [
             {
                 "Rank": r.rank,
