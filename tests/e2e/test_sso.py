@@ -1,0 +1,137 @@
+"""Single sign-on for real: Streamlit's ``st.login`` against a local OpenID Connect provider.
+
+``oidc-provider-mock`` runs on 127.0.0.1 and signs in whoever's email is typed
+into its authorize form. The app runs from a temporary copy of the code with
+its own ``.streamlit/secrets.toml``, so no secret is ever written into the repo.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from db.engine import make_engine, unit_of_work
+from db.models import Person
+from engagement import organisation
+from engagement.access import SYSTEM
+from tests.e2e.browser import (
+    SCREENSHOTS,
+    Server,
+    copy_app,
+    copy_database,
+    dashboard,
+    free_port,
+    nav_titles,
+    open_page,
+    open_url,
+    screenshot,
+    serve,
+    signed_out_problems,
+    wait_for_app,
+)
+
+CLIENT_ID = "impact-board-e2e"
+
+
+@dataclass(frozen=True)
+class SsoApp:
+    """The app configured for single sign-on, the provider it trusts, and the app's database."""
+
+    app: Server
+    provider: Server
+    database_url: str
+
+
+def secrets_toml(app_url: str, provider_url: str) -> str:
+    return f"""[auth]
+redirect_uri = "{app_url}/oauth2callback"
+cookie_secret = "{secrets.token_urlsafe(48)}"
+client_id = "{CLIENT_ID}"
+client_secret = "{secrets.token_urlsafe(32)}"
+server_metadata_url = "{provider_url}/.well-known/openid-configuration"
+"""
+
+
+@pytest.fixture(scope="module")
+def sso(demo_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SsoApp]:
+    folder = tmp_path_factory.mktemp("e2e-sso")
+    app_dir = copy_app(folder / "app")
+    database_url = copy_database(demo_database, folder / "impact.db")
+    provider_port, app_port = free_port(), free_port()
+    provider_url, app_url = f"http://127.0.0.1:{provider_port}", f"http://127.0.0.1:{app_port}"
+    (app_dir / ".streamlit" / "secrets.toml").write_text(secrets_toml(app_url, provider_url))
+    provider_command = [sys.executable, "-m", "oidc_provider_mock", "--host", "127.0.0.1", "--port", str(provider_port)]
+    with (
+        serve(
+            provider_command,
+            cwd=folder,
+            env={**os.environ, "PYTHONWARNINGS": "ignore"},
+            log=folder / "provider.log",
+            url=provider_url,
+            health="/.well-known/openid-configuration",
+        ) as provider,
+        dashboard(database_url, folder / "streamlit.log", app_dir=app_dir, port=app_port) as app,
+    ):
+        yield SsoApp(app, provider, database_url)
+
+
+def sign_in_with_sso(page: Page, sso: SsoApp, email: str) -> None:
+    """Click the SSO button, type ``email`` into the provider's form, and wait for the app."""
+    open_url(page, sso.app.url)
+    page.get_by_role("button", name="Sign in with single sign-on").click()
+    page.wait_for_url(f"{sso.provider.url}/**")
+    page.locator("input[name=sub]").fill(email)
+    page.get_by_role("button", name="Authorize").click()
+    page.wait_for_url(f"{sso.app.url}/**")
+    wait_for_app(page, after=0)
+
+
+def deactivate(database_url: str, email: str) -> None:
+    """Deactivate a person the way an admin does, straight on the app's database."""
+    engine = make_engine(database_url)
+    try:
+        with unit_of_work(engine) as session:
+            person = session.scalars(select(Person).where(Person.email == email)).one()
+            organisation.update_person(session, SYSTEM, person.id, person.version, active=False)
+    finally:
+        engine.dispose()
+
+
+def no_account_message(page: Page, email: str) -> None:
+    expect(page.get_by_text(f"There is no active Impact Board account for {email}")).to_be_visible()
+    assert signed_out_problems(page) == []
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def test_sso_signs_the_demo_manager_in_with_their_role(sso: SsoApp, page: Page) -> None:
+    sign_in_with_sso(page, sso, "manager@example.com")
+    assert "Morale" in nav_titles(page)
+    expect(page.get_by_test_id("stSidebar").get_by_text("Demo Manager")).to_be_visible()
+    screenshot(page, SCREENSHOTS / "sso-manager.png")
+
+
+def test_sso_email_matches_whatever_its_case(sso: SsoApp, page: Page) -> None:
+    sign_in_with_sso(page, sso, "Manager@Example.com")
+    assert "Morale" in nav_titles(page)
+
+
+def test_sso_identity_without_an_account_gets_a_message_and_no_data(sso: SsoApp, page: Page) -> None:
+    sign_in_with_sso(page, sso, "stranger@example.com")
+    no_account_message(page, "stranger@example.com")
+    screenshot(page, SCREENSHOTS / "sso-no-account.png")
+
+
+def test_a_person_deactivated_while_signed_in_is_shut_out_at_the_next_click(sso: SsoApp, page: Page) -> None:
+    sign_in_with_sso(page, sso, "agent@example.com")
+    assert "Leaderboards" in nav_titles(page)
+    deactivate(sso.database_url, "agent@example.com")
+    open_page(page, "Leaderboards")
+    no_account_message(page, "agent@example.com")
+    screenshot(page, SCREENSHOTS / "sso-deactivated.png")
