@@ -70,6 +70,8 @@ def decide(chosen: list[Entry], approve: bool, reason: str) -> None:
         skipped = "; ".join(f"{describe(by_id[i])}: {why}" for i, why in outcome.skipped.items())
         message += f" Left alone: {skipped}."
     st.session_state["approvals.round"] = st.session_state.get("approvals.round", 0) + 1
+    for used in ("approvals.reason", "approvals.every"):  # a reason is for this decision only
+        st.session_state.pop(used, None)
     flash(message)
     st.rerun()
 

@@ -68,7 +68,8 @@ def one_entry(roster: list[PersonRow], loggable: list[Challenge], today: date) -
     by_id = {c.id: c for c in loggable}
     challenge = by_id[st.selectbox("Challenge", list(by_id), format_func=lambda i: by_id[i].name, key="log.one.ch")]
     volunteering = challenge.kind is Kind.VOLUNTEERING
-    with st.form("log.one.form", clear_on_submit=True):
+    # Not cleared on submit: after a mistake the lead corrects what they typed instead of typing it all again.
+    with st.form("log.one.form"):
         person_id = st.selectbox("Person", list(people), format_func=lambda i: people[i].name, key="log.one.person")
         if volunteering:
             typed = st.number_input(
@@ -112,6 +113,13 @@ def one_entry(roster: list[PersonRow], loggable: list[Challenge], today: date) -
     stored = attempt(lambda: write(results.record_results, actor, [entry], source="dashboard"))
     if stored is not None:
         renew("one")
+        for typed_key in (
+            f"log.one.quantity.{challenge.id}",
+            "log.one.minutes",
+            "log.one.organisation",
+            "log.one.note",
+        ):
+            st.session_state.pop(typed_key, None)
         again = " (it was already saved by your first click)" if stored.already_stored else ""
         flash(
             f"Saved {amount(quantity, challenge.unit)} of {md(challenge.name)} for "

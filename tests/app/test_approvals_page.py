@@ -166,6 +166,7 @@ def test_rejecting_needs_a_reason(app_as: Callable[[Role], AppTest], demo_url: s
     at = at.button(key=REJECT).click().run()
     assert at.success[0].value == "Rejected 1 entry."
     assert status_of(demo_url, entry) == (Status.REJECTED, "That day was a training day")
+    assert at.text_input(key="approvals.reason").value == "", "the reason is not carried to the next decision"
 
 
 def test_deciding_with_nothing_ticked_is_refused(app_as: Callable[[Role], AppTest], demo_url: str) -> None:

@@ -148,6 +148,7 @@ def test_one_entry_is_saved_for_the_chosen_person_and_approved(
     assert (saved.person_id, saved.challenge_id, saved.quantity) == (agent.id, energy, 3.5)
     assert (saved.status, saved.logged_by_id, saved.note) == (Status.APPROVED, lead.id, "Heating down a degree")
     assert "Saved 3.5 kWh" in at.success[0].value
+    assert at.number_input(key=f"log.one.quantity.{energy}").value is None, "the form is empty for the next entry"
 
 
 def test_too_much_in_one_entry_is_refused_and_nothing_is_written(
@@ -158,6 +159,8 @@ def test_too_much_in_one_entry_is_refused_and_nothing_is_written(
     at = fill_one(at, challenge_id(demo_url, "home-energy"), cedar_agent(demo_url).id, 2000.0)
     assert "quantity: 2000 kWh is more than one entry can hold (1000)" in problems_shown(at)
     assert count(demo_url) == before
+    energy = challenge_id(demo_url, "home-energy")
+    assert at.number_input(key=f"log.one.quantity.{energy}").value == 2000.0, "what was typed stays to be corrected"
 
 
 def test_an_entry_without_an_amount_is_refused(app_as: Callable[[Role], AppTest], demo_url: str) -> None:
