@@ -56,6 +56,8 @@ def amount(value: float, rank_by: RankBy, *, gap: bool = False) -> str:
 def team_summary(rows: list[TeamRow], rank_by: RankBy) -> str:
     """One sentence beside the chart: where the viewer's team stands and how far behind the team above."""
     leader = rows[0]
+    if leader.points == 0:
+        return "No team has points in this period yet: approved entries appear here at once."
     lead = f"{md(leader.team)} leads with {amount(getattr(leader, RANKED_VALUE[rank_by]), rank_by)}."
     if actor.team_id is None:
         return lead

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any, TypeVar
 
 import pyarrow as pa
@@ -238,3 +238,16 @@ def test_team_names_with_markup_are_shown_as_typed(app_as: Callable[[Role], AppT
     assert f"{name} (your team)" in [r["Team"] for r in team_table(at)]
     assert at.tabs[0].markdown[0].value.startswith(f"Your team, {md(name)}, is")
     assert any(label.endswith(f"{name} (your team)") for label in chart_labels(at, 0))
+
+
+def test_a_period_without_points_says_so(app_as: Callable[[Role], AppTest]) -> None:
+    at = open_board(app_as)
+    at.selectbox(key="leaderboards.period").set_value("Custom dates").run()
+    at.date_input(key="leaderboards.period.dates").set_value((date(2020, 1, 1), date(2020, 1, 31))).run()
+    assert not at.exception
+    assert "Custom dates: 2020-01-01 to 2020-01-31." in at.caption[0].value
+    assert at.tabs[0].markdown[0].value.startswith("No team has points in this period yet")
+    assert {r["Points"] for r in team_table(at)} == {0.0}, "every team is still listed, with nothing yet"
+    assert [i.value for i in at.tabs[1].info] == [
+        "Nobody has points with these filters yet. Approved entries appear here at once."
+    ]
