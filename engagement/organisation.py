@@ -123,7 +123,8 @@ def find_team(session: Session, name: str) -> Team | None:
 
 
 def resolve_team(session: Session, actor: Actor, name: str, site: Site | None) -> Team:
-    """The existing team called ``name``, or a new one; refuse a look-alike of another team."""
+    """The existing team called ``name``, or a new one (admins only); refuse a look-alike of another team."""
+    require(actor, Role.ADMIN)
     team = find_team(session, name)
     if team is not None:
         return team
@@ -140,6 +141,8 @@ def resolve_team(session: Session, actor: Actor, name: str, site: Site | None) -
 
 
 def resolve_site(session: Session, actor: Actor, name: str) -> Site:
+    """The existing site called ``name`` (ignoring case), or a new one (admins only)."""
+    require(actor, Role.ADMIN)
     clean_name = text.clean(name, "site", text.NAME_MAX)
     existing = list(session.scalars(select(Site)))
     for site in existing:
