@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import CTE, Float, Numeric, and_, case, cast, func, literal_column, select
+from sqlalchemy import CTE, Float, Numeric, and_, case, cast, func, literal_column, select, true
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -158,9 +158,12 @@ def round2(value: float) -> float:
     return float(Decimal(f"{value:.15g}").quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
-def team_board_query(scope: Scope, rank_by: RankBy):  # type: ignore[no-untyped-def]
-    """The team board as one SELECT (used by the functions below and the benchmark)."""
-    pp = person_points(scope)
+def team_board_query(scope: Scope, rank_by: RankBy, pp: CTE | None = None):  # type: ignore[no-untyped-def]
+    """The team board as one SELECT (used by the functions below and the benchmark).
+
+    ``pp`` lets another part of the same statement share one :func:`person_points`.
+    """
+    pp = person_points(scope) if pp is None else pp
     people = _counted_people(scope)
     members = (
         select(PEOPLE.c.team_id, func.count().label("members"))
@@ -232,8 +235,9 @@ def _team_row(row) -> TeamRow:  # type: ignore[no-untyped-def]
     )
 
 
-def person_board_query(scope: Scope):  # type: ignore[no-untyped-def]
-    pp = person_points(scope)
+def person_board_query(scope: Scope, pp: CTE | None = None):  # type: ignore[no-untyped-def]
+    """The person board as one SELECT; ``pp`` as for :func:`team_board_query`."""
+    pp = person_points(scope) if pp is None else pp
     totals = select(pp.c.person_id, func.sum(pp.c.points).label("points")).group_by(pp.c.person_id).subquery("totals")
     query = (
         select(
@@ -286,26 +290,44 @@ class Standing:
 
 
 def standing(session: Session, actor: Actor, scope: Scope) -> Standing:
-    """The actor's own row and rank, their team's row, and the team just above it."""
+    """The actor's own row and rank, their team's row, and the team just above it.
+
+    One statement reads the scope's results once: the points per person are
+    summed in one CTE and both boards are ranked from it, so a page showing a
+    standing pays for one scan, not one per figure.
+    """
     require(actor, *Role)
-    person_id, team_id = actor.person_id, actor.team_id
     scope = resolve_window(session, scope)
-    people = person_board_query(scope).subquery("ranked")
-    me_row = session.execute(select(people).where(people.c.id == person_id)).first()
-    people_ranked = session.scalar(select(func.count()).select_from(people)) or 0
-    teams = team_leaderboard(session, actor, scope, RankBy.PER_MEMBER)
-    mine = next((t for t in teams if t.team_id == team_id), None)
+    pp = person_points(scope)
+    people = person_board_query(scope, pp).cte("people_board")
+    counted = select(func.count().label("people_ranked")).select_from(people).subquery("counted")
+    me = (
+        select(counted.c.people_ranked, *(column.label(f"me_{column.name}") for column in people.c))
+        .select_from(counted.outerjoin(people, people.c.id == actor.person_id))
+        .subquery("me")
+    )
+    teams = team_board_query(scope, RankBy.PER_MEMBER, pp).subquery("teams")
+    rows = session.execute(
+        select(me, teams).select_from(me.outerjoin(teams, true())).order_by(teams.c.rank, teams.c.name)
+    ).all()
+    first = rows[0]
+    board = [_team_row(row) for row in rows if row.id is not None]
+    mine = next((t for t in board if t.team_id == actor.team_id), None)
     above = None
     if mine is not None:
-        better = [t for t in teams if t.rank < mine.rank]
+        better = [t for t in board if t.rank < mine.rank]
         above = better[-1] if better else None
-    return Standing(
-        me=_person_row(me_row) if me_row is not None else None,
-        people_ranked=people_ranked,
-        team=mine,
-        teams_ranked=len(teams),
-        team_above=above,
-    )
+    me_row = None
+    if first.me_id is not None:
+        me_row = PersonRow(
+            int(first.me_rank),
+            first.me_id,
+            first.me_email,
+            first.me_name,
+            first.me_team,
+            round2(float(first.me_points)),
+        )
+    return Standing(me=me_row, people_ranked=first.people_ranked, team=mine, teams_ranked=len(board), team_above=above)
 
 
 def person_row(session: Session, actor: Actor, scope: Scope, person_id: int | None) -> PersonRow | None:

@@ -19,6 +19,7 @@ response count, mean score (1-5) and eNPS (% promoters 9-10 minus % detractors
 from __future__ import annotations
 
 import enum
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -107,21 +108,26 @@ def _load(session: Session, first: date, last: date) -> tuple[_Org, dict[date, _
         team_site=dict(session.execute(select(Team.id, Team.site_id)).all()),
         site_names=dict(session.execute(select(Site.id, Site.name)).all()),
     )
+    return org, _weekly_sums(session, first, last)
+
+
+def _weekly_sums(session: Session, first: date, last: date, team_id: int | None = None) -> dict[date, _Week]:
+    """The weekly rollup's sums per week and team (one team's, if given)."""
+    query = select(
+        PulseWeekly.week_start,
+        PulseWeekly.team_id,
+        PulseWeekly.responses,
+        PulseWeekly.score_sum,
+        PulseWeekly.enps_answers,
+        PulseWeekly.promoters,
+        PulseWeekly.detractors,
+    ).where(PulseWeekly.week_start.between(first, last))
+    if team_id is not None:
+        query = query.where(PulseWeekly.team_id == team_id)
     weeks: dict[date, _Week] = defaultdict(_Week)
-    rows = session.execute(
-        select(
-            PulseWeekly.week_start,
-            PulseWeekly.team_id,
-            PulseWeekly.responses,
-            PulseWeekly.score_sum,
-            PulseWeekly.enps_answers,
-            PulseWeekly.promoters,
-            PulseWeekly.detractors,
-        ).where(PulseWeekly.week_start.between(first, last))
-    )
-    for week, team_id, *sums in rows:
-        weeks[week].teams[team_id] = _Sums(*sums)
-    return org, weeks
+    for week, team, *sums in session.execute(query):
+        weeks[week].teams[team] = _Sums(*sums)
+    return weeks
 
 
 def _visible(org: _Org, week: _Week, count: str, k: int) -> tuple[set[int], set[int], bool]:
@@ -273,15 +279,25 @@ def _cell(
     )
 
 
-def _teams_with_members(session: Session) -> set[int]:
-    return set(session.scalars(select(Person.team_id).where(Person.active, Person.team_id.is_not(None)).distinct()))
+def _teams_with_members(session: Session, team_id: int | None = None) -> set[int]:
+    query = select(Person.team_id).where(Person.active, Person.team_id.is_not(None)).distinct()
+    if team_id is not None:
+        query = query.where(Person.team_id == team_id)
+    return set(session.scalars(query))
 
 
-def _invited(session: Session, mondays: list[date], org: _Org) -> dict[date, dict[int, int]]:
-    """People on each team's roster on each Monday (active people with a team history)."""
+def _invited(
+    session: Session, mondays: list[date], org: _Org, team_id: int | None = None
+) -> dict[date, dict[int, int]]:
+    """People on each team's roster on each Monday (active people with a team history).
+
+    Each membership covers a run of consecutive Mondays, found by bisection and
+    counted as +1 at its first Monday and -1 after its last, so the cost grows
+    with memberships plus teams × weeks, not their product.
+    """
     if not mondays:
         return {}
-    rows = session.execute(
+    query = (
         select(Membership.team_id, Membership.valid_from, Membership.valid_to)
         .join(Person, Person.id == Membership.person_id)
         .where(
@@ -289,13 +305,55 @@ def _invited(session: Session, mondays: list[date], org: _Org) -> dict[date, dic
             Membership.valid_from <= mondays[-1],
             or_(Membership.valid_to.is_(None), Membership.valid_to > mondays[0]),
         )
-    ).all()
-    out: dict[date, dict[int, int]] = {m: defaultdict(int) for m in mondays}
-    for team_id, valid_from, valid_to in rows:
-        for monday in mondays:
-            if valid_from <= monday and (valid_to is None or valid_to > monday):
-                out[monday][team_id] += 1
+    )
+    if team_id is not None:
+        query = query.where(Membership.team_id == team_id)
+    changes: dict[int, list[int]] = defaultdict(lambda: [0] * (len(mondays) + 1))
+    for team, valid_from, valid_to in session.execute(query):
+        first = bisect_left(mondays, valid_from)
+        after = len(mondays) if valid_to is None else bisect_left(mondays, valid_to)
+        if first < after:
+            changes[team][first] += 1
+            changes[team][after] -= 1
+    out: dict[date, dict[int, int]] = {m: {} for m in mondays}
+    for team, steps in changes.items():
+        on_roster = 0
+        for monday, step in zip(mondays, steps, strict=False):
+            on_roster += step
+            if on_roster:
+                out[monday][team] = on_roster
     return out
+
+
+def team_trend(
+    session: Session, actor: Actor, team_id: int, start: date, end: date, *, now: datetime | None = None
+) -> list[Cell]:
+    """One team's cells for every closed week in ``start``..``end``, exactly as :func:`weekly_morale` shows them.
+
+    Managers and admins only. Whether a team's cell is shown depends on its own
+    answers alone (a site or the company may be withheld to protect a team,
+    never the other way round), so this reads that team's weekly sums only and
+    costs the same in an organisation of fifty people or fifty thousand.
+    """
+    require(actor, Role.MANAGER, Role.ADMIN)
+    weeks_range = _closed_weeks(session, start, end, now)
+    team = session.execute(select(Team.id, Team.name, Team.site_id).where(Team.id == team_id)).one_or_none()
+    if weeks_range is None or team is None:
+        return []
+    k = settings.load(session).anonymity_threshold
+    site_names = dict(session.execute(select(Site.id, Site.name).where(Site.id == team.site_id)).all())
+    org = _Org({team.id: team.name}, {team.id: team.site_id}, site_names)
+    weeks = _weekly_sums(session, *weeks_range, team_id=team.id)
+    mondays = periods.weeks_between(*weeks_range)
+    invited = _invited(session, mondays, org, team_id=team.id)
+    active = {team.id} & _teams_with_members(session, team_id=team.id)
+    cells: list[Cell] = []
+    for monday in mondays:
+        week = weeks.get(monday, _Week())
+        shown = _visible(org, week, "responses", k)
+        enps_shown = _visible(org, week, "enps_answers", k)
+        cells.extend(_cells(org, week, monday, GroupBy.TEAM, shown, enps_shown, invited[monday], active, k))
+    return cells
 
 
 # -- derived views: built only from visible cells --------------------------------
