@@ -70,8 +70,7 @@ def decide(chosen: list[Entry], approve: bool, reason: str) -> None:
         skipped = "; ".join(f"{describe(by_id[i])}: {why}" for i, why in outcome.skipped.items())
         message += f" Left alone: {skipped}."
     st.session_state["approvals.round"] = st.session_state.get("approvals.round", 0) + 1
-    for used in ("approvals.reason", "approvals.every"):  # a reason is for this decision only
-        st.session_state.pop(used, None)
+    st.session_state["approvals.used"] = True
     flash(message)
     st.rerun()
 
@@ -103,6 +102,9 @@ st.caption(
 if len(entries) != waiting:
     st.info(f"{waiting} entries wait now, {len(entries)} are listed: refresh the list to see the latest.")
 frame = pending_frame(entries, org_settings().zone, with_team=team_id is None)
+if st.session_state.pop("approvals.used", False):
+    # A reason is for one decision only; set before the form is drawn, so the browser empties it too.
+    st.session_state.update({"approvals.reason": "", "approvals.every": False})
 with st.form("approvals.form"):
     edited = st.data_editor(
         frame,

@@ -68,6 +68,10 @@ def one_entry(roster: list[PersonRow], loggable: list[Challenge], today: date) -
     by_id = {c.id: c for c in loggable}
     challenge = by_id[st.selectbox("Challenge", list(by_id), format_func=lambda i: by_id[i].name, key="log.one.ch")]
     volunteering = challenge.kind is Kind.VOLUNTEERING
+    if st.session_state.pop("log.one.empty", False):
+        # Emptied by setting values before the widgets are drawn: that also empties them in the browser.
+        typed = {f"log.one.quantity.{challenge.id}": None, "log.one.minutes": None}
+        st.session_state.update(typed | {"log.one.organisation": "", "log.one.note": ""})
     # Not cleared on submit: after a mistake the lead corrects what they typed instead of typing it all again.
     with st.form("log.one.form"):
         person_id = st.selectbox("Person", list(people), format_func=lambda i: people[i].name, key="log.one.person")
@@ -113,13 +117,7 @@ def one_entry(roster: list[PersonRow], loggable: list[Challenge], today: date) -
     stored = attempt(lambda: write(results.record_results, actor, [entry], source="dashboard"))
     if stored is not None:
         renew("one")
-        for typed_key in (
-            f"log.one.quantity.{challenge.id}",
-            "log.one.minutes",
-            "log.one.organisation",
-            "log.one.note",
-        ):
-            st.session_state.pop(typed_key, None)
+        st.session_state["log.one.empty"] = True
         again = " (it was already saved by your first click)" if stored.already_stored else ""
         flash(
             f"Saved {amount(quantity, challenge.unit)} of {md(challenge.name)} for "
