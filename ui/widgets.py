@@ -50,7 +50,7 @@ def attempt(action: Callable[[], T], success: str | None = None) -> T | None:
         st.error(f"Nothing was saved:\n{lines}")
         return None
     except Conflict as e:
-        st.warning(f"{e} Nothing was saved.")
+        st.warning(f"{str(e).rstrip('.')}. Nothing was saved.")
         return None
     except (PermissionDenied, NotFound) as e:
         st.error(f"Not allowed: {e}")
