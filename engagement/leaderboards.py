@@ -25,9 +25,10 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import CTE, Float, Numeric, and_, case, cast, func, literal_column, select, true
+from sqlalchemy import CTE, Float, Numeric, and_, case, cast, func, literal_column, or_, select, true
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import FromClause
 
 from db.models import Challenge, Person, Result, Role, Site, Team, WorkMode
 from engagement.access import Actor, require
@@ -122,20 +123,26 @@ def person_points(scope: Scope) -> CTE:
         .with_hint(RESULTS, f"INDEXED BY {index}", dialect_name="sqlite")
         .subquery("daily")
     )
-    counted = case(
-        (and_(CHALLENGES.c.daily_cap.is_not(None), daily.c.quantity > CHALLENGES.c.daily_cap), CHALLENGES.c.daily_cap),
-        else_=daily.c.quantity,
-    )
+    if scope.challenge_id is not None:
+        # One challenge: its cap and points are constants, read once, not joined per person-day.
+        this = CHALLENGES.c.id == scope.challenge_id
+        cap = select(CHALLENGES.c.daily_cap).where(this).scalar_subquery()
+        per_unit = select(CHALLENGES.c.points_per_unit).where(this).scalar_subquery()
+        source: FromClause = daily
+    else:
+        cap, per_unit = CHALLENGES.c.daily_cap, CHALLENGES.c.points_per_unit
+        source = daily.join(CHALLENGES, CHALLENGES.c.id == daily.c.challenge_id)
     return (
-        select(
-            daily.c.person_id,
-            daily.c.team_id,
-            func.sum(counted * CHALLENGES.c.points_per_unit).label("points"),
-        )
-        .join(CHALLENGES, CHALLENGES.c.id == daily.c.challenge_id)
+        select(daily.c.person_id, daily.c.team_id, func.sum(_capped(daily.c.quantity, cap) * per_unit).label("points"))
+        .select_from(source)
         .group_by(daily.c.person_id, daily.c.team_id)
         .cte("person_points")
     )
+
+
+def _capped(quantity: ColumnElement[float], cap: ColumnElement[float]) -> ColumnElement[float]:
+    """A day's quantity, limited to the daily cap when there is one."""
+    return case((and_(cap.is_not(None), quantity > cap), cap), else_=quantity)
 
 
 def _counted_people(scope: Scope) -> list[ColumnElement[bool]]:
@@ -306,17 +313,23 @@ def standing(session: Session, actor: Actor, scope: Scope) -> Standing:
         .select_from(counted.outerjoin(people, people.c.id == actor.person_id))
         .subquery("me")
     )
-    teams = team_board_query(scope, RankBy.PER_MEMBER, pp).subquery("teams")
+    board = team_board_query(scope, RankBy.PER_MEMBER, pp).cte("team_board")
+    my_rank = select(board.c.rank).where(board.c.id == actor.team_id).scalar_subquery()
+    above = (
+        select(board.c.id)
+        .where(board.c.rank < my_rank)
+        .order_by(board.c.rank.desc(), board.c.name.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    teams = select(board).where(or_(board.c.id == actor.team_id, board.c.id == above)).subquery("teams")
+    teams_ranked = select(func.count()).select_from(board).scalar_subquery()
     rows = session.execute(
-        select(me, teams).select_from(me.outerjoin(teams, true())).order_by(teams.c.rank, teams.c.name)
+        select(me, teams, teams_ranked.label("teams_ranked")).select_from(me.outerjoin(teams, true()))
     ).all()
     first = rows[0]
-    board = [_team_row(row) for row in rows if row.id is not None]
-    mine = next((t for t in board if t.team_id == actor.team_id), None)
-    above = None
-    if mine is not None:
-        better = [t for t in board if t.rank < mine.rank]
-        above = better[-1] if better else None
+    found = {row.id: _team_row(row) for row in rows if row.id is not None}
+    mine = found.pop(actor.team_id, None) if actor.team_id is not None else None
     me_row = None
     if first.me_id is not None:
         me_row = PersonRow(
@@ -327,7 +340,13 @@ def standing(session: Session, actor: Actor, scope: Scope) -> Standing:
             first.me_team,
             round2(float(first.me_points)),
         )
-    return Standing(me=me_row, people_ranked=first.people_ranked, team=mine, teams_ranked=len(board), team_above=above)
+    return Standing(
+        me=me_row,
+        people_ranked=first.people_ranked,
+        team=mine,
+        teams_ranked=first.teams_ranked,
+        team_above=next(iter(found.values()), None) if mine is not None else None,
+    )
 
 
 def person_row(session: Session, actor: Actor, scope: Scope, person_id: int | None) -> PersonRow | None:
