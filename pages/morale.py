@@ -20,7 +20,7 @@ actor = require_role(Role.MANAGER, Role.ADMIN)
 
 WEEK_CHOICES = (4, 8, 13, 26)
 GROUPINGS = {"Team": GroupBy.TEAM, "Site": GroupBy.SITE, "Whole company": GroupBy.COMPANY}
-HIDDEN = {morale.TOO_FEW: "Not enough responses", morale.BY_SUBTRACTION: "Withheld to protect a smaller group"}
+HIDDEN = {morale.TOO_FEW: "Not enough responses", morale.BY_SUBTRACTION: "Withheld to protect others"}
 ALL_SITES = "All sites"
 NUMBER = st.column_config.NumberColumn
 TEXT = st.column_config.TextColumn
@@ -28,7 +28,8 @@ FIGURE_COLUMNS = {
     "Mean score (1-5)": NUMBER(format="%.2f"),
     "eNPS (-100 to 100)": NUMBER(format="%.1f"),
     "Response rate (%)": NUMBER(format="%d%%"),
-    "Status": TEXT(width="large"),
+    "Group": TEXT(width="small"),
+    "Status": TEXT(width="medium"),
 }
 
 
@@ -77,6 +78,15 @@ def pivot(cells: list[Cell], value: str) -> list[dict[str, object]]:
 def weeks_table(rows: list[dict[str, object]]) -> None:
     weeks = {key for row in rows for key in row if key != "Group"}
     figures(rows, **{week: TEXT(width="medium") for week in weeks})
+
+
+def subtraction_note(cells: list[Cell], k: int) -> None:
+    """Say why a group with enough answers shows nothing, when the view has one."""
+    if any(c.reason == morale.BY_SUBTRACTION for c in cells):
+        st.caption(
+            f"*{HIDDEN[morale.BY_SUBTRACTION]}*: the group had {k} or more answers, but the teams shown inside it "
+            "leave a smaller group, so showing it would reveal that smaller group's answers by subtraction."
+        )
 
 
 def privacy_note(k: int) -> None:
@@ -163,6 +173,7 @@ with trend:
         if mean is not None:
             st.markdown(f"Across the shown groups and weeks: mean score **{mean:.2f}** out of 5 ({n:,} answers).")
         figures(cell_rows(cells), **FIGURE_COLUMNS)
+        subtraction_note(cells, k)
 
 with heat:
     if not team_cells:
@@ -189,6 +200,7 @@ with rate:
         st.markdown(f"Over the shown groups and weeks, **{share:.0%}** answered ({answered:,} of {invited:,}).")
     if cells:
         weeks_table(pivot(cells, "rate"))
+        subtraction_note(cells, k)
     else:
         st.info("No closed weeks in this range yet.")
 

@@ -6,7 +6,7 @@ import streamlit as st
 
 from engagement import auth
 from engagement.access import Actor
-from ui.admin_forms import grid, save, yes
+from ui.admin_forms import fresh, grid, save, yes
 from ui.auth import ROLE_LABELS
 from ui.resources import read_fresh, write
 from ui.widgets import md
@@ -51,9 +51,10 @@ def accounts_tab(actor: Actor) -> None:
 
 
 def password_form(
-    actor: Actor, form: str, title: str, people: list[int], names: dict[int, str], *, create: bool
+    actor: Actor, base: str, title: str, people: list[int], names: dict[int, str], *, create: bool
 ) -> None:
     st.subheader(title)
+    form = fresh(base)
     if not people:
         st.caption("Nobody to choose.")
         return
@@ -76,7 +77,7 @@ def password_form(
     save(
         lambda: write(action, actor, person, password),
         f"{done} and must choose a new password.",
-        clear=form,
+        clear=base,
         labels={"password": "Temporary password", "account": "Login"},
     )
     st.session_state.pop(ISSUED, None)  # reached only when the save failed

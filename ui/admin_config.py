@@ -12,7 +12,7 @@ from engagement import challenges, impact, settings
 from engagement.access import Actor
 from engagement.challenges import ChallengeInput
 from engagement.impact import FactorInput
-from ui.admin_forms import grid, save, save_edit, seen_version, yes
+from ui.admin_forms import fresh, grid, save, save_edit, seen_version, yes
 from ui.resources import read_fresh, write
 from ui.widgets import md, org_settings, org_today
 
@@ -80,17 +80,20 @@ def challenges_tab(actor: Actor) -> None:
 
 
 def per(unit: str) -> str:
+    """The singular of a challenge unit, for "10 points per tree"."""
     return {"trees": "tree", "hours": "hour"}.get(unit, unit)
 
 
 def amount(value: float | None, unit: str) -> str | None:
-    return None if value is None else f"{value:g} {unit}"
+    """E.g. "20 trees", "1 hour"; None (shown as a dash) when there is no limit."""
+    return None if value is None else f"{value:g} {per(unit) if value == 1 else unit}"
 
 
 def challenge_form(actor: Actor, challenge: Challenge | None, today: date) -> None:
     """Create (``challenge`` None) or edit a challenge; optional numbers left empty mean "no limit"."""
-    form = "admin.challenge.new" if challenge is None else f"admin.challenge.{challenge.id}"
-    version = seen_version(form, challenge.version) if challenge is not None else 0
+    base = "admin.challenge.new" if challenge is None else f"admin.challenge.{challenge.id}"
+    form = fresh(base)
+    version = seen_version(base, challenge.version) if challenge is not None else 0
     with st.form(form):
         if challenge is None:
             slug = st.text_input("Short name (letters, digits and hyphens, e.g. home-energy-2027)", key=f"{form}.slug")
@@ -99,27 +102,35 @@ def challenge_form(actor: Actor, challenge: Challenge | None, today: date) -> No
             slug, kind = challenge.slug, challenge.kind
             st.markdown(f"**{md(challenge.slug)}**, {KIND_LABELS[challenge.kind].lower()}")
         name = st.text_input("Name", value=challenge.name if challenge else "", key=f"{form}.name", max_chars=100)
+        unit = f"{challenge.unit}" if challenge else "the kind's unit: kWh, trees or hours"
         left, right = st.columns(2)
-        points = left.number_input(
-            "Points per unit", value=challenge.points_per_unit if challenge else 1.0, step=0.5, key=f"{form}.points"
-        )
         starts = left.date_input(
             "Starts on", value=challenge.starts_on if challenge else today, format="YYYY-MM-DD", key=f"{form}.starts"
         )
         ends = right.date_input(
-            "Ends on",
+            "Ends on (both days count)",
             value=challenge.ends_on if challenge else today + timedelta(days=27),
             format="YYYY-MM-DD",
             key=f"{form}.ends",
         )
+        points = left.number_input(
+            f"Points per {per(challenge.unit)}" if challenge else "Points per unit (kWh, tree or hour)",
+            value=challenge.points_per_unit if challenge else 1.0,
+            step=0.5,
+            key=f"{form}.points",
+        )
         cap = right.number_input(
-            "Daily cap per person (empty: none)", value=challenge.daily_cap if challenge else None, key=f"{form}.cap"
+            f"Daily cap per person, in {unit} (empty: none)",
+            value=challenge.daily_cap if challenge else None,
+            key=f"{form}.cap",
         )
         target = left.number_input(
-            "Team target (empty: none)", value=challenge.team_target if challenge else None, key=f"{form}.target"
+            f"Team target, in {unit} (empty: none)",
+            value=challenge.team_target if challenge else None,
+            key=f"{form}.target",
         )
         auto = right.number_input(
-            "Auto-approve entries up to (empty: leads approve all)",
+            f"Approve entries up to this many {unit} at once (empty: leads approve all)",
             value=challenge.auto_approve_up_to if challenge else None,
             key=f"{form}.auto",
         )
@@ -137,20 +148,21 @@ def challenge_form(actor: Actor, challenge: Challenge | None, today: date) -> No
         save(
             lambda: write(challenges.create_challenge, actor, data),
             f"Created {name.strip()}.",
-            clear=form,
+            clear=base,
             labels=CHALLENGE_LABELS,
         )
     else:
         save_edit(
             lambda: write(challenges.update_challenge, actor, challenge.id, version, data),
             f"Saved {name.strip()}.",
-            form,
+            base,
             labels=CHALLENGE_LABELS,
         )
 
 
 def close_form(actor: Actor, challenge: Challenge, today: date) -> None:
-    form = f"admin.close.{challenge.id}"
+    base = f"admin.close.{challenge.id}"
+    form = fresh(base)
     with st.form(form):
         st.markdown("**End early.** Nothing after this day can be logged; what was logged stays.")
         on = st.date_input("Last day", value=min(today, challenge.ends_on), format="YYYY-MM-DD", key=f"{form}.on")
@@ -159,7 +171,7 @@ def close_form(actor: Actor, challenge: Challenge, today: date) -> None:
         save(
             lambda: write(challenges.close_challenge, actor, challenge.id, on),
             f"{challenge.name} now ends on {on.isoformat()}.",
-            clear=form,
+            clear=base,
             labels={"ends_on": "Last day"},
         )
 
@@ -209,7 +221,8 @@ def factors_tab(actor: Actor) -> None:
 
 
 def add_factor(actor: Actor) -> None:
-    form = "admin.factor.new"
+    base = "admin.factor.new"
+    form = fresh(base)
     with st.form(form):
         kind = st.selectbox("Kind", list(Kind), format_func=KIND_LABELS.get, key=f"{form}.kind")
         left, right = st.columns(2)
@@ -222,7 +235,7 @@ def add_factor(actor: Actor) -> None:
         submitted = st.form_submit_button("Add factor", type="primary")
     if submitted:
         data = FactorInput(kind, value if value is not None else float("nan"), unit, region, int(year), source)
-        save(lambda: write(impact.add_factor, actor, data, use=use), "Factor added.", clear=form)
+        save(lambda: write(impact.add_factor, actor, data, use=use), "Factor added.", clear=base)
 
 
 # -- settings ----------------------------------------------------------------------
@@ -231,12 +244,13 @@ def add_factor(actor: Actor) -> None:
 def settings_tab(actor: Actor) -> None:
     current = org_settings()
     zones = sorted(available_timezones())
-    with st.form("admin.settings"):
+    form = fresh("admin.settings")
+    with st.form(form):
         zone = st.selectbox(
             "Organisation time zone",
             zones,
             index=zones.index(current.timezone) if current.timezone in zones else 0,
-            key="admin.settings.zone",
+            key=f"{form}.zone",
             help="Weeks run Monday to Sunday in this time zone; boards reset at its midnight.",
         )
         threshold = st.number_input(
@@ -245,7 +259,7 @@ def settings_tab(actor: Actor) -> None:
             min_value=1,
             max_value=settings.MAX_THRESHOLD,
             step=1,
-            key="admin.settings.threshold",
+            key=f"{form}.threshold",
             help=f"Morale is shown only for groups with at least this many answers; never below "
             f"{settings.MIN_THRESHOLD}.",
         )

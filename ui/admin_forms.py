@@ -4,6 +4,10 @@ Every change goes through one engagement call in one transaction, so bad input
 shows what is wrong and writes nothing. Edits carry the version the form first
 showed; if someone else saved in between, the save is refused and the form
 reloads with their version.
+
+A form's widgets are keyed under :func:`fresh`, which changes after a save or a
+reload: the browser then draws new, empty widgets rather than keeping the old
+values on screen while the server has forgotten them.
 """
 
 from __future__ import annotations
@@ -52,7 +56,7 @@ def save_edit(action: Callable[[], object], done: str, form: str, **kwargs: Any)
             return action()
         except Conflict as e:
             forget(form)
-            st.session_state[NOTICE] = f"{e}. The form now shows their changes; nothing of yours was saved."
+            st.session_state[NOTICE] = f"Nothing was saved: {e}. The form now shows the latest version."
             st.rerun()
             raise  # st.rerun does not return
 
@@ -64,10 +68,16 @@ def seen_version(form: str, current: int) -> int:
     return int(st.session_state.setdefault(f"{form}.seen", current))
 
 
-def forget(prefix: str) -> None:
+def fresh(form: str) -> str:
+    """The key prefix for ``form``'s widgets now, e.g. ``admin.add.0``; :func:`forget` moves it on."""
+    return f"{form}.{st.session_state.get(f'{form}#generation', 0)}"
+
+
+def forget(form: str) -> None:
     """Drop a form's remembered version and widget values, so it redraws from the database."""
-    for key in [k for k in st.session_state if str(k).startswith(prefix + ".")]:
+    for key in [k for k in st.session_state if str(k).startswith(form + ".")]:
         del st.session_state[key]
+    st.session_state[f"{form}#generation"] = st.session_state.get(f"{form}#generation", 0) + 1
 
 
 def grid(records: list[dict[str, Any]], **column_config: Any) -> None:

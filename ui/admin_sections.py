@@ -9,7 +9,7 @@ from engagement import csvio, imports, organisation
 from engagement.access import Actor
 from engagement.imports import ImportKind
 from engagement.organisation import PersonInput, PersonRow
-from ui.admin_forms import grid, save, save_edit, seen_version
+from ui.admin_forms import fresh, grid, save, save_edit, seen_version
 from ui.auth import ROLE_LABELS
 from ui.resources import get_engine, read_fresh, write
 from ui.widgets import attempt, csv_download, flash, md, org_today
@@ -96,7 +96,8 @@ def people_table(people: list[PersonRow]) -> None:
 
 
 def add_person(actor: Actor, teams: list[str], sites: list[str]) -> None:
-    form = "admin.add"
+    base = "admin.add"
+    form = fresh(base)
     with st.form(form):
         email = st.text_input("Email", key=f"{form}.email", max_chars=254)
         name = st.text_input("Full name", key=f"{form}.name", max_chars=100)
@@ -116,14 +117,15 @@ def add_person(actor: Actor, teams: list[str], sites: list[str]) -> None:
     save(
         lambda: write(organisation.add_person, actor, data),
         f"Added {name.strip()}.",
-        clear=form,
+        clear=base,
         labels={"email": "Email", "name": "Full name", "team": "Team", "timezone": "Time zone"},
     )
 
 
 def edit_person(actor: Actor, person: PersonRow, sites: list[str]) -> None:
-    form = f"admin.person.{person.id}"
-    version = seen_version(form, person.version)
+    base = f"admin.person.{person.id}"
+    form = fresh(base)
+    version = seen_version(base, person.version)
     with st.form(f"{form}.form"):
         name = st.text_input("Full name", value=person.name, key=f"{form}.name", max_chars=100)
         role = st.selectbox(
@@ -161,13 +163,14 @@ def edit_person(actor: Actor, person: PersonRow, sites: list[str]) -> None:
                 site="" if site == TEAM_SITE else site,
             ),
             f"Saved {name.strip()}.",
-            form,
+            base,
             labels={"name": "Full name", "timezone": "Time zone"},
         )
 
 
 def move_person(actor: Actor, person: PersonRow, teams: list[str]) -> None:
-    form = f"admin.move.{person.id}"
+    base = f"admin.move.{person.id}"
+    form = fresh(base)
     st.markdown(f"{md(person.name)} is in **{md(person.team or 'no team')}**.")
     with st.form(form):
         others = [t for t in teams if t != person.team]
@@ -188,7 +191,7 @@ def move_person(actor: Actor, person: PersonRow, teams: list[str]) -> None:
     save(
         lambda: write(organisation.move_person, actor, person.id, team, since),
         f"Moved {person.name} to {team} from {since.isoformat()}.",
-        clear=form,
+        clear=base,
         labels={"team": "Move to"},
     )
 
@@ -287,7 +290,8 @@ def teams_tab(actor: Actor) -> None:
     if chosen is None:
         return
     team = by_id[chosen]
-    form = f"admin.team.{team.id}"
+    base = f"admin.team.{team.id}"
+    form = fresh(base)
     with st.form(form):
         name = st.text_input("Name", value=team.name, key=f"{form}.name", max_chars=100)
         options = [NO_SITE, *sites, NEW_SITE]
@@ -304,7 +308,7 @@ def teams_tab(actor: Actor) -> None:
             save(
                 lambda: write(organisation.rename_team, actor, team.id, name, value),
                 f"Saved team {name.strip()}.",
-                clear=form,
+                clear=base,
                 labels={"team": "Name", "site": "Site"},
             )
     if team.active:

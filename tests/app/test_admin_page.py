@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
 from db.engine import make_engine, unit_of_work
-from db.models import Challenge, Membership, Person, Role, Team
-from engagement import auth, challenges, demo, settings
+from db.models import Challenge, Kind, Membership, Person, Role, Team
+from engagement import auth, challenges, demo, impact, settings
 from engagement.access import SYSTEM
 from tests.app.conftest import TIMEOUT, signed_in
 
@@ -60,8 +60,17 @@ def open_tab(at: AppTest, tab: str) -> AppTest:
     return at
 
 
+def now(at: AppTest, form: str) -> str:
+    """The form's key prefix now: the page starts a form afresh (a new generation) after each save."""
+    return f"{form}.{at.session_state.get(f'{form}#generation', 0)}"
+
+
+def k(at: AppTest, form: str, field: str) -> str:
+    return f"{now(at, form)}.{field}"
+
+
 def submit(at: AppTest, form: str, label: str) -> AppTest:
-    at.button(key=f"FormSubmitter:{form}-{label}").click().run()
+    at.button(key=f"FormSubmitter:{now(at, form)}-{label}").click().run()
     assert not at.exception
     return at
 
@@ -111,17 +120,18 @@ def test_every_tab_opens(app_as: Callable[[Role], AppTest], tab: str) -> None:
 
 
 def fill_new_person(at: AppTest, email: str, name: str, team: str, new_team: str = "") -> AppTest:
-    at.text_input(key="admin.add.email").input(email)
-    at.text_input(key="admin.add.name").input(name)
-    at.selectbox(key="admin.add.role").set_value(Role.AGENT)
-    at.selectbox(key="admin.add.team").set_value(team)
-    at.text_input(key="admin.add.new_team").input(new_team)
+    at.text_input(key=k(at, "admin.add", "email")).input(email)
+    at.text_input(key=k(at, "admin.add", "name")).input(name)
+    at.selectbox(key=k(at, "admin.add", "role")).set_value(Role.AGENT)
+    at.selectbox(key=k(at, "admin.add", "team")).set_value(team)
+    at.text_input(key=k(at, "admin.add", "new_team")).input(new_team)
     return submit(at, "admin.add", "Add person")
 
 
 def test_adding_a_person_saves_them_in_their_team(app_as: Callable[[Role], AppTest], demo_url: str) -> None:
     at = fill_new_person(open_admin(app_as), "new.agent@example.com", "Noor Haddad", "Birch")
     assert [s.value for s in at.success] == ["Added Noor Haddad."]
+    assert at.text_input(key=k(at, "admin.add", "email")).value == "", "the form starts afresh"
     with database(demo_url) as s:
         person = s.scalars(select(Person).where(Person.email == "new.agent@example.com")).one()
         assert (person.name, person.role, person.team and person.team.name) == ("Noor Haddad", Role.AGENT, "Birch")
@@ -142,7 +152,7 @@ def test_a_look_alike_team_name_is_refused_and_nothing_is_written(
     [
         ("not-an-email", "Noor", "Birch", "Email: 'not-an-email' is not an email address"),
         ("noor@example.com", "   ", "Birch", "Full name: is required"),
-        ("noor@example.com", "Noor", "No team", "Team: is required for a agent"),
+        ("noor@example.com", "Noor", "No team", "Team: is required for an agent"),
         (AGENT, "Noor", "Birch", f"Email: {AGENT} already belongs to someone"),
         ("noor@example.com", "Noor", "A new team…", "Type the new team's name"),
     ],
@@ -176,8 +186,8 @@ def test_moving_a_person_changes_their_team_from_the_date(app_as: Callable[[Role
     at = pick_person(open_admin(app_as), demo_url, AGENT)
     pid = person_id(demo_url, AGENT)
     since = date.today() - timedelta(days=3)
-    at.selectbox(key=f"admin.move.{pid}.team").set_value("Birch")
-    at.date_input(key=f"admin.move.{pid}.since").set_value(since)
+    at.selectbox(key=k(at, f"admin.move.{pid}", "team")).set_value("Birch")
+    at.date_input(key=k(at, f"admin.move.{pid}", "since")).set_value(since)
     submit(at, f"admin.move.{pid}", "Move")
     assert at.success[0].value.endswith(f"to Birch from {since.isoformat()}.")
     with database(demo_url) as s:
@@ -198,20 +208,20 @@ def test_creating_a_challenge_refuses_bad_input_then_saves_good(
     at = open_admin(app_as, "Challenges")
     before = counts(demo_url)
     today = date.today()
-    at.text_input(key="admin.challenge.new.slug").input("Spring Clean!")
-    at.text_input(key="admin.challenge.new.name").input("Spring clean")
-    at.number_input(key="admin.challenge.new.points").set_value(0.0)
-    at.date_input(key="admin.challenge.new.starts").set_value(today)
-    at.date_input(key="admin.challenge.new.ends").set_value(today - timedelta(days=1))
+    at.text_input(key=k(at, "admin.challenge.new", "slug")).input("Spring Clean!")
+    at.text_input(key=k(at, "admin.challenge.new", "name")).input("Spring clean")
+    at.number_input(key=k(at, "admin.challenge.new", "points")).set_value(0.0)
+    at.date_input(key=k(at, "admin.challenge.new", "starts")).set_value(today)
+    at.date_input(key=k(at, "admin.challenge.new", "ends")).set_value(today - timedelta(days=1))
     submit(at, "admin.challenge.new", "Create challenge")
     problems = errors(at)
     assert "Short name: use 1-60 lower-case letters" in problems
     assert "Points per unit: must be a number greater than 0" in problems
     assert "Ends on: is before starts_on" in problems
     assert counts(demo_url) == before
-    at.text_input(key="admin.challenge.new.slug").input("spring-clean")
-    at.number_input(key="admin.challenge.new.points").set_value(2.0)
-    at.date_input(key="admin.challenge.new.ends").set_value(today + timedelta(days=30))
+    at.text_input(key=k(at, "admin.challenge.new", "slug")).input("spring-clean")
+    at.number_input(key=k(at, "admin.challenge.new", "points")).set_value(2.0)
+    at.date_input(key=k(at, "admin.challenge.new", "ends")).set_value(today + timedelta(days=30))
     submit(at, "admin.challenge.new", "Create challenge")
     assert [s.value for s in at.success] == ["Created Spring clean."]
     with database(demo_url) as s:
@@ -234,10 +244,10 @@ def test_editing_a_challenge_saves_and_a_concurrent_edit_is_not_overwritten(
     at = open_admin(app_as, "Challenges")
     cid = open_challenge(at, demo_url, "home-energy")
     form = f"admin.challenge.{cid}"
-    at.number_input(key=f"{form}.points").set_value(-1.0)
+    at.number_input(key=k(at, form, "points")).set_value(-1.0)
     submit(at, form, "Save changes")
     assert "Points per unit: must be a number greater than 0" in errors(at)
-    at.number_input(key=f"{form}.points").set_value(3.0)
+    at.number_input(key=k(at, form, "points")).set_value(3.0)
     submit(at, form, "Save changes")
     assert [s.value for s in at.success] == ["Saved Home energy saver."]
     with database(demo_url) as s:
@@ -247,13 +257,13 @@ def test_editing_a_challenge_saves_and_a_concurrent_edit_is_not_overwritten(
         theirs = challenges.get_challenge(s, cid)
         data = challenges.ChallengeInput(theirs.slug, "Their name", theirs.kind, 5.0, theirs.starts_on, theirs.ends_on)
         challenges.update_challenge(s, SYSTEM, cid, theirs.version, data)
-    at.text_input(key=f"{form}.name").input("My name")
+    at.text_input(key=k(at, form, "name")).input("My name")
     submit(at, form, "Save changes")
     assert any("changed by someone else" in w.value for w in at.warning)
     with database(demo_url) as s:
         kept = challenges.get_challenge(s, cid)
         assert (kept.name, kept.points_per_unit) == ("Their name", 5.0)
-    assert at.text_input(key=f"{form}.name").value == "Their name", "the form reloads with their version"
+    assert at.text_input(key=k(at, form, "name")).value == "Their name", "the form reloads with their version"
     assert audited(at, "challenge.update")
 
 
@@ -262,11 +272,11 @@ def test_closing_a_challenge_early(app_as: Callable[[Role], AppTest], demo_url: 
     cid = open_challenge(at, demo_url, "home-energy")
     with database(demo_url) as s:
         starts = challenges.get_challenge(s, cid).starts_on
-    at.date_input(key=f"admin.close.{cid}.on").set_value(starts - timedelta(days=1))
+    at.date_input(key=k(at, f"admin.close.{cid}", "on")).set_value(starts - timedelta(days=1))
     submit(at, f"admin.close.{cid}", "Close challenge")
     assert "Last day: cannot close before the challenge starts" in errors(at)
     last = date.today() - timedelta(days=1)
-    at.date_input(key=f"admin.close.{cid}.on").set_value(last)
+    at.date_input(key=k(at, f"admin.close.{cid}", "on")).set_value(last)
     submit(at, f"admin.close.{cid}", "Close challenge")
     with database(demo_url) as s:
         assert challenges.get_challenge(s, cid).ends_on == last
@@ -278,12 +288,12 @@ def test_closing_a_challenge_early(app_as: Callable[[Role], AppTest], demo_url: 
 
 def test_threshold_below_three_is_refused_and_three_is_saved(app_as: Callable[[Role], AppTest], demo_url: str) -> None:
     at = open_admin(app_as, "Settings")
-    at.number_input(key="admin.settings.threshold").set_value(2)
+    at.number_input(key=k(at, "admin.settings", "threshold")).set_value(2)
     submit(at, "admin.settings", "Save settings")
     assert "Anonymity threshold: must be at least 3 to keep answers anonymous" in errors(at)
     with database(demo_url) as s:
         assert settings.load(s).anonymity_threshold == 5
-    at.number_input(key="admin.settings.threshold").set_value(3)
+    at.number_input(key=k(at, "admin.settings", "threshold")).set_value(3)
     submit(at, "admin.settings", "Save settings")
     assert [s.value for s in at.success] == ["Settings saved."]
     with database(demo_url) as s:
@@ -299,11 +309,11 @@ def test_a_new_login_and_a_reset_both_make_the_person_choose_a_password(
     with database(demo_url) as s:
         newcomer = s.scalars(select(Person).where(Person.email == "aled.ahmed@example.com")).one()
         assert not auth.has_account(s, newcomer.id)
-    at.selectbox(key="admin.account.create.person").set_value(newcomer.id)
-    at.text_input(key="admin.account.create.password").input("short")
+    at.selectbox(key=k(at, "admin.account.create", "person")).set_value(newcomer.id)
+    at.text_input(key=k(at, "admin.account.create", "password")).input("short")
     submit(at, "admin.account.create", "Create login")
     assert "Temporary password: must be at least 10 characters" in errors(at)
-    at.text_input(key="admin.account.create.password").input("first-day-2026")
+    at.text_input(key=k(at, "admin.account.create", "password")).input("first-day-2026")
     submit(at, "admin.account.create", "Create login")
     assert at.code[0].value == "first-day-2026"
     login = app_signed_out()
@@ -312,7 +322,7 @@ def test_a_new_login_and_a_reset_both_make_the_person_choose_a_password(
     login.button(key="FormSubmitter:login.form-Sign in").click().run()
     assert any("Choose a new one to continue" in w.value for w in login.warning)
 
-    at.selectbox(key="admin.account.reset.person").set_value(person_id(demo_url, AGENT))
+    at.selectbox(key=k(at, "admin.account.reset", "person")).set_value(person_id(demo_url, AGENT))
     submit(at, "admin.account.reset", "Reset password")
     issued = at.code[0].value
     assert len(issued) == 16
@@ -362,3 +372,53 @@ def test_a_good_roster_is_checked_then_imported(app_as: Callable[[Role], AppTest
         zara = s.scalars(select(Person).where(Person.email == "zara@example.com")).one()
         assert zara.team is not None and zara.team.name == "Oakwood"
     assert at.file_uploader(key="admin.import.file.1").value is None, "the upload is cleared after importing"
+
+
+# -- teams and impact factors ------------------------------------------------------
+
+
+def team_id(url: str, name: str) -> int:
+    with database(url) as s:
+        found = s.scalar(select(Team.id).where(Team.name == name))
+        assert found is not None
+        return found
+
+
+def test_renaming_a_team_refuses_a_look_alike_and_retiring_needs_an_empty_team(
+    app_as: Callable[[Role], AppTest], demo_url: str
+) -> None:
+    at = open_tab(open_admin(app_as), "Teams")
+    rowan = team_id(demo_url, "Rowan")
+    at.selectbox(key="admin.team.pick").set_value(rowan).run()
+    at.text_input(key=k(at, f"admin.team.{rowan}", "name")).input(f"C{CYRILLIC_E}dar")
+    submit(at, f"admin.team.{rowan}", "Save team")
+    assert "looks like the existing team 'Cedar'" in errors(at)
+    at.button(key=f"admin.team.retire.{rowan}").click().run()
+    assert "Rowan still has 4 active members; move them first" in errors(at)
+    at.text_input(key=k(at, f"admin.team.{rowan}", "name")).input("Rowan Tree")
+    submit(at, f"admin.team.{rowan}", "Save team")
+    assert [s.value for s in at.success] == ["Saved team Rowan Tree."]
+    with database(demo_url) as s:
+        team = s.get(Team, rowan)
+        assert team is not None and (team.name, team.active) == ("Rowan Tree", True)
+    assert any("name: Rowan → Rowan Tree" in line for line in audited(at, "team.update"))
+
+
+def test_a_factor_needs_a_source_and_can_be_put_in_use(app_as: Callable[[Role], AppTest], demo_url: str) -> None:
+    at = open_admin(app_as, "Impact factors")
+    form = "admin.factor.new"
+    at.selectbox(key=k(at, form, "kind")).set_value(Kind.ENERGY)
+    at.number_input(key=k(at, form, "value")).set_value(0.2)
+    at.text_input(key=k(at, form, "unit")).input("kg CO2e per kWh")
+    at.text_input(key=k(at, form, "region")).input("Wales")
+    at.checkbox(key=k(at, form, "use")).check()
+    submit(at, form, "Add factor")
+    assert "source: is required" in errors(at)
+    with database(demo_url) as s:
+        assert impact.factors_in_use(s)[Kind.ENERGY].value == 0.445
+    at.text_area(key=k(at, form, "source")).input("Welsh Government, Energy generation in Wales 2024")
+    submit(at, form, "Add factor")
+    with database(demo_url) as s:
+        in_use = impact.factors_in_use(s)[Kind.ENERGY]
+        assert (in_use.value, in_use.region) == (0.2, "Wales")
+    assert audited(at, "factor.create") and audited(at, "factor.use")

@@ -135,8 +135,9 @@ def test_site_view_withholds_a_site_by_subtraction_without_any_count(
     start, end = default_weeks(demo_url)
     cells = as_manager(demo_url, morale.weekly_morale, GroupBy.SITE, start, end)
     trend = tab_frames(at)[0]
-    withheld = trend[trend["Status"] == "Withheld to protect a smaller group"]
+    withheld = trend[trend["Status"] == "Withheld to protect others"]
     assert len(withheld) == sum(c.reason == morale.BY_SUBTRACTION for c in cells) > 0
+    assert any("by subtraction" in c.value for c in at.caption), "the page says why"
     hidden = trend[trend["Status"] != "Shown"]
     assert hidden[["Mean score (1-5)", "Responses", "Invited", "Response rate (%)"]].map(missing).all().all()
     shown = {(c.week.isoformat(), c.group): c.responses for c in cells if not c.suppressed}
