@@ -143,9 +143,9 @@ def morale_heatmap(cells: Sequence[Cell]) -> alt.Chart:
         color=alt.Color("score:Q", title="Mean score", scale=alt.Scale(scheme="blues", domain=[1, 5]))
     )
     hidden = base.transform_filter("datum.status != 'Shown'").mark_rect(color="#EEEEEE")
-    text = base.mark_text(fontSize=10).encode(
+    text = base.mark_text(fontSize=12).encode(
         text="label:N",
-        color=alt.condition("datum.score > 3.5", alt.value("white"), alt.value("#222222")),
+        color=alt.condition("datum.score > 3.7", alt.value("white"), alt.value("#111111")),
     )
     # The height includes the axes (Streamlit fits the whole chart into it): 100 px for them, 32 per team.
     return (hidden + shown + text).properties(height=100 + 32 * len({c.group for c in cells}), usermeta=SVG)

@@ -22,6 +22,7 @@ WEEK_CHOICES = (4, 8, 13, 26)
 GROUPINGS = {"Team": GroupBy.TEAM, "Site": GroupBy.SITE, "Whole company": GroupBy.COMPANY}
 HIDDEN = {morale.TOO_FEW: "Not enough responses", morale.BY_SUBTRACTION: "Withheld to protect others"}
 ALL_SITES = "All sites"
+EMPTY = "Nothing to show yet: results appear once teams have answered the pulse and the week has closed."
 NUMBER = st.column_config.NumberColumn
 TEXT = st.column_config.TextColumn
 FIGURE_COLUMNS = {
@@ -156,7 +157,7 @@ trend, heat, rate, challenges_tab = st.tabs(["Trend", "Team × week", "Response 
 
 with trend:
     if not cells:
-        st.info("No closed weeks in this range yet. Results appear after the first pulse week closes.")
+        st.info(EMPTY)
     else:
         metric = st.radio("Measure", ["Mean score", "eNPS"], horizontal=True, key="morale.metric")
         field = "avg_score" if metric == "Mean score" else "enps"
@@ -177,7 +178,7 @@ with trend:
 
 with heat:
     if not team_cells:
-        st.info("No closed weeks in this range yet.")
+        st.info(EMPTY)
     else:
         st.altair_chart(
             charts.morale_heatmap(team_cells),
@@ -202,7 +203,7 @@ with rate:
         weeks_table(pivot(cells, "rate"))
         subtraction_note(cells, k)
     else:
-        st.info("No closed weeks in this range yet.")
+        st.info(EMPTY)
 
 with challenges_tab:
     comparison = read(morale.participation_vs_morale, actor, start, end)

@@ -182,21 +182,32 @@ def close_form(actor: Actor, challenge: Challenge, today: date) -> None:
 def factors_tab(actor: Actor) -> None:
     factors = read_fresh(impact.list_factors, actor)
     st.caption("The impact report converts kWh, trees and hours with the factor in use for each kind.")
-    grid(
-        [
-            {
-                "Kind": KIND_LABELS[f.kind],
-                "In use": yes(f.in_use),
-                "Value": f.value,
-                "Unit": f.unit,
-                "Region": f.region,
-                "Year": f.year,
-                "Source": f.source,
-            }
-            for f in factors
-        ],
-        Source=st.column_config.TextColumn(width="large"),
-    )
+    if factors:
+        grid(
+            [
+                {
+                    "Kind": KIND_LABELS[f.kind],
+                    "In use": yes(f.in_use),
+                    "Value": f.value,
+                    "Unit": f.unit,
+                    "Region": f.region,
+                    "Year": f.year,
+                    "Source": f.source,
+                }
+                for f in factors
+            ],
+            Source=st.column_config.TextColumn(width="large"),
+        )
+        choose_in_use(actor, factors)
+    else:
+        st.info(
+            "No impact factors yet. Add a sourced factor below, or run `python -m engagement init` for the defaults."
+        )
+    with st.expander("Add a sourced factor", icon=":material/add_circle:"):
+        add_factor(actor)
+
+
+def choose_in_use(actor: Actor, factors: list[impact.Factor]) -> None:
     st.subheader("Choose the factor in use")
     for kind in Kind:
         of_kind = {f.id: f for f in factors if f.kind is kind}
@@ -216,8 +227,6 @@ def factors_tab(actor: Actor) -> None:
                 lambda fid=chosen: write(impact.use_factor, actor, fid),
                 f"The impact report now uses {of_kind[chosen].value:g} {of_kind[chosen].unit}.",
             )
-    with st.expander("Add a sourced factor", icon=":material/add_circle:"):
-        add_factor(actor)
 
 
 def add_factor(actor: Actor) -> None:

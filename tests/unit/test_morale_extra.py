@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from engagement import morale, pulse
+from engagement import charts, morale, pulse
 from engagement.access import SYSTEM, Actor
 from engagement.morale import BY_SUBTRACTION, TOO_FEW, Cell, GroupBy
 from tests.factories import NOW, make_person
@@ -60,3 +60,25 @@ def test_pooled_response_rate_counts_shown_cells_only(session: Session) -> None:
 def test_pooled_response_rate_is_none_when_everything_is_hidden() -> None:
     hidden = Cell(WEEK, "Ash", 1, "South", None, None, None, True, None, TOO_FEW)
     assert morale.pooled_response_rate([hidden]) == (None, 0, 0)
+
+
+def test_the_heat_map_prints_n_a_and_no_score_for_a_hidden_cell() -> None:
+    cells = [
+        Cell(WEEK, "Oak", 1, "North", 9, 4.0, 100.0, False, 9),
+        Cell(WEEK, "Ash", 2, "North", None, None, None, True, None, TOO_FEW),
+    ]
+    spec = charts.morale_heatmap(cells).to_dict()
+    rows = {r["team"]: r for r in spec["data"]["values"]}
+    assert (rows["Ash"]["label"], rows["Ash"]["score"], rows["Ash"]["status"]) == ("n/a", None, "Not enough responses")
+    assert rows["Oak"]["label"] == "4.0"
+    assert spec["layer"][0]["encoding"]["x"]["type"] == "ordinal", "weeks never shift a day in the viewer's zone"
+
+
+def test_the_trend_puts_weeks_on_an_ordinal_axis() -> None:
+    spec = charts.morale_trend([Cell(WEEK, "Oak", 1, "North", 9, 4.0, 100.0, False, 9)]).to_dict()
+    assert spec["layer"][0]["encoding"]["x"] == {
+        "axis": {"labelAngle": -40},
+        "field": "week",
+        "title": "Week starting",
+        "type": "ordinal",
+    }
