@@ -1,0 +1,180 @@
+"""People, teams, sites and team history: who belonged where, when, and who may change it."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.models import AuditEntry, Membership, Person, Result, Role, Site, Team
+from engagement import organisation
+from engagement.access import SYSTEM, actor_for_email
+from engagement.errors import Conflict, PermissionDenied, ValidationError
+from engagement.organisation import PersonInput, add_person, move_person, update_person
+from tests.factories import log, make_challenge, make_person
+
+
+def _problems(error: pytest.ExceptionInfo[ValidationError]) -> list[str]:
+    return [str(p) for p in error.value.problems]
+
+
+def _history(session: Session, person_id: int) -> list[tuple[str, date, date | None]]:
+    rows = session.execute(
+        select(Team.name, Membership.valid_from, Membership.valid_to)
+        .join(Team, Team.id == Membership.team_id)
+        .where(Membership.person_id == person_id)
+        .order_by(Membership.valid_from)
+    )
+    return [tuple(r) for r in rows]  # type: ignore[misc]
+
+
+def test_emails_are_unique_ignoring_case_and_spaces(session: Session) -> None:
+    add_person(session, SYSTEM, PersonInput(" Ana@Example.ORG ", "Ana", Role.AGENT, team="Cedar"))
+    with pytest.raises(ValidationError) as error:
+        add_person(session, SYSTEM, PersonInput("ana@example.org", "Ana Two", Role.AGENT, team="Cedar"))
+    assert _problems(error) == ["email: ana@example.org already belongs to someone"]
+    assert session.scalars(select(Person.email)).all() == ["ana@example.org"]
+    found = actor_for_email(session, "ANA@example.org")
+    assert found is not None and found.name == "Ana"
+
+
+def test_a_new_person_is_checked_in_full(session: Session) -> None:
+    with pytest.raises(ValidationError) as error:
+        add_person(session, SYSTEM, PersonInput("nope", " ", Role.LEAD, timezone="Mars/Olympus"))
+    assert _problems(error) == [
+        "email: 'nope' is not an email address",
+        "name: is required",
+        "timezone: unknown time zone 'Mars/Olympus' (use e.g. Europe/London)",
+        "team: is required for a lead",
+    ]
+
+
+def test_names_are_stored_in_one_unicode_form_and_without_hidden_characters(session: Session) -> None:
+    person = add_person(
+        session, SYSTEM, PersonInput("e@example.org", "  Zoe\u0301   Hughes ", Role.AGENT, team="Cedar")
+    )
+    assert person.name == "Zoé Hughes"
+    for sneaky in ("Ali\u202eecnA", "Ze\u200dro"):
+        with pytest.raises(ValidationError) as error:
+            add_person(session, SYSTEM, PersonInput("x@example.org", sneaky, Role.AGENT, team="Cedar"))
+        assert _problems(error) == [
+            "name: contains invisible or control characters (such as right-to-left marks); remove them"
+        ]
+
+
+def test_a_team_is_found_ignoring_case_and_spacing_and_a_look_alike_is_refused(session: Session) -> None:
+    make_person(session, team="Aurora", site="Leeds")
+    same = make_person(session, team="  aurora ")
+    assert [t.name for t in organisation.list_teams(session)] == ["Aurora"]
+    assert same.team_id == session.scalar(select(Team.id))
+    with pytest.raises(ValidationError) as error:
+        make_person(session, team="Аurora")  # Cyrillic А
+    assert _problems(error) == ["team: 'Аurora' looks like the existing team 'Aurora'; use that name"]
+
+
+def test_a_look_alike_site_is_refused(session: Session) -> None:
+    make_person(session, team="Cedar", site="Leeds")
+    with pytest.raises(ValidationError) as error:
+        make_person(session, team="Birch", site="Lееds")  # two Cyrillic е
+    assert _problems(error) == ["site: 'Lееds' looks like the existing site 'Leeds'; use that name"]
+    assert session.scalars(select(Site.name)).all() == ["Leeds"]
+
+
+def test_moving_someone_rewrites_history_and_credit_from_that_day(session: Session) -> None:
+    challenge = make_challenge(session)
+    person = make_person(session, team="Old")
+    assert person.person_id is not None
+    before, on, after = (log(session, person, challenge, 1, date(2026, 3, d)) for d in (9, 10, 11))
+    move_person(session, SYSTEM, person.person_id, "New", date(2026, 3, 10))
+    assert _history(session, person.person_id) == [
+        ("Old", date(2000, 1, 1), date(2026, 3, 10)),
+        ("New", date(2026, 3, 10), None),
+    ]
+    teams = dict(session.execute(select(Team.id, Team.name)).all())
+    credited = {rid: teams[session.get(Result, rid).team_id] for rid in (before, on, after)}  # type: ignore[union-attr]
+    assert credited == {before: "Old", on: "New", after: "New"}
+    move_person(session, SYSTEM, person.person_id, "Old", date(2026, 3, 5))  # back-dated before the first move
+    assert _history(session, person.person_id) == [
+        ("Old", date(2000, 1, 1), date(2026, 3, 5)),
+        ("Old", date(2026, 3, 5), None),
+    ]
+    assert organisation.team_on(session, person.person_id, date(2026, 3, 11)) == _team_id(session, "Old")
+    entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "person.move")).first()
+    assert entry is not None and entry.reason == "from 2026-03-10"
+    new = {"team_id": _team_id(session, "New"), "from": "2026-03-10", "to": None}
+    assert json.loads(entry.after or "{}")["history"][-1] == new
+
+
+def _team_id(session: Session, name: str) -> int:
+    team = organisation.find_team(session, name)
+    assert team is not None
+    return team.id
+
+
+def test_the_last_active_admin_cannot_be_demoted_or_deactivated(session: Session) -> None:
+    admin = add_person(session, SYSTEM, PersonInput("boss@example.org", "Boss", Role.ADMIN))
+    for change in ({"role": Role.MANAGER}, {"active": False}):
+        with pytest.raises(ValidationError) as error:
+            update_person(session, SYSTEM, admin.id, admin.version, **change)  # type: ignore[arg-type]
+        assert _problems(error) == ["role: this is the last active admin; make someone else an admin first"]
+    add_person(session, SYSTEM, PersonInput("second@example.org", "Second", Role.ADMIN))
+    update_person(session, SYSTEM, admin.id, admin.version, role=Role.MANAGER)
+    assert admin.role is Role.MANAGER
+
+
+def test_editing_a_person_someone_else_saved_is_a_conflict(session: Session) -> None:
+    person = make_person(session)
+    assert person.person_id is not None
+    update_person(session, SYSTEM, person.person_id, 1, name="First save")
+    with pytest.raises(Conflict, match="changed by someone else"):
+        update_person(session, SYSTEM, person.person_id, 1, name="Second save")
+    assert session.get(Person, person.person_id).name == "First save"  # type: ignore[union-attr]
+
+
+def test_a_team_with_active_members_cannot_be_retired(session: Session) -> None:
+    member = make_person(session, team="Cedar")
+    assert member.team_id is not None
+    with pytest.raises(ValidationError) as error:
+        organisation.set_team_active(session, SYSTEM, member.team_id, False)
+    assert _problems(error) == ["team: Cedar still has 1 active members; move them first"]
+
+
+def test_renaming_a_team_refuses_a_taken_or_look_alike_name(session: Session) -> None:
+    make_person(session, team="Aurora")
+    birch = make_person(session, team="Birch")
+    assert birch.team_id is not None
+    for name, problem in (
+        ("AURORA", "team: another team is already called 'AURORA'"),
+        ("Аurora", "team: 'Аurora' looks like the existing team 'Aurora'"),
+    ):
+        with pytest.raises(ValidationError) as error:
+            organisation.rename_team(session, SYSTEM, birch.team_id, name)
+        assert _problems(error) == [problem]
+    organisation.rename_team(session, SYSTEM, birch.team_id, "Silver Birch", site="Leeds")
+    assert [(t.name, t.site) for t in organisation.list_teams(session)] == [("Aurora", None), ("Silver Birch", "Leeds")]
+
+
+def test_leads_list_their_own_team_only(session: Session) -> None:
+    lead = make_person(session, team="Cedar", role=Role.LEAD, name="Lead")
+    make_person(session, team="Cedar", name="Mate")
+    make_person(session, team="Birch", name="Other")
+    assert [p.name for p in organisation.list_people(session, lead, team_id=lead.team_id)] == ["Lead", "Mate"]
+    with pytest.raises(PermissionDenied):
+        organisation.list_people(session, lead)
+    assert len(organisation.list_people(session, SYSTEM)) == 3
+
+
+def test_every_organisation_change_is_audited(session: Session) -> None:
+    person = make_person(session, team="Cedar", site="Leeds")
+    assert person.person_id is not None
+    organisation.deactivate_person(session, SYSTEM, person.person_id, 1)
+    actions = session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
+    assert actions == ["site.create", "team.create", "person.create", "person.deactivate"]
+    deactivated = session.scalars(select(AuditEntry).where(AuditEntry.action == "person.deactivate")).one()
+    assert (json.loads(deactivated.before or "{}")["active"], json.loads(deactivated.after or "{}")["active"]) == (
+        True,
+        False,
+    )
