@@ -7,13 +7,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, make_url, select, text
 from sqlalchemy.pool import NullPool
 
 from db.engine import make_engine, unit_of_work
-from db.migrate import SchemaTooNew, current_revision, head_revision, is_current, upgrade
+from db.migrate import SchemaTooNew, alembic_config, current_revision, head_revision, is_current, upgrade
 from db.models import Base, ImpactFactor
 from engagement import impact
 from engagement.access import SYSTEM
@@ -99,3 +100,14 @@ def test_default_factors_are_seeded_once(engine: Engine) -> None:
         assert impact.seed_default_factors(session, SYSTEM) == 0
     with unit_of_work(engine, write=False) as session:
         assert len(session.scalars(select(ImpactFactor)).all()) == len(impact.DEFAULT_FACTORS)
+
+
+def test_downgrade_to_nothing_and_back_to_head(empty_engine: Engine) -> None:
+    """Every migration can be undone and redone; on SQLite this exercises batch mode."""
+    upgrade(empty_engine)
+    command.downgrade(alembic_config(empty_engine), "base")
+    assert set(inspect(empty_engine).get_table_names()) <= {"alembic_version"}
+    upgrade(empty_engine)
+    with empty_engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
