@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import inspect
 import json
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import case, func, select
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine, case, func, select
 from sqlalchemy.orm import Session
 
-from db.models import AuditEntry, PulseResponse, PulseWeekly, Role
-from engagement import organisation, pulse, settings
+from db.engine import unit_of_work
+from db.models import AuditEntry, Base, Person, PulseResponse, PulseWeekly, Role, Site, Team
+from engagement import organisation, pulse
+from engagement import settings as morale_settings
 from engagement.access import SYSTEM, Actor
 from engagement.errors import PermissionDenied, ValidationError
-from engagement.morale import BY_SUBTRACTION, TOO_FEW, GroupBy, alerts, weekly_morale
+from engagement.morale import BY_SUBTRACTION, TOO_FEW, Cell, GroupBy, alerts, weekly_morale
 from tests.factories import NOW, make_person
 
 THIS_MONDAY = date(2026, 3, 16)  # NOW is Wednesday 18 March 2026
@@ -177,21 +182,21 @@ def test_enps_is_suppressed_on_its_own_when_few_gave_it(session: Session) -> Non
 def test_the_threshold_is_configurable_but_never_below_three(session: Session) -> None:
     _answer(session, _team(session, "Four", 4), LAST_WEEK, [4, 4, 4, 2])
     _answer(session, _team(session, "Three", 3), LAST_WEEK, [3, 3, 3])
-    settings.update(session, SYSTEM, anonymity_threshold=4)
+    morale_settings.update(session, SYSTEM, anonymity_threshold=4)
     assert [(c[1], c[2], c[5]) for c in _morale(session, GroupBy.TEAM)] == [("Four", 4, False), ("Three", None, True)]
     for bad, message in ((2, "must be at least 3"), (0, "must be at least 3"), ("abc", "must be a whole number")):
         with pytest.raises(ValidationError, match=f"anonymity_threshold: {message}"):
-            settings.update(session, SYSTEM, anonymity_threshold=bad)
-    assert settings.load(session).anonymity_threshold == 4
-    settings.update(session, SYSTEM, anonymity_threshold=3)
+            morale_settings.update(session, SYSTEM, anonymity_threshold=bad)
+    assert morale_settings.load(session).anonymity_threshold == 4
+    morale_settings.update(session, SYSTEM, anonymity_threshold=3)
     assert [(c[1], c[2]) for c in _morale(session, GroupBy.TEAM)] == [("Four", 4), ("Three", 3)]
 
 
 def test_only_admins_change_the_threshold(session: Session) -> None:
     for actor in (make_person(session), _manager(session)):
         with pytest.raises(PermissionDenied):
-            settings.update(session, actor, anonymity_threshold=10)
-    assert settings.load(session).anonymity_threshold == 5
+            morale_settings.update(session, actor, anonymity_threshold=10)
+    assert morale_settings.load(session).anonymity_threshold == 5
 
 
 def test_a_site_is_withheld_when_subtracting_its_visible_team_reveals_a_small_one(session: Session) -> None:
@@ -275,8 +280,118 @@ def test_alerts_need_two_visible_weeks_on_each_side(session: Session) -> None:
 
 def test_answers_land_in_the_week_of_the_organisations_time_zone(session: Session) -> None:
     """Sunday 23:30 in London is already Monday in Manila; the organisation's zone decides."""
-    settings.update(session, SYSTEM, timezone="Asia/Manila")
+    morale_settings.update(session, SYSTEM, timezone="Asia/Manila")
     person = make_person(session)
     sunday_night_utc = datetime(2026, 3, 22, 23, 30, tzinfo=UTC)
     pulse.answer_pulse(session, person, 3, None, now=sunday_night_utc)
     assert [a.week for a in pulse.my_history(session, person)] == [date(2026, 3, 23)]
+
+
+# -- property: nothing shown lets a small group be recovered by subtraction ------
+
+
+@dataclass(frozen=True)
+class TeamAnswers:
+    site: int | None
+    answers: list[tuple[int, int | None]]  # (score, enps or None)
+
+
+@st.composite
+def week_of_answers(draw: st.DrawFn) -> tuple[int, int, list[TeamAnswers]]:
+    sites = draw(st.integers(1, 2))
+    answer = st.tuples(st.integers(1, 5), st.none() | st.integers(0, 10))
+    teams = draw(
+        st.lists(
+            st.builds(TeamAnswers, st.none() | st.integers(0, sites - 1), st.lists(answer, max_size=9)),
+            min_size=1,
+            max_size=6,
+        )
+    )
+    return draw(st.sampled_from((3, 4, 5))), sites, teams
+
+
+def _store_week(session: Session, sites: int, teams: list[TeamAnswers]) -> None:
+    site_rows = [Site(name=f"Site {i}") for i in range(sites)]
+    session.add_all(site_rows)
+    answers = []
+    for t, spec in enumerate(teams):
+        team = Team(name=f"Team {t}", site=None if spec.site is None else site_rows[spec.site], active=True)
+        people = [
+            Person(email=f"t{t}p{i}@example.org", name=f"P{i}", role=Role.AGENT, team=team, active=True)
+            for i in range(max(len(spec.answers), 1))
+        ]
+        session.add_all([team, *people])
+        session.flush()
+        answers += [
+            pulse.Answer(p.id, team.id, LAST_WEEK, score, enps)
+            for p, (score, enps) in zip(people, spec.answers, strict=False)
+        ]
+    pulse.store_answers(session, answers)
+
+
+def _safe(hidden: int, k: int) -> bool:
+    return hidden == 0 or hidden >= k
+
+
+def _check_figures(cell: Cell, answers: list[tuple[int, int | None]], k: int) -> None:
+    """A shown cell holds at least k answers and exactly their figures; a hidden one holds nothing."""
+    if cell.suppressed:
+        assert (cell.responses, cell.avg_score, cell.enps) == (None, None, None)
+        return
+    scores = [s for s, _ in answers]
+    enps = [e for _, e in answers if e is not None]
+    assert len(scores) >= k
+    assert (cell.responses, cell.avg_score) == (len(scores), round(sum(scores) / len(scores), 2))
+    if cell.enps is not None:
+        assert len(enps) >= k
+        promoters, detractors = sum(e >= 9 for e in enps), sum(e <= 6 for e in enps)
+        assert cell.enps == round(100 * (promoters - detractors) / len(enps), 1)
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=50,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(example=week_of_answers())
+def test_no_shown_figure_reveals_a_small_group_by_subtraction(engine: Engine, example: tuple) -> None:
+    k, sites, teams = example
+    with engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
+    with unit_of_work(engine) as session:
+        _store_week(session, sites, teams)
+        if k != 5:
+            morale_settings.update(session, SYSTEM, anonymity_threshold=k)
+    with unit_of_work(engine, write=False) as session:
+        cells = {
+            by: {c.group: c for c in weekly_morale(session, SYSTEM, by, LAST_WEEK, LAST_WEEK, now=NOW)}
+            for by in GroupBy
+        }
+    by_team = {f"Team {t}": spec.answers for t, spec in enumerate(teams)}
+    by_site = {f"Site {s}": [a for spec in teams if spec.site == s for a in spec.answers] for s in range(sites)}
+    for by, truth in ((GroupBy.TEAM, by_team), (GroupBy.SITE, by_site)):
+        for group, cell in cells[by].items():
+            _check_figures(cell, truth[group], k)
+    _check_figures(cells[GroupBy.COMPANY]["Company"], [a for spec in teams for a in spec.answers], k)
+
+    for figure, count in (("avg_score", lambda a: len(a)), ("enps", lambda a: sum(e is not None for _, e in a))):
+        shown_teams = {g for g, c in cells[GroupBy.TEAM].items() if getattr(c, figure) is not None}
+        shown_sites = {g for g, c in cells[GroupBy.SITE].items() if getattr(c, figure) is not None}
+        covered = 0
+        for s in range(sites):
+            in_site = [f"Team {t}" for t, spec in enumerate(teams) if spec.site == s]
+            hidden = sum(count(by_team[t]) for t in in_site if t not in shown_teams)
+            if f"Site {s}" in shown_sites:
+                assert _safe(hidden, k), (figure, f"Site {s}", hidden)
+                covered += sum(count(by_team[t]) for t in in_site)
+        if getattr(cells[GroupBy.COMPANY]["Company"], figure) is not None:
+            outside = [
+                t
+                for t, spec in zip(by_team, teams, strict=True)
+                if spec.site is None or f"Site {spec.site}" not in shown_sites
+            ]
+            covered += sum(count(by_team[t]) for t in outside if t in shown_teams)
+            hidden = sum(count(a) for a in by_team.values()) - covered
+            assert _safe(hidden, k), (figure, "Company", hidden)
