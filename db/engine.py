@@ -19,7 +19,10 @@ from sqlalchemy import Engine, Table, create_engine, event
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql.compiler import SQLCompiler
+
+from engagement.errors import Conflict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_PATH = PROJECT_ROOT / "data" / "impact.db"
@@ -85,11 +88,18 @@ def unit_of_work(engine: Engine, *, write: bool = True) -> Iterator[Session]:
     ``write=True`` takes SQLite's write lock at the start (``BEGIN IMMEDIATE``),
     so a transaction that reads before it writes never fails half-way; reads use
     a deferred transaction and run beside the writer.
+
+    Two saves of the same version at the same moment both pass a function's
+    version check on PostgreSQL (neither has committed yet); the later UPDATE
+    then matches no row, and that is the same :class:`Conflict` as a stale form.
     """
-    with Session(engine, expire_on_commit=False) as session, session.begin():
-        if write:
-            session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
-        yield session
+    try:
+        with Session(engine, expire_on_commit=False) as session, session.begin():
+            if write:
+                session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+            yield session
+    except StaleDataError:
+        raise Conflict("someone else changed this since you opened it; reload and try again") from None
 
 
 @compiles(Table, "sqlite")
