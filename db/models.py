@@ -228,6 +228,14 @@ class Result(Base):
             sqlite_where=text("status = 'pending'"),
             postgresql_where=text("status = 'pending'"),
         ),
+        # The approvals queue, oldest first: read in order, stop at the page size.
+        Index(
+            "ix_results_pending_logged",
+            "logged_at",
+            "id",
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -253,6 +261,31 @@ class Result(Base):
     challenge: Mapped[Challenge] = relationship()
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class ResultsMonthly(Base):
+    """Approved quantity per calendar month, challenge and credited team.
+
+    Kept in step with ``results`` by database triggers (migration 0003), so no
+    code path that writes results can forget it. Impact reports and challenge
+    progress read these few hundred thousand rows instead of millions of
+    results; a period that starts or ends mid-month reads its partial months
+    from ``results``. ``team_key`` is the team's id, or 0 for results credited
+    to no team. A future batch migration that rebuilds ``results`` on SQLite
+    drops its triggers and must create them again.
+    """
+
+    __tablename__ = "results_monthly"
+    __table_args__ = (
+        Index("ix_results_monthly_challenge_team", "challenge_id", "team_key", "quantity"),
+        {"sqlite_with_rowid": False},
+    )
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id"), primary_key=True)
+    team_key: Mapped[int] = mapped_column(Integer, primary_key=True)
+    quantity: Mapped[float] = mapped_column(Float)
+    results: Mapped[int] = mapped_column(Integer)
 
 
 class PulseResponse(Base):

@@ -12,12 +12,13 @@ import enum
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import func, literal, literal_column, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import Subquery
 
-from db.models import Challenge, ImpactFactor, Kind, Result, Role, Site, Team
+from db.models import Challenge, ImpactFactor, Kind, Result, ResultsMonthly, Role, Site, Team
 from engagement import audit, text
 from engagement.access import Actor, require
 from engagement.errors import NotFound, Problem, ValidationError
@@ -257,31 +258,95 @@ def seed_default_factors(session: Session, actor: Actor) -> int:
 def approved_quantities(
     session: Session, by: ImpactBy, start: date | None, end: date | None, challenge_id: int | None = None
 ) -> dict[str, dict[Kind, float]]:
-    """Approved quantity per group and kind, summed in SQL."""
+    """Approved quantity per group and kind in ``start``..``end`` (None: open-ended), summed in SQL.
+
+    Whole calendar months are read from the monthly rollup kept by the store
+    (``results_monthly``); the days of a month the period only partly covers
+    are summed from ``results``. Either way it is every approved result of the
+    period, credited to the team of the day.
+    """
+    months, partial = _split_by_month(start, end)
+    out: dict[str, dict[Kind, float]] = {}
+    sources = [_from_rollup(by, *months, challenge_id)] if months is not None else []
+    sources += [_from_results(by, first, last, challenge_id) for first, last in partial]
+    for query in sources:
+        for name, kind, quantity in session.execute(query):
+            kinds = out.setdefault(name, {})
+            kinds[kind] = kinds.get(kind, 0.0) + float(quantity or 0)
+    return out
+
+
+def _month(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _next_month(day: date) -> date:
+    return (_month(day) + timedelta(days=32)).replace(day=1)
+
+
+def _split_by_month(
+    start: date | None, end: date | None
+) -> tuple[tuple[date | None, date | None] | None, list[tuple[date, date]]]:
+    """The whole months in ``start``..``end`` as [first, after) month starts, and the partial ranges around them."""
+    first = None if start is None else (start if start.day == 1 else _next_month(start))
+    after = None if end is None else (_next_month(end) if _next_month(end) - timedelta(days=1) == end else _month(end))
+    if first is not None and after is not None and first >= after:
+        assert start is not None and end is not None
+        return None, [(start, end)]
+    partial: list[tuple[date, date]] = []
+    if start is not None and first is not None and start < first:
+        partial.append((start, first - timedelta(days=1)))
+    if end is not None and after is not None and after <= end:
+        partial.append((after, end))
+    return (first, after), partial
+
+
+def _group(by: ImpactBy):  # type: ignore[no-untyped-def]
     if by is ImpactBy.TEAM:
-        group = func.coalesce(Team.name, "No team")
-    elif by is ImpactBy.SITE:
-        group = func.coalesce(Site.name, "No site")
-    else:
-        group = literal("Company")
-    query = (
-        select(group.label("grp"), Challenge.kind, func.sum(Result.quantity))
-        .join(Challenge, Challenge.id == Result.challenge_id)
-        .outerjoin(Team, Team.id == Result.team_id)
+        return func.coalesce(Team.name, "No team")
+    if by is ImpactBy.SITE:
+        return func.coalesce(Site.name, "No site")
+    return literal("Company")
+
+
+def _grouped(by: ImpactBy, sums: Subquery):  # type: ignore[no-untyped-def]
+    """Per (team, challenge) sums, named by team, site or company and summed per kind."""
+    group = _group(by)
+    return (
+        select(group.label("grp"), Challenge.kind, func.sum(sums.c.quantity))
+        .select_from(sums)
+        .join(Challenge, Challenge.id == sums.c.challenge_id)
+        .outerjoin(Team, Team.id == sums.c.team_id)
         .outerjoin(Site, Site.id == Team.site_id)
-        .where(APPROVED)
         .group_by(group, Challenge.kind)
     )
-    if start is not None:
-        query = query.where(Result.occurred_on >= start)
-    if end is not None:
-        query = query.where(Result.occurred_on <= end)
+
+
+def _from_rollup(by: ImpactBy, first: date | None, after: date | None, challenge_id: int | None):  # type: ignore[no-untyped-def]
+    query = select(
+        ResultsMonthly.team_key.label("team_id"),
+        ResultsMonthly.challenge_id,
+        func.sum(ResultsMonthly.quantity).label("quantity"),
+    ).group_by(ResultsMonthly.team_key, ResultsMonthly.challenge_id)
+    if first is not None:
+        query = query.where(ResultsMonthly.month >= first)
+    if after is not None:
+        query = query.where(ResultsMonthly.month < after)
+    if challenge_id is not None:
+        query = query.where(ResultsMonthly.challenge_id == challenge_id)
+    return _grouped(by, query.subquery("sums"))
+
+
+def _from_results(by: ImpactBy, first: date, last: date, challenge_id: int | None):  # type: ignore[no-untyped-def]
+    query = (
+        select(Result.team_id, Result.challenge_id, func.sum(Result.quantity).label("quantity"))
+        .where(APPROVED, Result.occurred_on >= first, Result.occurred_on <= last)
+        .group_by(Result.team_id, Result.challenge_id)
+        .with_hint(Result.__table__, "INDEXED BY ix_results_ok_day", dialect_name="sqlite")
+    )
     if challenge_id is not None:
         query = query.where(Result.challenge_id == challenge_id)
-    out: dict[str, dict[Kind, float]] = {}
-    for name, kind, quantity in session.execute(query):
-        out.setdefault(name, {})[kind] = float(quantity or 0)
-    return out
+    return _grouped(by, query.subquery("sums"))
 
 
 def impact_report(
@@ -319,16 +384,17 @@ def challenge_impact(session: Session, actor: Actor, challenge_id: int) -> Impac
 
 
 def team_progress(session: Session, actor: Actor, challenge_id: int) -> list[tuple[str, float]]:
-    """Approved quantity per team for one challenge (for team-target progress bars)."""
+    """Approved quantity per team for one challenge (for team-target progress bars), from the monthly rollup."""
     require(actor, *Role)
+    total = func.sum(ResultsMonthly.quantity)
     return [
-        (name, float(total))
-        for name, total in session.execute(
-            select(Team.name, func.sum(Result.quantity))
-            .join(Team, Team.id == Result.team_id)
-            .where(APPROVED, Result.challenge_id == challenge_id)
+        (name, float(quantity))
+        for name, quantity in session.execute(
+            select(Team.name, total)
+            .join(Team, Team.id == ResultsMonthly.team_key)
+            .where(ResultsMonthly.challenge_id == challenge_id)
             .group_by(Team.name)
-            .order_by(func.sum(Result.quantity).desc())
+            .order_by(total.desc())
         )
     ]
 
