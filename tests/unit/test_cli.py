@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from db.engine import make_engine, unit_of_work
 from db.models import ImpactFactor, Result, Role
@@ -187,3 +187,20 @@ def test_help_is_offered_on_every_command() -> None:
     for option in ("--by", "--challenge", "--from", "--to", "--rank-by", "--format"):
         assert option in runner.invoke(main, ["leaderboard", "--help"]).output
     assert Role.ADMIN.value == "admin"
+
+
+def test_a_store_newer_than_the_code_is_refused_plainly(database_url: str) -> None:
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
+    engine.dispose()
+    runner = CliRunner()
+    init = runner.invoke(main, ["init"], env={"DATABASE_URL": database_url})
+    assert init.exit_code == 1
+    assert init.output == (
+        "error: the database schema (9999_future) is newer than this version of Impact Board; "
+        "upgrade Impact Board instead\n"
+    )
+    board = runner.invoke(main, ["leaderboard"], env={"DATABASE_URL": database_url})
+    assert board.exit_code == 1 and "run `python -m engagement init` first" in board.output
+    assert "Traceback" not in init.output + board.output

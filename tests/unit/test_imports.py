@@ -43,6 +43,7 @@ def org(engine: Engine) -> dict[str, Actor]:
             "cai": make_person(session, team="Birch", email="cai@example.org", name="Cai"),
             "lead": make_person(session, team="Cedar", email="lead@example.org", role=Role.LEAD),
         }
+        make_person(session, team="Cedar", email="gone@example.org", active=False)
     return people
 
 
@@ -177,7 +178,7 @@ def test_results_import_approved_unless_status_says_otherwise(engine: Engine, or
     data = _csv(
         RESULTS_HEADER,
         "ana@example.org,home-energy,2.5,2026-03-10,r1,Heating down,",
-        " BEN@example.org ,home-energy,1,2026-03-11,r2,,pending",
+        " BEN@example.org ,home-energy,1,2026-03-11,r2,, Pending ",
     )
     report = run_import(engine, SYSTEM, ImportKind.RESULTS, data)
     assert (report.rows, report.created, report.unchanged) == (2, 2, 0)
@@ -225,6 +226,7 @@ def test_every_bad_result_row_is_reported_and_nothing_is_written(engine: Engine,
         '"ana@example.org",home-energy,-0,2026-03-10,,"a note',
         'over two lines",',
         "ana@example.org,home-energy,,2026-03-10,,,",
+        "gone@example.org,home-energy,1,2026-03-10,,,",
     )
     before = _count(engine, AuditEntry)
     assert _problems(engine, ImportKind.RESULTS, data) == [
@@ -242,6 +244,7 @@ def test_every_bad_result_row_is_reported_and_nothing_is_written(engine: Engine,
         "row 12: occurred_on: '5' is not a date in the form YYYY-MM-DD",
         "row 13: quantity: must be greater than 0",
         "row 14: quantity: is required",
+        "row 15: email: gone@example.org is not active",
     ]
     assert _count(engine, Result) == 0
     assert _count(engine, AuditEntry) == before
