@@ -9,6 +9,7 @@ and wait for Streamlit's own readiness signals instead of sleeping.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -21,7 +22,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, Playwright, Route, expect
 
@@ -61,18 +62,6 @@ _LINK_TEXTS = """links => links.map(a => {
   copy.querySelectorAll("[data-testid='stIconMaterial']").forEach(icon => icon.remove());
   return copy.innerText;
 })"""
-
-# Counts finished script runs in the page, so a helper can wait for the run its
-# own click started rather than mistake the previous run's "notRunning" for it.
-_RUN_COUNTER = """
-window.__ibRuns = 0;
-new MutationObserver((records) => {
-  for (const r of records) {
-    if (r.target.getAttribute('data-test-script-state') === 'notRunning') window.__ibRuns += 1;
-  }
-}).observe(document, {subtree: true, attributes: true, attributeFilter: ['data-test-script-state']});
-"""
-
 
 # Charts draw after the script has finished; screenshots wait for the visible ones
 # (a chart in a closed expander or another tab draws only when opened).
@@ -217,40 +206,27 @@ def new_context(browser: Browser, viewport: Mapping[str, int] = VIEWPORT) -> Bro
     context = browser.new_context(viewport=dict(viewport), reduced_motion="reduce")  # type: ignore[arg-type]
     context.set_default_timeout(TIMEOUT_MS)
     context.route("**/*", _local_only)
-    context.add_init_script(_RUN_COUNTER)
     return context
 
 
-def runs_finished(page: Page) -> int:
-    """How many script runs this page has seen finish since it loaded."""
-    return int(page.evaluate("window.__ibRuns || 0"))
+def wait_for_app(page: Page) -> None:
+    """Wait until the app is connected, its script has finished and its charts have drawn.
 
-
-def wait_for_app(page: Page, *, after: int | None = None) -> None:
-    """Wait until the app is connected, its script has finished and nothing is still loading.
-
-    With ``after`` (a :func:`runs_finished` count taken before a click), wait for
-    a run that finished after that click, not an older one.
+    Call it once the page shows something only the awaited run could draw (a
+    new document, a new URL, a new button): until then "notRunning" may still
+    describe the run before.
     """
     app = page.locator("[data-testid='stApp']")
     expect(app).to_have_attribute("data-test-connection-state", "CONNECTED", timeout=TIMEOUT_MS)
-    if after is not None:
-        page.wait_for_function(f"(window.__ibRuns || 0) > {after}", timeout=TIMEOUT_MS)
     expect(app).to_have_attribute("data-test-script-state", "notRunning", timeout=TIMEOUT_MS)
     expect(page.locator("[data-testid='stSkeleton']")).to_have_count(0, timeout=TIMEOUT_MS)
     page.wait_for_function(_DRAWN, timeout=TIMEOUT_MS)
 
 
-def after_click(page: Page, action: Callable[[], None]) -> None:
-    """Do ``action`` (a click that reruns the script) and wait for that rerun to finish."""
-    before = runs_finished(page)
-    action()
-    wait_for_app(page, after=before)
-
-
 def open_url(page: Page, url: str) -> None:
+    """Load ``url`` as a new document (a new Streamlit session) and wait for its first run."""
     page.goto(url)
-    wait_for_app(page, after=0)
+    wait_for_app(page)
 
 
 def sign_in(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
@@ -258,7 +234,7 @@ def sign_in(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
     form = page.get_by_test_id("stForm")
     form.get_by_label("Email", exact=True).fill(email)
     form.get_by_label("Password", exact=True).fill(password)
-    after_click(page, lambda: form.get_by_role("button", name="Sign in", exact=True).click())
+    form.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_test_id("stSidebar").get_by_role("button", name="Sign out")).to_be_visible()
     wait_for_app(page)
 
@@ -273,12 +249,21 @@ def nav_titles(page: Page) -> list[str]:
     return [text.strip() for text in nav_links(page).evaluate_all(_LINK_TEXTS)]
 
 
-def open_page(page: Page, title: str) -> None:
-    """Click ``title`` in the sidebar menu and wait for that page to finish drawing."""
+def menu_link(page: Page, title: str) -> Locator:
+    """The sidebar menu's link to the page called ``title``."""
     titles = nav_titles(page)
     assert title in titles, f"no menu link {title!r}; the menu has {titles}"
-    link = nav_links(page).nth(titles.index(title))
-    after_click(page, link.click)
+    return nav_links(page).nth(titles.index(title))
+
+
+def open_page(page: Page, title: str) -> None:
+    """Open ``title`` from the sidebar menu and wait for that page to finish drawing."""
+    link = menu_link(page, title)
+    path = urlsplit(urljoin(page.url, link.get_attribute("href") or "")).path
+    if urlsplit(page.url).path != path:
+        link.click()
+        expect(page).to_have_url(re.compile(rf"^[^?#]*//[^/]+{re.escape(path)}([?#].*)?$"))
+    wait_for_app(page)
 
 
 def screenshot(page: Page, path: Path, *, full: bool = False) -> Path:

@@ -38,7 +38,7 @@ def visit_signed_out(browser: Browser, urls: list[str]) -> list[tuple[str, list[
             page.goto(url, wait_until="commit")
         seen = []
         for page in pages:
-            wait_for_app(page, after=0)
+            wait_for_app(page)
             problems = signed_out_problems(page)
             if not sign_in_form_shown(page):
                 problems.append("no sign-in form")

@@ -16,6 +16,7 @@ from tests.e2e.browser import (
     SCREENSHOTS,
     Server,
     exception_problems,
+    headings,
     nav_titles,
     open_page,
     open_url,
@@ -41,6 +42,8 @@ def test_every_page_of_the_role_opens_from_the_menu_without_an_exception(
     for title in titles:
         open_page(page, title)
         problems = exception_problems(page)
+        if headings(page)[:1] != [title]:
+            problems.append(f"the page's first heading is {headings(page)[:1]}, its menu link says {title!r}")
         refused = page.get_by_test_id("stAlertContentError").filter(has_text="This page is for")
         if refused.count():
             problems.append(f"the page refused its own menu's role: {refused.first.inner_text()}")

@@ -28,8 +28,8 @@ from tests.e2e.browser import (
     copy_database,
     dashboard,
     free_port,
+    menu_link,
     nav_titles,
-    open_page,
     open_url,
     screenshot,
     serve,
@@ -90,7 +90,7 @@ def sign_in_with_sso(page: Page, sso: SsoApp, email: str) -> None:
     page.locator("input[name=sub]").fill(email)
     page.get_by_role("button", name="Authorize").click()
     page.wait_for_url(f"{sso.app.url}/**")
-    wait_for_app(page, after=0)
+    wait_for_app(page)
 
 
 def deactivate(database_url: str, email: str) -> None:
@@ -106,6 +106,7 @@ def deactivate(database_url: str, email: str) -> None:
 
 def no_account_message(page: Page, email: str) -> None:
     expect(page.get_by_text(f"There is no active Impact Board account for {email}")).to_be_visible()
+    wait_for_app(page)
     assert signed_out_problems(page) == []
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
@@ -132,6 +133,6 @@ def test_a_person_deactivated_while_signed_in_is_shut_out_at_the_next_click(sso:
     sign_in_with_sso(page, sso, "agent@example.com")
     assert "Leaderboards" in nav_titles(page)
     deactivate(sso.database_url, "agent@example.com")
-    open_page(page, "Leaderboards")
+    menu_link(page, "Leaderboards").click()
     no_account_message(page, "agent@example.com")
     screenshot(page, SCREENSHOTS / "sso-deactivated.png")
