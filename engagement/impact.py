@@ -399,6 +399,23 @@ def team_progress(session: Session, actor: Actor, challenge_id: int) -> list[tup
     ]
 
 
+def team_totals(session: Session, actor: Actor, team_id: int, challenge_ids: Sequence[int]) -> dict[int, float]:
+    """One team's approved quantity in each of these challenges (its progress towards a team target).
+
+    The same figures as :func:`team_progress` gives for that team, for many
+    challenges at once; everyone may read them.
+    """
+    require(actor, *Role)
+    if not challenge_ids:
+        return {}
+    rows = session.execute(
+        select(ResultsMonthly.challenge_id, func.sum(ResultsMonthly.quantity))
+        .where(ResultsMonthly.team_key == team_id, ResultsMonthly.challenge_id.in_(list(challenge_ids)))
+        .group_by(ResultsMonthly.challenge_id)
+    )
+    return {challenge_id: float(total) for challenge_id, total in rows}
+
+
 def volunteering_totals(
     breakdown: Sequence[tuple[str, str, float]],
 ) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:

@@ -349,6 +349,39 @@ def standing(session: Session, actor: Actor, scope: Scope) -> Standing:
     )
 
 
+def my_points(session: Session, actor: Actor, challenge_ids: Sequence[int]) -> dict[int, float]:
+    """The actor's points in each of these challenges over its own window, by the rules above.
+
+    Reads only the actor's own results, so a page can show every running
+    challenge at a glance without ranking everyone in each. Challenges without
+    points are left out; people who are not active have none.
+    """
+    require(actor, *Role)
+    if actor.person_id is None or not challenge_ids:
+        return {}
+    daily = (
+        select(RESULTS.c.challenge_id, func.sum(RESULTS.c.quantity).label("quantity"))
+        .join(CHALLENGES, CHALLENGES.c.id == RESULTS.c.challenge_id)
+        .join(PEOPLE, PEOPLE.c.id == RESULTS.c.person_id)
+        .where(
+            APPROVED,
+            PEOPLE.c.active,
+            RESULTS.c.person_id == actor.person_id,
+            RESULTS.c.challenge_id.in_(list(challenge_ids)),
+            RESULTS.c.occurred_on.between(CHALLENGES.c.starts_on, CHALLENGES.c.ends_on),
+        )
+        .group_by(RESULTS.c.challenge_id, RESULTS.c.occurred_on)
+        .subquery("daily")
+    )
+    points = func.sum(_capped(daily.c.quantity, CHALLENGES.c.daily_cap) * CHALLENGES.c.points_per_unit)
+    rows = session.execute(
+        select(daily.c.challenge_id, points)
+        .join(CHALLENGES, CHALLENGES.c.id == daily.c.challenge_id)
+        .group_by(daily.c.challenge_id)
+    )
+    return {challenge_id: round2(float(total)) for challenge_id, total in rows if total}
+
+
 def person_row(session: Session, actor: Actor, scope: Scope, person_id: int | None) -> PersonRow | None:
     """One person's row on the person board, ranked among everyone (None without points).
 

@@ -11,7 +11,7 @@ from engagement.access import Actor
 from engagement.challenges import ACTIVITY_TYPES
 from engagement.leaderboards import Scope, Standing
 from ui.auth import require_role
-from ui.resources import read, read_fresh, write
+from ui.resources import VIEWER, read, read_fresh, write
 from ui.widgets import attempt, flash, md, org_today, reset_note, show_flash, table
 
 actor = require_role(*Role)
@@ -66,22 +66,45 @@ for period in (week, month):
         show_standing(period.label.lower(), read(leaderboards.standing, actor, scope))
         st.caption(reset_note(period))
 
-if open_challenges:
-    st.subheader("Challenges running now")
-    for challenge in open_challenges:
+def show_running(actor: Actor, running: list) -> None:  # type: ignore[type-arg]
+    """Every running challenge at a glance (my points, my team's target), and my rank in one I choose.
+
+    Points and targets come from my own and my team's figures only; ranking
+    everyone is done for the one challenge asked about, so the page stays
+    quick however large the organisation.
+    """
+    ids = tuple(c.id for c in running)
+    mine = read(leaderboards.my_points, actor, ids)
+    team_done = read(impact.team_totals, VIEWER, actor.team_id, ids) if actor.team_id is not None else {}
+    for challenge in running:
         with st.container(border=True):
             per = challenge.unit.rstrip("s")
             st.markdown(f"**{md(challenge.name)}** · {challenge.points_per_unit:g} points per {per}")
-            show_standing("this challenge", read(leaderboards.standing, actor, Scope(challenge.id)))
+            st.metric("My points, this challenge", f"{mine.get(challenge.id, 0.0):,.1f}")
             if challenge.team_target and actor.team_id is not None:
-                progress = dict(read(impact.team_progress, actor, challenge.id))
-                team_name = read(leaderboards.standing, actor, Scope(challenge.id)).team
-                done = progress.get(team_name.team, 0.0) if team_name else 0.0
+                done = team_done.get(challenge.id, 0.0)
                 share = min(done / challenge.team_target, 1.0)
                 st.progress(
                     share,
                     text=f"Team target: {done:,.1f} of {challenge.team_target:,.0f} {challenge.unit} ({share:.0%})",
                 )
+    names = {c.id: c.name for c in running}
+    picked = st.selectbox(
+        "See where you and your team stand in a challenge",
+        list(names),
+        index=None,
+        format_func=names.__getitem__,
+        placeholder="Choose a challenge",
+        key="standing.rank_in",
+    )
+    if picked is not None:
+        with st.container(border=True):
+            show_standing(names[picked], read(leaderboards.standing, actor, Scope(picked)))
+
+
+if open_challenges:
+    st.subheader("Challenges running now")
+    show_running(actor, open_challenges)
 else:
     st.info("No challenges are running right now. Your admin can start one on the Admin page.")
 

@@ -1,0 +1,60 @@
+"""My standing: running challenges at a glance, and my rank in the one I choose."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import select
+from streamlit.testing.v1 import AppTest
+
+from db.engine import make_engine, unit_of_work
+from db.models import Challenge, Person, Role
+from engagement import challenges, demo, impact, leaderboards, periods, settings
+from engagement.access import Actor
+from engagement.leaderboards import Scope
+
+
+def _agent_view(url: str) -> tuple[Actor, list[Challenge], dict[int, float], dict[int, float]]:
+    engine = make_engine(url)
+    with unit_of_work(engine, write=False) as session:
+        person = session.scalars(select(Person).where(Person.email == demo.DEMO_ACCOUNTS[Role.AGENT])).one()
+        actor = Actor.of(person)
+        running = challenges.list_challenges(session, open_on=periods.today(settings.load(session).zone))
+        ids = [c.id for c in running]
+        mine = leaderboards.my_points(session, actor, ids)
+        team = impact.team_totals(session, actor, actor.team_id or 0, ids)
+    engine.dispose()
+    return actor, running, mine, team
+
+
+def test_each_running_challenge_shows_my_points_and_my_teams_target(
+    app_as: Callable[[Role], AppTest], demo_url: str
+) -> None:
+    at = app_as(Role.AGENT)
+    _, running, mine, team = _agent_view(demo_url)
+    assert not at.exception and running
+    shown = [m.value for m in at.metric if m.label == "My points, this challenge"]
+    assert shown == [f"{mine.get(c.id, 0.0):,.1f}" for c in running]
+    bars = [p.text for p in at.get("progress")]
+    for challenge in (c for c in running if c.team_target):
+        done = team.get(challenge.id, 0.0)
+        assert any(bar.startswith(f"Team target: {done:,.1f} of {challenge.team_target:,.0f}") for bar in bars)
+
+
+def test_choosing_a_challenge_shows_my_rank_and_my_teams_place_in_it(
+    app_as: Callable[[Role], AppTest], demo_url: str
+) -> None:
+    at = app_as(Role.AGENT)
+    actor, running, _, _ = _agent_view(demo_url)
+    assert not [m for m in at.metric if m.label.startswith(f"My team, {running[0].name}")]
+    at.selectbox(key="standing.rank_in").set_value(running[0].id).run()
+    engine = make_engine(demo_url)
+    with unit_of_work(engine, write=False) as session:
+        expected = leaderboards.standing(session, actor, Scope(running[0].id))
+    engine.dispose()
+    assert not at.exception
+    points = next(m for m in at.metric if m.label == f"My points, {running[0].name}")
+    assert points.value == (f"{expected.me.points:,.1f}" if expected.me else "0")
+    assert expected.team is not None
+    place = next(m for m in at.metric if m.label == f"My team, {running[0].name}")
+    assert place.value.endswith(f" of {expected.teams_ranked}")

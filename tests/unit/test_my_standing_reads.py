@@ -1,0 +1,61 @@
+"""The cheap reads behind My standing give the same figures as the boards they summarise."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from db.models import Kind, Status
+from engagement import challenges, impact, leaderboards, organisation
+from engagement.access import SYSTEM
+from engagement.leaderboards import Scope
+from tests.factories import log, make_challenge, make_person
+
+
+def test_my_points_equal_my_row_on_each_challenge_board(session: Session) -> None:
+    me = make_person(session, team="Oak")
+    other = make_person(session, team="Ash")
+    capped = make_challenge(session, daily_cap=5.0, points_per_unit=2.0)
+    trees = make_challenge(session, kind=Kind.TREES, points_per_unit=10.0)
+    untouched = make_challenge(session)
+    for day, quantity in ((date(2026, 3, 10), 4.0), (date(2026, 3, 10), 3.0), (date(2026, 3, 11), 2.5)):
+        log(session, me, capped, quantity, day)  # 7 on the 10th is capped at 5
+    log(session, me, capped, 9.0, date(2026, 3, 12), status=Status.PENDING)
+    log(session, me, trees, 2.0, date(2026, 3, 3))
+    log(session, me, trees, 1.0, date(2026, 3, 20))
+    log(session, other, trees, 4.0, date(2026, 3, 4))
+    challenges.close_challenge(session, SYSTEM, trees, date(2026, 3, 15))  # the 20th no longer counts
+
+    mine = leaderboards.my_points(session, me, [capped, trees, untouched])
+
+    assert mine == {capped: 15.0, trees: 20.0}
+    for challenge in (capped, trees):
+        row = leaderboards.standing(session, me, Scope(challenge)).me
+        assert row is not None and row.points == mine[challenge]
+
+
+def test_my_points_are_empty_for_someone_without_a_person_or_no_longer_active(session: Session) -> None:
+    me = make_person(session, team="Oak")
+    challenge = make_challenge(session)
+    log(session, me, challenge, 2.0)
+    assert leaderboards.my_points(session, SYSTEM, [challenge]) == {}
+    organisation.update_person(session, SYSTEM, me.person_id or 0, 1, active=False)
+    assert leaderboards.my_points(session, me, [challenge]) == {}
+
+
+def test_team_totals_equal_the_teams_progress_bars(session: Session) -> None:
+    oak = [make_person(session, team="Oak") for _ in range(3)]
+    ash = make_person(session, team="Ash")
+    first, second = make_challenge(session, team_target=50.0), make_challenge(session, team_target=20.0)
+    for i, person in enumerate(oak):
+        log(session, person, first, 1.5 + i)
+        log(session, person, second, 2.0, date(2026, 3, 3 + i))
+    log(session, ash, first, 7.0)
+    log(session, oak[0], first, 30.0, status=Status.REJECTED)
+
+    totals = impact.team_totals(session, SYSTEM, oak[0].team_id or 0, [first, second])
+
+    assert totals == {first: 7.5, second: 6.0}
+    for challenge in (first, second):
+        assert dict(impact.team_progress(session, SYSTEM, challenge))["Oak"] == totals[challenge]
