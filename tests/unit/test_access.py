@@ -175,6 +175,7 @@ def _calls() -> dict[str, tuple[Call, tuple[str, str, str, str]]]:
             EVERYONE,
         ),
         "leaderboards.standing": (lambda s, a, o: leaderboards.standing(s, a, SCOPE_WEEK), EVERYONE),
+        "leaderboards.my_points": (lambda s, a, o: leaderboards.my_points(s, a, [o.challenge]), EVERYONE),
         # pulse and morale
         "pulse.answer_pulse": (lambda s, a, o: pulse.answer_pulse(s, a, 4, 8, now=NOW), (OK, OK, FIELD, FIELD)),
         "pulse.my_history": (lambda s, a, o: pulse.my_history(s, a), EVERYONE),
@@ -197,6 +198,7 @@ def _calls() -> dict[str, tuple[Call, tuple[str, str, str, str]]]:
         "impact.impact_report": (lambda s, a, o: impact.impact_report(s, a, impact.ImpactBy.SITE), MANAGERS),
         "impact.challenge_impact": (lambda s, a, o: impact.challenge_impact(s, a, o.challenge), EVERYONE),
         "impact.team_progress": (lambda s, a, o: impact.team_progress(s, a, o.challenge), EVERYONE),
+        "impact.team_totals": (lambda s, a, o: impact.team_totals(s, a, o.cedar, [o.challenge]), EVERYONE),
         # settings and audit
         "settings.update": (lambda s, a, o: settings.update(s, a, anonymity_threshold=6), ADMIN_ONLY),
         "settings.mark_demo": (lambda s, a, o: settings.mark_demo(s, a), ADMIN_ONLY),
