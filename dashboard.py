@@ -11,7 +11,9 @@ from ui.navigation import pages_for
 from ui.resources import SchemaOutOfDate
 from ui.widgets import md
 
-st.set_page_config(page_title="Impact Board", page_icon=":material/eco:", layout="wide")
+# An emoji icon is drawn in the browser; a Material icon would make every visitor's
+# browser fetch the tab icon from fonts.gstatic.com.
+st.set_page_config(page_title="Impact Board", page_icon="🌱", layout="wide")
 
 try:
     actor = current_actor()

@@ -7,12 +7,15 @@ new page is covered as soon as it is in the menu.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, Request
 
 from db.models import Role
 from engagement.demo import DEMO_ACCOUNTS
 from tests.e2e.browser import (
+    LOCAL_HOSTS,
     SCREENSHOTS,
     Server,
     exception_problems,
@@ -26,6 +29,18 @@ from tests.e2e.browser import (
 from ui.navigation import PAGES
 
 
+def requests_leaving_the_machine(page: Page) -> list[str]:
+    """A list that fills with the URL of every request the page makes beyond this machine."""
+    seen: list[str] = []
+
+    def note(request: Request) -> None:
+        if not request.url.startswith(("data:", "blob:")) and urlsplit(request.url).hostname not in LOCAL_HOSTS:
+            seen.append(request.url)
+
+    page.on("request", note)
+    return seen
+
+
 def file_name(role: Role, title: str) -> str:
     return f"{role.value}-{title.lower().replace(' ', '-')}.png"
 
@@ -34,6 +49,7 @@ def file_name(role: Role, title: str) -> str:
 def test_every_page_of_the_role_opens_from_the_menu_without_an_exception(
     app_server: Server, page: Page, role: Role
 ) -> None:
+    left_the_machine = requests_leaving_the_machine(page)
     open_url(page, app_server.url)
     sign_in(page, DEMO_ACCOUNTS[role])
     titles = [spec.title for spec in PAGES if role in spec.roles]
@@ -51,3 +67,4 @@ def test_every_page_of_the_role_opens_from_the_menu_without_an_exception(
         if problems:
             wrong[title] = problems
     assert not wrong, f"{wrong}\n--- server log ---\n{app_server.log_tail()}"
+    assert left_the_machine == [], "the app asked the browser to fetch from outside this machine"
