@@ -21,7 +21,7 @@ from sqlalchemy.sql.selectable import Subquery
 from db.models import Challenge, ImpactFactor, Kind, Result, ResultsMonthly, Role, Site, Team
 from engagement import audit, text
 from engagement.access import Actor, require
-from engagement.errors import NotFound, Problem, ValidationError
+from engagement.errors import Conflict, NotFound, Problem, ValidationError
 
 APPROVED = Result.__table__.c.status == literal_column("'approved'")
 FACTOR_UNITS = {
@@ -224,13 +224,22 @@ def add_factor(session: Session, actor: Actor, data: FactorInput, *, use: bool =
     return _factor(row)
 
 
-def use_factor(session: Session, actor: Actor, factor_id: int) -> Factor:
-    """Make ``factor_id`` the one in use for its kind (admins only)."""
+def use_factor(session: Session, actor: Actor, factor_id: int, *, expected_in_use: int | None = None) -> Factor:
+    """Make ``factor_id`` the one in use for its kind (admins only).
+
+    ``expected_in_use`` is the factor the admin saw in use when choosing; if
+    another admin has switched it since, this choice is refused instead of
+    silently replacing theirs.
+    """
     require(actor, Role.ADMIN)
     row = session.get(ImpactFactor, factor_id)
     if row is None:
         raise NotFound(f"no factor with id {factor_id}")
     previous = session.scalar(select(ImpactFactor).where(ImpactFactor.kind == row.kind, ImpactFactor.in_use))
+    if expected_in_use is not None and (previous.id if previous else None) != expected_in_use:
+        raise Conflict(
+            f"the {row.kind.value} factor in use was changed by someone else since you opened it; reload and try again"
+        )
     if previous is not None and previous.id != row.id:
         previous.in_use = False
         session.flush()  # before the new one goes in use: only one per kind may be
