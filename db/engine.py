@@ -10,13 +10,14 @@ without waiting, when another connection writes meanwhile).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, Table, create_engine, event
 from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -24,6 +25,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 from engagement.errors import Conflict
 
+T = TypeVar("T")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_PATH = PROJECT_ROOT / "data" / "impact.db"
 BUSY_TIMEOUT_MS = 15_000
@@ -100,6 +102,34 @@ def unit_of_work(engine: Engine, *, write: bool = True) -> Iterator[Session]:
             yield session
     except StaleDataError:
         raise Conflict("someone else changed this since you opened it; reload and try again") from None
+
+
+# PostgreSQL's "deadlock detected" and "could not serialize": it rolled the whole
+# transaction back to let another one through, so running it again is safe.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+WRITE_ATTEMPTS = 3
+
+
+def must_retry(error: OperationalError) -> bool:
+    """True when the store undid the transaction only to break a lock cycle."""
+    return getattr(error.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
+
+
+def write_transaction(engine: Engine, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``fn(session, *args, **kwargs)`` in one write unit of work, run again if the store broke a deadlock.
+
+    Two writers that lock the same rows in different orders (two leads approving
+    entries of one team that span months, whose rollup rows the triggers lock)
+    deadlock on PostgreSQL; it aborts one of them, which then simply runs again.
+    """
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        try:
+            with unit_of_work(engine) as session:
+                return fn(session, *args, **kwargs)
+        except OperationalError as e:
+            if attempt == WRITE_ATTEMPTS or not must_retry(e):
+                raise
+    raise AssertionError("unreachable")
 
 
 @compiles(Table, "sqlite")

@@ -15,10 +15,10 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Engine, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from db.engine import unit_of_work
+from db.engine import WRITE_ATTEMPTS, must_retry, unit_of_work
 from db.models import Challenge, Kind, Person, Role, Status, WorkMode
 from engagement import challenges, organisation, periods, pulse, results, settings, text
 from engagement.access import Actor, normalise_email, require
@@ -451,12 +451,16 @@ def run_import(
     """
     required, optional = COLUMNS[kind]
     table = read_table(data, required, optional, encoding=encoding)
-    for attempt in range(2):
+    for attempt in range(WRITE_ATTEMPTS):
         try:
             return _import_once(engine, actor, kind, table, dry_run)
         except IntegrityError:
             # Another import stored the same refs meanwhile; a second pass sees them.
             if attempt:
+                raise
+        except OperationalError as e:
+            # PostgreSQL broke a deadlock with another writer by undoing this import: run it again.
+            if attempt == WRITE_ATTEMPTS - 1 or not must_retry(e):
                 raise
     raise AssertionError("unreachable")
 

@@ -214,6 +214,9 @@ def choose_in_use(actor: Actor, factors: list[impact.Factor]) -> None:
         if not of_kind:
             continue
         current = next((i for i, f in enumerate(of_kind.values()) if f.in_use), 0)
+        form = f"admin.factor.use.{kind.value}"
+        # The factor in use when this admin first saw the list: switching refuses if another admin changed it.
+        seen = seen_version(form, next((f.id for f in of_kind.values() if f.in_use), 0)) or None
         pick, button = st.columns([4, 1], vertical_alignment="bottom")
         chosen = pick.selectbox(
             KIND_LABELS[kind],
@@ -223,9 +226,10 @@ def choose_in_use(actor: Actor, factors: list[impact.Factor]) -> None:
             format_func=lambda fid, d=of_kind: f"{d[fid].value:g} {d[fid].unit}, {d[fid].region} {d[fid].year}",
         )
         if button.button("Use", key=f"admin.factor.use.{kind.value}.go", disabled=of_kind[chosen].in_use):
-            save(
-                lambda fid=chosen: write(impact.use_factor, actor, fid),
+            save_edit(
+                lambda fid=chosen, seen=seen: write(impact.use_factor, actor, fid, expected_in_use=seen),
                 f"The impact report now uses {of_kind[chosen].value:g} {of_kind[chosen].unit}.",
+                form,
             )
 
 

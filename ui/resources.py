@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import streamlit as st
 from sqlalchemy import Engine
 
-from db.engine import database_url, make_engine, unit_of_work
+from db.engine import database_url, make_engine, unit_of_work, write_transaction
 from db.migrate import is_current
 from db.models import Role
 from engagement.access import Actor
@@ -67,7 +67,6 @@ def read_fresh(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 def write(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Call ``fn(session, *args, **kwargs)`` in one write transaction, then clear the read cache."""
-    with unit_of_work(get_engine()) as session:
-        result = fn(session, *args, **kwargs)
+    result = write_transaction(get_engine(), fn, *args, **kwargs)
     st.cache_data.clear()
     return result
