@@ -136,22 +136,19 @@ def _visible(org: _Org, week: _Week, count: str, k: int) -> tuple[set[int], set[
     Decided bottom-up: a parent is hidden if what it holds beyond its visible
     descendants is 1..k-1 answers.
     """
-    n = {team: getattr(sums, count) for team, sums in week.teams.items()}
-    teams = {team for team, value in n.items() if value >= k}
-    by_site: dict[int | None, list[int]] = defaultdict(list)
-    for team in n:
-        by_site[org.team_site.get(team)].append(team)
-    sites: set[int] = set()
-    for site, members in by_site.items():
-        if site is None:
-            continue
-        total = sum(n[t] for t in members)
-        residual = total - sum(n[t] for t in members if t in teams)
-        if total >= k and not 0 < residual < k:
-            sites.add(site)
-    company_total = sum(n.values())
-    covered = sum(n[t] for site in sites for t in by_site[site])
-    covered += sum(n[t] for t in teams if org.team_site.get(t) not in sites)
+    teams: set[int] = set()
+    total: dict[int | None, int] = defaultdict(int)
+    shown: dict[int | None, int] = defaultdict(int)
+    for team, sums in week.teams.items():
+        value = getattr(sums, count)
+        site = org.team_site.get(team)
+        total[site] += value
+        if value >= k:
+            teams.add(team)
+            shown[site] += value
+    sites = {s for s, n in total.items() if s is not None and n >= k and not 0 < n - shown[s] < k}
+    company_total = sum(total.values())
+    covered = sum(total[s] for s in sites) + sum(n for s, n in shown.items() if s not in sites)
     residual = company_total - covered
     company = company_total >= k and not 0 < residual < k
     return teams, sites, company
