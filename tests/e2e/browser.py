@@ -148,15 +148,22 @@ StartApp = Callable[[], AbstractContextManager[Server]]
 
 @contextmanager
 def serve(
-    command: list[str], *, cwd: Path, env: Mapping[str, str], log: Path, url: str, health: str
+    command: list[str],
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    log: Path,
+    url: str,
+    health: str,
+    health_body: str | None = None,
 ) -> Iterator[Server]:
-    """Run ``command`` until the ``with`` block ends; ready once ``url + health`` answers."""
+    """Run ``command`` until the ``with`` block ends; ready once ``url + health`` answers (``health_body``)."""
     with log.open("wb") as out:
         process = subprocess.Popen(
             command, cwd=cwd, env=dict(env), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
     try:
-        wait_for_http(url + health, "ok" if health.endswith("/health") else None, process, log)
+        wait_for_http(url + health, health_body, process, log)
         yield Server(url, process, log)
     finally:
         _stop(process)
@@ -185,8 +192,9 @@ def dashboard(database_url: str, log: Path, *, app_dir: Path = ROOT, port: int |
         "--global.developmentMode", "false", "--server.fileWatcherType", "none",
     ]  # fmt: skip
     env = {**os.environ, "DATABASE_URL": database_url, "PYTHONDONTWRITEBYTECODE": "1"}
-    with serve(command, cwd=app_dir, env=env, log=log, url=f"http://127.0.0.1:{port}", health="/_stcore/health") as s:
-        yield s
+    url = f"http://127.0.0.1:{port}"
+    with serve(command, cwd=app_dir, env=env, log=log, url=url, health="/_stcore/health", health_body="ok") as server:
+        yield server
 
 
 def launch_chromium(playwright: Playwright) -> Browser:
@@ -301,11 +309,6 @@ def exception_problems(page: Page) -> list[str]:
     return problems
 
 
-def assert_no_exception(page: Page, where: str = "") -> None:
-    problems = exception_problems(page)
-    assert not problems, f"{where or page.url}: " + "; ".join(problems)
-
-
 def data_elements(page: Page) -> dict[str, int]:
     """How many data-showing elements of each kind are on the page (only kinds present)."""
     counts = {name: page.get_by_test_id(name).count() for name in DATA_ELEMENTS}
@@ -318,6 +321,7 @@ def headings(page: Page) -> list[str]:
 
 
 def sign_in_form_shown(page: Page) -> bool:
+    """Whether the built-in sign-in form (email and password) is on the page."""
     form = page.get_by_test_id("stForm")
     return all(form.get_by_label(label, exact=True).is_visible() for label in ("Email", "Password"))
 

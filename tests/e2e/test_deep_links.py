@@ -29,8 +29,7 @@ def fresh_server(start_app: StartApp) -> Iterator[Server]:
 
 
 def visit_signed_out(browser: Browser, urls: list[str]) -> list[tuple[str, list[str]]]:
-    """Open each URL in its own new browser profile, all at once; return for each the path it
-    ended on and what it wrongly showed."""
+    """Open the URLs at once, each in a new browser profile; say where each landed and what it wrongly showed."""
     contexts = [new_context(browser) for _ in urls]
     try:
         pages = [context.new_page() for context in contexts]
@@ -52,9 +51,8 @@ def visit_signed_out(browser: Browser, urls: list[str]) -> list[tuple[str, list[
 
 
 def test_first_visitors_to_each_page_url_see_only_the_sign_in(browser: Browser, fresh_server: Server) -> None:
-    seen = dict(
-        zip(PAGE_PATHS, visit_signed_out(browser, [f"{fresh_server.url}/{p}" for p in PAGE_PATHS]), strict=True)
-    )
+    urls = [f"{fresh_server.url}/{path}" for path in PAGE_PATHS]
+    seen = dict(zip(PAGE_PATHS, visit_signed_out(browser, urls), strict=True))
     assert {path: problems for path, (_, problems) in seen.items() if problems} == {}
     # The premise: these visits took the pages/ route, so the guards (not the navigation) kept them out.
     served_from_folder = [path for path, (landed, _) in seen.items() if landed == f"/{path}"]
