@@ -274,7 +274,7 @@ def approved_quantities(
     are summed from ``results``. Either way it is every approved result of the
     period, credited to the team of the day.
     """
-    months, partial = _split_by_month(start, end)
+    months, partial = _read_plan(session, start, end)
     out: dict[str, dict[Kind, float]] = {}
     sources = [_from_rollup(by, *months, challenge_id)] if months is not None else []
     sources += [_from_results(by, first, last, challenge_id) for first, last in partial]
@@ -299,7 +299,7 @@ def _split_by_month(
     """The whole months in ``start``..``end`` as [first, after) month starts, and the partial ranges around them."""
     first = None if start is None else (start if start.day == 1 else _next_month(start))
     after = None if end is None else (_next_month(end) if _next_month(end) - timedelta(days=1) == end else _month(end))
-    if first is not None and after is not None and first >= after:
+    if first is not None and after is not None and first > after:
         assert start is not None and end is not None
         return None, [(start, end)]
     partial: list[tuple[date, date]] = []
@@ -308,6 +308,56 @@ def _split_by_month(
     if end is not None and after is not None and after <= end:
         partial.append((after, end))
     return (first, after), partial
+
+
+def _read_plan(
+    session: Session, start: date | None, end: date | None
+) -> tuple[tuple[date | None, date | None] | None, list[tuple[date, date]]]:
+    """:func:`_split_by_month`, reading a partial month from the rollup when its other days hold no approved result.
+
+    A period that ends today covers the current month as far as anything can
+    have happened, so "the last 12 months" or "this year" need results only
+    for the part of the first month they leave out.
+    """
+    months, partial = _split_by_month(start, end)
+    if months is None:
+        first, last = partial[0]
+        month = _month(first)
+        before, after = (month - timedelta(days=1), first), (last, _next_month(month))
+        if _month(last) == month and _nothing_approved(session, before, after):
+            return (month, _next_month(month)), []
+        return months, partial
+    lower, upper = months
+    keep: list[tuple[date, date]] = []
+    for first, last in partial:
+        month = _month(first)
+        if upper is not None and first == upper and _nothing_approved(session, (last, _next_month(month))):
+            upper = _next_month(month)
+        elif (
+            lower is not None
+            and last == lower - timedelta(days=1)
+            and _nothing_approved(session, (month - timedelta(days=1), first))
+        ):
+            lower = month
+        else:
+            keep.append((first, last))
+    return (lower, upper), keep
+
+
+def _nothing_approved(session: Session, *gaps: tuple[date, date]) -> bool:
+    """Whether no approved result falls strictly between each (after, before) pair of days."""
+    for after, before in gaps:
+        if (before - after).days <= 1:
+            continue
+        found = session.scalar(
+            select(Result.id)
+            .where(APPROVED, Result.occurred_on > after, Result.occurred_on < before)
+            .with_hint(Result.__table__, "INDEXED BY ix_results_ok_day", dialect_name="sqlite")
+            .limit(1)
+        )
+        if found is not None:
+            return False
+    return True
 
 
 def _group(by: ImpactBy):  # type: ignore[no-untyped-def]

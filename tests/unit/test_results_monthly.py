@@ -120,6 +120,9 @@ PERIODS = [
     (None, date(2026, 2, 27)),
     (date(2026, 2, 28), None),
     (date(2025, 12, 15), date(2026, 4, 15)),  # months with nothing at both ends
+    (date(2026, 1, 20), date(2026, 3, 31)),
+    (date(2026, 2, 1), date(2026, 4, 10)),
+    (date(2026, 3, 30), date(2026, 4, 2)),
 ]
 
 
@@ -161,3 +164,22 @@ def test_impact_sums_from_the_rollup_equal_the_results(session: Session, start: 
         assert {g: {k: round(v, 6) for k, v in kinds.items()} for g, kinds in found.items()} == {
             g: {k: round(v, 6) for k, v in kinds.items()} for g, kinds in expected.items()
         }
+
+
+def test_a_partial_month_with_nothing_on_its_other_days_is_read_from_the_rollup(session: Session) -> None:
+    person = make_person(session, team="Oak")
+    challenge = make_challenge(session)
+    for day in (date(2026, 3, 3), date(2026, 3, 10)):
+        results.record_result(session, SYSTEM, results.ResultInput(person.person_id or 0, challenge, 2.0, day))
+    session.flush()
+    plan = impact._read_plan  # the reading plan: (whole months from the rollup, day ranges from results)
+    assert plan(session, date(2026, 3, 2), date(2026, 3, 12)) == ((date(2026, 3, 1), date(2026, 4, 1)), [])
+    assert plan(session, date(2026, 3, 4), date(2026, 3, 12)) == (None, [(date(2026, 3, 4), date(2026, 3, 12))])
+    assert plan(session, date(2026, 2, 20), date(2026, 3, 18)) == ((date(2026, 2, 1), date(2026, 4, 1)), [])
+    assert plan(session, date(2026, 2, 20), date(2026, 3, 9)) == (
+        (date(2026, 2, 1), date(2026, 3, 1)),
+        [(date(2026, 3, 1), date(2026, 3, 9))],
+    )
+    for start, end in ((date(2026, 3, 2), date(2026, 3, 12)), (date(2026, 3, 4), date(2026, 3, 12))):
+        found = impact.approved_quantities(session, impact.ImpactBy.COMPANY, start, end)
+        assert found == {"Company": {Kind.ENERGY: 4.0 if start.day == 2 else 2.0}}
