@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date
+import itertools
+from datetime import date, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from db.engine import unit_of_work
-from db.models import ImpactFactor, Kind, Person, Role, Status
-from engagement import impact, organisation
+from db.models import Base, Challenge, ImpactFactor, Kind, Person, Result, Role, Site, Status, Team
+from engagement import impact, organisation, results
 from engagement.access import SYSTEM
 from engagement.errors import PermissionDenied, ValidationError
 from engagement.impact import FactorInput, ImpactBy, add_factor, impact_report, list_factors, use_factor
-from tests.factories import log, make_challenge, make_person
+from tests.factories import NOW, log, make_challenge, make_person
 
 
 @pytest.fixture
@@ -159,3 +162,129 @@ def test_only_admins_manage_factors_and_only_managers_and_admins_read_reports(se
                 impact_report(seeded, actor, ImpactBy.COMPANY)
     manager = make_person(seeded, role=Role.MANAGER, team=None)
     assert impact_report(seeded, manager, ImpactBy.COMPANY).rows == []
+
+
+# -- property: the report equals the approved results, whatever happened to them --
+
+DAY0 = date(2026, 1, 5)
+KINDS = (Kind.ENERGY, Kind.TREES, Kind.VOLUNTEERING)
+Op = tuple[object, ...]
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> tuple[list[int | None], list[int], list[Op], date | None, date | None]:
+    sites = draw(st.lists(st.none() | st.integers(0, 1), min_size=1, max_size=3))
+    sizes = [draw(st.integers(1, 3)) for _ in sites]
+    people = sum(sizes)
+    # 5 January to 15 April 2026 (four calendar months), often right at a month's edge.
+    month_edges = [(date(2026, m, d) - DAY0).days for m, d in ((1, 31), (2, 1), (2, 28), (3, 1), (3, 31), (4, 1))]
+    day = st.integers(0, 100) | st.sampled_from(month_edges)
+    log = st.tuples(
+        st.just("log"),
+        st.integers(0, people - 1),
+        st.integers(0, 2),
+        st.integers(1, 40),
+        day,
+        st.sampled_from((Status.APPROVED, Status.APPROVED, Status.PENDING, Status.REJECTED)),
+    )
+    ops = draw(
+        st.lists(
+            st.one_of(
+                log,
+                log,
+                log,
+                st.tuples(st.just("decide"), st.integers(0, 99), st.booleans()),
+                st.tuples(st.just("void"), st.integers(0, 99)),
+                st.tuples(st.just("edit"), st.integers(0, 99), st.integers(1, 40), day),
+                st.tuples(st.just("move"), st.integers(0, people - 1), st.integers(0, len(sites) - 1), day),
+                st.tuples(st.just("deactivate"), st.integers(0, people - 1)),
+            ),
+            max_size=25,
+        )
+    )
+    # Windows that start or end on a day with results, or on a month's first or last day.
+    days = [op[4] for op in ops if op[0] == "log"] + [op[3] for op in ops if op[0] == "edit"]
+    edges = [date(2026, m, 1) for m in (2, 3, 4)] + [date(2026, m, 1) - timedelta(days=1) for m in (2, 3, 4)]
+    window = st.sampled_from([DAY0 + timedelta(days=d) for d in days] + edges) | day.map(
+        lambda d: DAY0 + timedelta(days=d)
+    )
+    return sites, sizes, ops, draw(st.none() | window), draw(st.none() | window)
+
+
+def _apply(session: Session, sites: list[int | None], sizes: list[int], ops: list[Op]) -> None:
+    people = [
+        make_person(session, team=f"T{t}", site=None if site is None else f"S{site}")
+        for t, (site, size) in enumerate(zip(sites, sizes, strict=True))
+        for _ in range(size)
+    ]
+    kinds = [make_challenge(session, kind=k, starts_on=DAY0, ends_on=date(2026, 4, 26)) for k in KINDS]
+    logged: list[int] = []
+    for op in ops:
+        try:
+            if op[0] == "log":
+                _, p, k, quarters, d, status = op
+                entry = results.ResultInput(
+                    people[p].person_id, kinds[k], quarters / 4, DAY0 + timedelta(days=d), status=status
+                )  # type: ignore[arg-type]
+                logged += results.record_results(session, SYSTEM, [entry], now=NOW).ids
+            elif op[0] == "move":
+                _, p, t, d = op
+                organisation.move_person(session, SYSTEM, people[p].person_id, f"T{t}", DAY0 + timedelta(days=d))  # type: ignore[arg-type]
+            elif op[0] == "deactivate":
+                person = session.get(Person, people[op[1]].person_id)  # type: ignore[index]
+                organisation.deactivate_person(session, SYSTEM, person.id, person.version)  # type: ignore[union-attr]
+            elif logged:
+                result = session.get(Result, logged[op[1] % len(logged)])  # type: ignore[operator]
+                assert result is not None
+                if op[0] == "decide":
+                    results.decide(session, SYSTEM, [result.id], approve=bool(op[2]), reason="checked")
+                elif op[0] == "void":
+                    results.void_result(session, SYSTEM, result.id, result.version, "mistake")
+                else:
+                    day = DAY0 + timedelta(days=op[3])  # type: ignore[operator]
+                    results.edit_result(
+                        session, SYSTEM, result.id, result.version, quantity=op[2] / 4, occurred_on=day, now=NOW
+                    )  # type: ignore[operator]
+            session.flush()
+        except ValidationError:
+            pass  # e.g. logging for someone deactivated, or editing a voided entry
+        session.expire_all()
+
+
+def _expected(session: Session, by: ImpactBy, start: date | None, end: date | None) -> dict[str, tuple[float, ...]]:
+    team = aliased(Team)
+    rows = session.execute(
+        select(Result.quantity, Result.occurred_on, Challenge.kind, team.name, Site.name)
+        .join(Challenge, Challenge.id == Result.challenge_id)
+        .outerjoin(team, team.id == Result.team_id)
+        .outerjoin(Site, Site.id == team.site_id)
+        .where(Result.status == Status.APPROVED)
+    ).all()
+    totals: dict[str, dict[Kind, float]] = {}
+    for quantity, day, kind, team_name, site_name in rows:
+        if (start is None or day >= start) and (end is None or day <= end):
+            group = {ImpactBy.TEAM: team_name or "No team", ImpactBy.SITE: site_name or "No site"}.get(by, "Company")
+            totals.setdefault(group, dict.fromkeys(KINDS, 0.0))[kind] += quantity
+    return {g: tuple(q[k] for k in KINDS) for g, q in totals.items()}
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(history=histories())
+def test_the_report_equals_the_approved_results_after_any_history(engine: Engine, history: tuple) -> None:
+    sites, sizes, ops, start, end = history
+    with engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
+    with unit_of_work(engine) as session:
+        _apply(session, sites, sizes, ops)
+    windows = {(start, end), (start, None), (None, end), (start, start), (end, end)}
+    with unit_of_work(engine, write=False) as session:
+        for (first, last), by in itertools.product(windows, ImpactBy):
+            report = impact_report(session, SYSTEM, by, first, last)
+            shown = {r.group: (r.kwh_saved, r.trees_planted, r.volunteer_hours) for r in report.rows}
+            assert shown == _expected(session, by, first, last), (by, first, last)
