@@ -86,8 +86,29 @@ def _sqlite(scale: str, seed: int, anchor: date | None, fresh: bool) -> Built:
         stale.unlink(missing_ok=True)
     started = time.perf_counter()
     org = _generate(scale, seed, anchor)
-    url = f"sqlite:///{partial}"
+    load(f"sqlite:///{partial}", org)
+    meta = _meta(org, seed, time.perf_counter() - started)
+    partial.rename(path)
+    meta_path.write_text(json.dumps(meta, indent=1))
+    return Built("sqlite", scale, f"sqlite:///{path}", meta, cached=False)
+
+
+def load(url: str, org: Org) -> None:
+    """Load ``org`` into the empty (or freshly migrated) database at ``url``, ready to query."""
     engine = _prepare(url)
+    if engine.dialect.name == "postgresql":
+        _pg_copy(engine, org)
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE")
+    else:
+        _sqlite_insert(engine, org)
+        with engine.connect() as conn:
+            conn.exec_driver_sql("ANALYZE")
+            conn.commit()
+    engine.dispose()
+
+
+def _sqlite_insert(engine: Engine, org: Org) -> None:
     raw = engine.raw_connection()
     try:
         connection = raw.driver_connection
@@ -108,20 +129,13 @@ def _sqlite(scale: str, seed: int, anchor: date | None, fresh: bool) -> Built:
         for _, sql in triggers:
             connection.execute(sql)
         connection.execute("COMMIT")
+        connection.execute("PRAGMA journal_mode=WAL")
     finally:
         raw.close()
     with engine.begin() as conn:
         for table in BIG_TABLES:
             for index in table.indexes:
                 index.create(conn)
-    with engine.connect() as conn:
-        conn.exec_driver_sql("ANALYZE")
-        conn.commit()
-    engine.dispose()
-    meta = _meta(org, seed, time.perf_counter() - started)
-    partial.rename(path)
-    meta_path.write_text(json.dumps(meta, indent=1))
-    return Built("sqlite", scale, f"sqlite:///{path}", meta, cached=False)
 
 
 def _prepare(url: str) -> Engine:
@@ -167,11 +181,7 @@ def _postgresql(pg_url: str, scale: str, seed: int, anchor: date | None, fresh: 
         conn.exec_driver_sql(f'CREATE DATABASE "{partial}"')
     started = time.perf_counter()
     org = _generate(scale, seed, anchor)
-    engine = _prepare(make_url(pg_url).set(database=partial).render_as_string(hide_password=False))
-    _pg_copy(engine, org)
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.exec_driver_sql("VACUUM ANALYZE")
-    engine.dispose()
+    load(make_url(pg_url).set(database=partial).render_as_string(hide_password=False), org)
     meta = _meta(org, seed, time.perf_counter() - started)
     with admin.connect() as conn:
         conn.exec_driver_sql(f'ALTER DATABASE "{partial}" RENAME TO "{name}"')
