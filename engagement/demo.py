@@ -2,7 +2,7 @@
 
 Three sites, eight teams of 4 to 14 people (home and centre workers), the three
 challenge kinds plus one that has ended, months of results (some pending, some
-rejected) and 26 closed weeks of pulse answers, one small team always below
+rejected) and 26 closed weeks of pulse answers, two small teams always below
 the anonymity threshold, and one team whose morale is falling. Everything is
 drawn from a seeded random generator and placed relative to ``today``, so the
 same day and seed give the same organisation.
@@ -33,7 +33,7 @@ DEMO_ACCOUNTS = {
 
 # site, time zone, teams (name, size including the lead)
 SITES = (
-    ("Leeds", "Europe/London", (("Cedar", 12), ("Birch", 8), ("Rowan", 4))),
+    ("Leeds", "Europe/London", (("Cedar", 12), ("Birch", 8), ("Rowan", 4), ("Yew", 4))),
     ("Cardiff", "Europe/London", (("Willow", 10), ("Alder", 7))),
     ("Manila", "Asia/Manila", (("Maple", 14), ("Acacia", 9), ("Hazel", 7))),
 )
@@ -298,13 +298,25 @@ def _results(
                     entry = _entry(rng, actor, ids[key], key, day)
                     (pending if (today - day).days < 6 and rng.random() < 0.5 else approved).append(entry)
                 day += timedelta(days=1)
-    now = datetime.combine(today, time(12), UTC)
-    results.record_results(session, SYSTEM, approved, source="demo", now=now)
-    stored = results.record_results(session, SYSTEM, [_as_pending(e) for e in pending], source="demo", now=now)
-    rejected = stored.ids[::7]
+    _record_by_day(session, approved, today)
+    stored = _record_by_day(session, [_as_pending(e) for e in pending], today)
+    rejected = stored[::7]
     for i, result_id in enumerate(rejected):
         results.decide(session, SYSTEM, [result_id], approve=False, reason=REJECTION_REASONS[i % 2])
     return len(approved) + len(pending)
+
+
+def _record_by_day(session: Session, entries: list[results.ResultInput], today: date) -> list[int]:
+    """Store entries as if logged on their own day (evening), so "recent" and "oldest first" mean something."""
+    by_day: dict[date, list[results.ResultInput]] = {}
+    for entry in entries:
+        by_day.setdefault(entry.occurred_on, []).append(entry)
+    latest = min(periods.now_utc(), datetime.combine(today, time(23), UTC))
+    ids: list[int] = []
+    for day in sorted(by_day):
+        logged = min(datetime.combine(day, time(18), UTC), latest)
+        ids += results.record_results(session, SYSTEM, by_day[day], source="demo", now=logged).ids
+    return ids
 
 
 def _rate(key: Kind | str) -> float:
