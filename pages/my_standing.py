@@ -12,7 +12,7 @@ from engagement.challenges import ACTIVITY_TYPES
 from engagement.leaderboards import Scope, Standing
 from ui.auth import require_role
 from ui.resources import VIEWER, read, read_fresh, write
-from ui.widgets import attempt, flash, md, org_today, reset_note, show_flash, table
+from ui.widgets import attempt, flash, md, org_settings, org_today, reset_note, show_flash, table
 
 actor = require_role(*Role)
 
@@ -48,6 +48,9 @@ def show_standing(label: str, s: Standing) -> None:
     else:
         mine.metric(f"My points, {label}", f"{s.me.points:,.1f}", help=None)
         mine.caption(f"You are {ordinal(s.me.rank)} of {s.people_ranked} people with points.")
+    if actor.team_id is None:
+        team.caption("You are not on a team, so only your own points show here. Teams are on Leaderboards.")
+        return
     if s.team is not None:
         team.metric(f"My team, {label}", f"{ordinal(s.team.rank)} of {s.teams_ranked}")
     team.caption(standing_sentence(s))
@@ -78,8 +81,8 @@ def show_running(actor: Actor, running: list) -> None:  # type: ignore[type-arg]
     team_done = read(impact.team_totals, VIEWER, actor.team_id, ids) if actor.team_id is not None else {}
     for challenge in running:
         with st.container(border=True):
-            per = challenge.unit.rstrip("s")
-            st.markdown(f"**{md(challenge.name)}** · {challenge.points_per_unit:g} points per {per}")
+            per, points = challenge.unit.rstrip("s"), challenge.points_per_unit
+            st.markdown(f"**{md(challenge.name)}** · {points:g} point{'s' * (points != 1)} per {per}")
             st.metric("My points, this challenge", f"{mine.get(challenge.id, 0.0):,.1f}")
             if challenge.team_target and actor.team_id is not None:
                 done = team_done.get(challenge.id, 0.0)
@@ -144,7 +147,8 @@ def quick_log(actor: Actor, open_challenges: list, today: date) -> None:  # type
             st.rerun()
 
 
-quick_log(actor, open_challenges, today)
+if actor.role is not Role.MANAGER:  # managers read; they do not log
+    quick_log(actor, open_challenges, today)
 
 st.subheader("My recent entries")
 entries = read_fresh(results.entries_for_person, actor, actor.person_id or 0, limit=15)
@@ -171,7 +175,8 @@ if actor.team_id is None:
 elif read_fresh(pulse.answered_this_week, actor):
     st.success("Thank you, you have answered this week's pulse. You can answer again next Monday.")
 else:
-    st.caption("Anonymous to your managers: they only see groups of 5 or more answers, never yours.")
+    k = org_settings().anonymity_threshold
+    st.caption(f"Anonymous to your managers: they only see groups of {k} or more answers, never yours.")
     with st.form("standing.pulse", clear_on_submit=True):
         score = st.radio(
             "How was your week at work?", [1, 2, 3, 4, 5], index=None, horizontal=True,
