@@ -376,15 +376,16 @@ class Decisions:
 def decide(session: Session, actor: Actor, result_ids: Sequence[int], approve: bool, reason: str = "") -> Decisions:
     """Approve or reject pending entries of the actor's team (leads) or anyone's (admins).
 
-    A rejection needs a reason. Each entry changes at most once even if two
-    people decide at the same moment: the update only matches rows that are
-    still pending, and the second decider is told they were already decided.
+    A rejection needs a reason. Nobody decides on their own entry (an admin
+    or another lead does). Each entry changes at most once even if two people
+    decide at the same moment: the update only matches rows that are still
+    pending, and the second decider is told they were already decided.
     """
     require(actor, Role.LEAD, Role.ADMIN)
     reason = _reason(reason, required=not approve)
     outcome = Decisions()
     rows = session.execute(
-        select(Result.id, Result.status, Person.team_id)
+        select(Result.id, Result.status, Result.person_id, Person.team_id)
         .join(Person, Person.id == Result.person_id)
         .where(Result.id.in_(list(result_ids)))
     ).all()
@@ -400,6 +401,8 @@ def decide(session: Session, actor: Actor, result_ids: Sequence[int], approve: b
             outcome.skipped[result_id] = "no such entry"
         elif row.status is not Status.PENDING:
             outcome.skipped[result_id] = f"already {row.status.value}"
+        elif row.person_id == actor.person_id:
+            outcome.skipped[result_id] = "your own entry; another lead or an admin decides it"
         else:
             _decide_one(session, actor, result_id, approve, reason, now, outcome)
     return outcome
@@ -533,12 +536,15 @@ def team_entries(
 def pending_entries(session: Session, actor: Actor, team_id: int | None = None, limit: int = 500) -> list[Entry]:
     """Entries waiting for a decision, oldest first, each flagged if it looks like a repeat.
 
-    Leads see their own team's; admins everyone's (or one team's).
+    Leads see their own team's; admins everyone's (or one team's); nobody sees
+    their own, which someone else decides.
     """
     require(actor, Role.LEAD, Role.ADMIN)
     if actor.role is Role.LEAD:
         team_id = actor.team_id
     query = _entries_query().where(PENDING)
+    if actor.person_id is not None:
+        query = query.where(Result.person_id != actor.person_id)
     if team_id is not None:
         query = query.where(Person.team_id == team_id)
     rows = session.execute(query.order_by(Result.logged_at, Result.id).limit(limit)).unique().all()
@@ -573,6 +579,8 @@ def pending_count(session: Session, actor: Actor, team_id: int | None = None) ->
     if actor.role not in (Role.LEAD, Role.ADMIN):
         return 0
     query = select(func.count()).select_from(Result).where(PENDING)
+    if actor.person_id is not None:
+        query = query.where(Result.person_id != actor.person_id)
     if actor.role is Role.LEAD or team_id is not None:  # everyone's count reads the pending index alone
         team = actor.team_id if actor.role is Role.LEAD else team_id
         query = query.join(Person, Person.id == Result.person_id).where(Person.team_id == team)

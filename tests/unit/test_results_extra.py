@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from db.engine import unit_of_work
 from db.models import Challenge, Kind, Person, Result, Role, Status
 from engagement import grid, organisation, results
 from engagement.access import SYSTEM, Actor
@@ -221,3 +222,18 @@ def test_record_result_hands_back_the_first_entry_when_the_same_form_is_sent_twi
     again = results.record_result(session, lead, entry, source="dashboard")
     assert again.id == first.id
     assert _count(session) == 1
+
+
+def test_nobody_decides_on_their_own_entry(engine: Engine) -> None:
+    with unit_of_work(engine) as session:
+        lead = make_person(session, team="Cedar", role=Role.LEAD)
+        agent = make_person(session, team="Cedar")
+        challenge = make_challenge(session)
+        own = log(session, lead, challenge, 2, status=Status.PENDING)
+        theirs = log(session, agent, challenge, 2, status=Status.PENDING)
+    with unit_of_work(engine) as session:
+        assert [e.id for e in results.pending_entries(session, lead)] == [theirs]
+        assert results.pending_count(session, lead) == 1
+        outcome = results.decide(session, lead, [own, theirs], approve=True)
+    assert outcome.decided == [theirs]
+    assert outcome.skipped == {own: "your own entry; another lead or an admin decides it"}
