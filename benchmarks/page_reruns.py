@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -39,6 +39,7 @@ class Meter:
     seconds = 0.0
     calls = 0
     read_sql = 0
+    by_read: ClassVar[dict[str, float]] = {}
 
 
 def _rss_mb(field: str) -> float:
@@ -61,13 +62,17 @@ def _instrument(anchor: date) -> None:
 
     @contextmanager
     def timed(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        caller = sys._getframe(2)  # read's cache wrapper, read_fresh or write: it knows the domain function
+        name = caller.f_locals.get("name") or getattr(caller.f_locals.get("fn"), "__qualname__", caller.f_code.co_name)
         started = time.perf_counter()
         try:
             with real(*args, **kwargs) as session:
                 yield session
         finally:
-            Meter.seconds += time.perf_counter() - started
+            spent = time.perf_counter() - started
+            Meter.seconds += spent
             Meter.calls += 1
+            Meter.by_read[name] = Meter.by_read.get(name, 0.0) + spent
 
     ui.resources.unit_of_work = timed  # type: ignore[assignment]
 
@@ -137,7 +142,7 @@ def measure(url: str, path: str, role: Any, runs: int) -> dict[str, Any]:
     rerun, db, calls = [], [], []
     for _ in range(runs):
         st.cache_data.clear()
-        Meter.seconds, Meter.calls = 0.0, 0
+        Meter.seconds, Meter.calls, Meter.by_read = 0.0, 0, {}
         started = time.perf_counter()
         at.run()
         rerun.append(time.perf_counter() - started)
@@ -149,8 +154,13 @@ def measure(url: str, path: str, role: Any, runs: int) -> dict[str, Any]:
         "db_calls": int(statistics.median(calls)),
         "peak_rss_mb": round(_rss_mb("VmHWM"), 1),
         "errors": [e.value for e in at.exception][:3],
+        "slowest_reads_ms": {k: round(1000 * v, 1) for k, v in sorted(Meter.by_read.items(), key=_slowest)[:4]},
         "title": at.title[0].value if at.title else "",
     }
+
+
+def _slowest(item: tuple[str, float]) -> float:
+    return -item[1]
 
 
 def main() -> None:

@@ -1,0 +1,289 @@
+"""Many people at once: N WebSocket sessions against the real dashboard, time to first render.
+
+    python benchmarks/load.py --url sqlite:///bench-results/sqlite-M-s1-r0003.db --sessions 25 50 200
+    python benchmarks/load.py --url ... --processes 2      # two app processes, sessions spread over both
+
+Each session speaks Streamlit's own protocol over ``ws://127.0.0.1:PORT/_stcore/stream``
+(protobuf ``BackMsg``/``ForwardMsg``, as the browser does): it asks for the page,
+reads until the script has finished, and for the signed-in scenario fills the
+sign-in form's widgets with a benchmark agent's email and password (the form a
+person uses; nothing test-only in the product) and reads until My standing has
+been drawn. Sessions open within ``--spread`` seconds (shift start), stay open
+until every session is done, then close. Exception elements count as errors; a
+session that ends on a page other than the one expected counts as an error too.
+
+The script starts its own ``streamlit run`` processes on free loopback ports
+(restarted for every N, so each starts from an empty cache after one warm-up
+session), samples their memory and CPU, and stops them. It only ever connects
+to 127.0.0.1, and every run is bounded: at most ``--max-sessions`` sessions and
+``--timeout`` seconds per scenario. Prints a table and one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import websockets
+from streamlit.proto import BackMsg_pb2, ClientState_pb2, ForwardMsg_pb2, WidgetStates_pb2
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+FINISHED = ForwardMsg_pb2.ForwardMsg.FINISHED_SUCCESSFULLY
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Render:
+    """What one script run drew: headings, widget ids by label, exceptions."""
+
+    headings: list[str] = field(default_factory=list)
+    widgets: dict[str, str] = field(default_factory=dict)
+    exceptions: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Outcome:
+    first_render: float | None = None
+    signed_in_render: float | None = None
+    error: str | None = None
+
+
+def _rerun(widgets: list[WidgetStates_pb2.WidgetState] | None = None) -> bytes:
+    state = ClientState_pb2.ClientState(query_string="", page_script_hash="")
+    if widgets:
+        state.widget_states.widgets.extend(widgets)
+    return BackMsg_pb2.BackMsg(rerun_script=state).SerializeToString()
+
+
+async def _until_finished(ws: Any, deadline: float) -> Render:
+    """Read ForwardMsgs until a run finishes successfully (a run cut short by st.rerun goes on)."""
+    render = Render()
+    while True:
+        raw = await asyncio.wait_for(ws.recv(), timeout=max(0.1, deadline - time.monotonic()))
+        msg = ForwardMsg_pb2.ForwardMsg()
+        msg.ParseFromString(raw)
+        kind = msg.WhichOneof("type")
+        if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+            element = msg.delta.new_element
+            which = element.WhichOneof("type")
+            if which == "heading":
+                render.headings.append(element.heading.body)
+            elif which == "exception":
+                render.exceptions.append(element.exception.message[:200])
+            elif which in ("text_input", "button"):
+                widget = getattr(element, which)
+                render.widgets[widget.label] = widget.id
+        elif kind == "script_finished" and msg.script_finished == FINISHED:
+            return render
+
+
+async def _session(port: int, account: str | None, password: str, deadline: float, out: Outcome) -> None:
+    started = time.monotonic()
+    try:
+        async with websockets.connect(
+            f"ws://{HOST}:{port}/_stcore/stream", subprotocols=["streamlit"], max_size=None, open_timeout=60
+        ) as ws:
+            await ws.send(_rerun())
+            landing = await _until_finished(ws, deadline)
+            out.first_render = time.monotonic() - started
+            if landing.exceptions:
+                out.error = f"exception: {landing.exceptions[0]}"
+            if account is None or out.error:
+                return
+            form = [
+                WidgetStates_pb2.WidgetState(id=landing.widgets["Email"], string_value=account),
+                WidgetStates_pb2.WidgetState(id=landing.widgets["Password"], string_value=password),
+                WidgetStates_pb2.WidgetState(id=landing.widgets["Sign in"], trigger_value=True),
+            ]
+            submitted = time.monotonic()
+            await ws.send(_rerun(form))
+            page = await _until_finished(ws, deadline)
+            out.signed_in_render = time.monotonic() - submitted
+            if page.exceptions:
+                out.error = f"exception: {page.exceptions[0]}"
+            elif "My standing" not in page.headings:
+                out.error = f"not signed in: {page.headings[:2]}"
+            await asyncio.sleep(max(0.0, min(2.0, deadline - time.monotonic())))
+    except (TimeoutError, OSError, websockets.WebSocketException, KeyError) as e:
+        out.error = f"{type(e).__name__}: {e}"[:200]
+
+
+async def _scenario(
+    ports: list[int], accounts: list[str | None], password: str, spread: float, limit: float
+) -> list[Outcome]:
+    deadline = time.monotonic() + limit
+    outcomes = [Outcome() for _ in accounts]
+
+    async def start(i: int, account: str | None) -> None:
+        await asyncio.sleep(spread * i / max(1, len(accounts)))
+        await _session(ports[i % len(ports)], account, password, deadline, outcomes[i])
+
+    await asyncio.gather(*(start(i, a) for i, a in enumerate(accounts)))
+    return outcomes
+
+
+class Servers:
+    """``streamlit run dashboard.py`` processes on free loopback ports, sampled while they run."""
+
+    def __init__(self, url: str, count: int) -> None:
+        env = {**os.environ, "DATABASE_URL": url}
+        self.ports = [_free_port() for _ in range(count)]
+        self.procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
+                 "--server.address", HOST, "--server.headless", "true", "--browser.gatherUsageStats", "false",
+                 "--server.fileWatcherType", "none"],
+                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )
+            for port in self.ports
+        ]  # fmt: skip
+        for port in self.ports:
+            _wait_healthy(port)
+        self.peak_rss = [0.0] * count
+        self.cpu_start = [self._cpu(p.pid) for p in self.procs]
+        self.started = time.monotonic()
+
+    @staticmethod
+    def _cpu(pid: int) -> float:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICKS
+
+    def sample(self) -> None:
+        for i, proc in enumerate(self.procs):
+            for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    self.peak_rss[i] = max(self.peak_rss[i], int(line.split()[1]) / 1024)
+
+    def cpu_share(self) -> float:
+        """Average CPU of all app processes since the start, as a percentage of one core."""
+        used = sum(self._cpu(p.pid) - c for p, c in zip(self.procs, self.cpu_start, strict=True))
+        return round(100 * used / max(1e-6, time.monotonic() - self.started), 1)
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_healthy(port: int, limit: float = 90) -> None:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://{HOST}:{port}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"the app on port {port} did not start")
+
+
+async def _run(
+    servers: Servers, accounts: list[str | None], password: str, spread: float, limit: float
+) -> list[Outcome]:
+    task = asyncio.create_task(_scenario(servers.ports, accounts, password, spread, limit))
+    while not task.done():
+        servers.sample()
+        await asyncio.sleep(0.5)
+    return task.result()
+
+
+def _percentile(values: list[float], share: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))], 2)
+
+
+def measure(
+    url: str, scenario: str, n: int, processes: int, accounts: list[str], password: str, args: Any
+) -> dict[str, Any]:
+    servers = Servers(url, processes)
+    try:
+        warm = [accounts[-1]] if scenario == "signed_in" else [None]
+        for port in servers.ports:
+            asyncio.run(_scenario([port], warm, password, 0, 120))
+        who: list[str | None] = (
+            [accounts[i % len(accounts)] for i in range(n)] if scenario == "signed_in" else [None] * n
+        )
+        started = time.monotonic()
+        outcomes = asyncio.run(_run(servers, who, password, args.spread, args.timeout))
+        wall = time.monotonic() - started
+        cpu = servers.cpu_share()
+    finally:
+        servers.stop()
+    key = "signed_in_render" if scenario == "signed_in" else "first_render"
+    times = [getattr(o, key) for o in outcomes if getattr(o, key) is not None and o.error is None]
+    errors = [o.error for o in outcomes if o.error]
+    return {
+        "scenario": scenario,
+        "sessions": n,
+        "processes": processes,
+        "p50_s": _percentile(times, 0.5),
+        "p95_s": _percentile(times, 0.95),
+        "max_s": _percentile(times, 1.0),
+        "landing_p50_s": _percentile([o.first_render for o in outcomes if o.first_render is not None], 0.5),
+        "errors": len(errors),
+        "first_errors": errors[:3],
+        "wall_s": round(wall, 1),
+        "server_peak_rss_mb": [round(r) for r in servers.peak_rss],
+        "server_cpu_pct_of_one_core": cpu,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", required=True, help="DATABASE_URL of a benchmark database (it holds the accounts).")
+    parser.add_argument("--sessions", type=int, nargs="+", default=[25, 50, 200])
+    parser.add_argument("--scenarios", nargs="+", default=["landing", "signed_in"], choices=["landing", "signed_in"])
+    parser.add_argument(
+        "--processes", type=int, nargs="+", default=[1], help="App processes (sessions spread over them)."
+    )
+    parser.add_argument("--spread", type=float, default=5.0, help="Seconds over which the sessions open.")
+    parser.add_argument("--timeout", type=float, default=300.0, help="Upper bound per scenario, seconds.")
+    parser.add_argument("--max-sessions", type=int, default=400)
+    parser.add_argument("--meta", help="The database's .json (default: beside a SQLite file).")
+    args = parser.parse_args()
+    if max(args.sessions) > args.max_sessions:
+        parser.error(f"at most {args.max_sessions} sessions")
+    meta_path = Path(args.meta) if args.meta else Path(args.url.removeprefix("sqlite:///") + ".json")
+    meta = json.loads(meta_path.read_text())
+    accounts, password = meta["load_accounts"], meta["password"]
+    rows = []
+    for processes in args.processes:
+        for scenario in args.scenarios:
+            for n in args.sessions:
+                row = measure(args.url, scenario, n, processes, accounts, password, args)
+                rows.append(row)
+                print(
+                    f"{processes} process(es) {scenario:9s} N={n:3d}: p50 {row['p50_s']} s, p95 {row['p95_s']} s, "
+                    f"errors {row['errors']}, peak RSS {row['server_peak_rss_mb']} MB, "
+                    f"CPU {row['server_cpu_pct_of_one_core']}% of a core, {row['first_errors'][:1]}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+    print(json.dumps({"url": args.url, "spread_s": args.spread, "load_average": os.getloadavg(), "rows": rows}))
+
+
+if __name__ == "__main__":
+    main()
