@@ -178,18 +178,22 @@ def team_board_query(scope: Scope, rank_by: RankBy, pp: CTE | None = None):  # t
         .group_by(PEOPLE.c.team_id)
         .subquery("members")
     )
-    credited = (
-        select(pp.c.team_id, func.sum(pp.c.points).label("points"))
+    # Counted people's points, each beside the team on their roster: read once for both figures below.
+    counted = (
+        select(pp.c.team_id, pp.c.points, PEOPLE.c.team_id.label("roster_team"))
         .join(PEOPLE, PEOPLE.c.id == pp.c.person_id)
         .where(*people)
-        .group_by(pp.c.team_id)
+        .cte("counted_points")
+    )
+    credited = (
+        select(counted.c.team_id, func.sum(counted.c.points).label("points"))
+        .group_by(counted.c.team_id)
         .subquery("credited")
     )
     participants = (
-        select(PEOPLE.c.team_id, func.count().label("participants"))
-        .join(pp, and_(pp.c.person_id == PEOPLE.c.id, pp.c.team_id == PEOPLE.c.team_id))
-        .where(*people, pp.c.points > 0)
-        .group_by(PEOPLE.c.team_id)
+        select(counted.c.roster_team.label("team_id"), func.count().label("participants"))
+        .where(counted.c.team_id == counted.c.roster_team, counted.c.points > 0)
+        .group_by(counted.c.roster_team)
         .subquery("participants")
     )
     points = cast(func.coalesce(credited.c.points, 0.0), Float)
