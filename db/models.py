@@ -228,6 +228,16 @@ class Result(Base):
             sqlite_where=text("status = 'pending'"),
             postgresql_where=text("status = 'pending'"),
         ),
+        # A volunteering challenge's hours by activity and organisation, from the index alone.
+        Index(
+            "ix_results_ok_challenge_activity",
+            "challenge_id",
+            "activity_type",
+            "organisation",
+            "quantity",
+            sqlite_where=text("status = 'approved'"),
+            postgresql_where=text("status = 'approved'"),
+        ),
         # The approvals queue, oldest first: read in order, stop at the page size.
         Index(
             "ix_results_pending_logged",
@@ -319,7 +329,19 @@ class PulseWeekly(Base):
     """
 
     __tablename__ = "pulse_weekly"
-    __table_args__ = (Index("ix_pulse_weekly_week_team", "week_start", "team_id"),)
+    __table_args__ = (
+        # Covering: a morale view of every team reads the index alone.
+        Index(
+            "ix_pulse_weekly_week_team",
+            "week_start",
+            "team_id",
+            "responses",
+            "score_sum",
+            "enps_answers",
+            "promoters",
+            "detractors",
+        ),
+    )
 
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), primary_key=True)
     week_start: Mapped[date] = mapped_column(Date, primary_key=True)

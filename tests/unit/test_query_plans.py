@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from db.engine import make_engine, unit_of_work
-from db.models import Challenge, Result, Status
+from db.models import Challenge, Kind, Result, Status
 from engagement import impact, leaderboards, periods, results
 from engagement.access import SYSTEM, actor_for_email
 from engagement.bench import store
@@ -32,7 +32,13 @@ from engagement.leaderboards import Scope
 from tests.conftest import PG_SKIP, PG_URL
 
 ANCHOR = date(2026, 11, 25)
-PARTIAL = ("ix_results_ok_challenge_day", "ix_results_ok_day", "ix_results_pending_team", "ix_results_pending_logged")
+PARTIAL = (
+    "ix_results_ok_challenge_day",
+    "ix_results_ok_day",
+    "ix_results_ok_challenge_activity",
+    "ix_results_pending_team",
+    "ix_results_pending_logged",
+)
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -159,6 +165,14 @@ def test_the_approvals_queue_reads_the_pending_indexes(bench_engine: Engine) -> 
     assert not [plan for plan in twins if full_scans(plan)], twins
     (count,) = plans(bench_engine, lambda s: results.pending_count(s, SYSTEM))
     assert uses(count, "ix_results_pending") and not full_scans(count), count
+
+
+def test_a_volunteering_breakdown_reads_its_own_index(bench_engine: Engine) -> None:
+    with unit_of_work(bench_engine, write=False) as session:
+        challenge = session.scalar(select(Challenge.id).where(Challenge.kind == Kind.VOLUNTEERING).limit(1))
+    assert challenge is not None
+    (plan,) = plans(bench_engine, lambda s: results.volunteering_breakdown(s, challenge))
+    assert uses(plan, "ix_results_ok_challenge_activity") and not full_scans(plan), plan
 
 
 def test_plans_are_taken_on_analysed_data(bench_engine: Engine) -> None:
