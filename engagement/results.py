@@ -166,9 +166,12 @@ def record_results(
     ``row_numbers`` name the entries in problems (a file's spreadsheet rows).
     An entry whose ``ref`` is already stored for ``source`` with the same content
     is skipped (re-importing a file counts nothing twice); with different content
-    it is an error.
+    it is an error. An agent logging for anyone else is refused outright,
+    before the database is read.
     """
     require(actor, *LOGGERS)
+    if actor.role is Role.AGENT and any(r.person_id != actor.person_id for r in rows):
+        raise PermissionDenied("agents can only log their own activity")
     ctx = _context(session, rows, now)
     problems: list[Problem] = []
     for i, data in enumerate(rows):

@@ -133,7 +133,7 @@ def _calls() -> dict[str, tuple[Call, tuple[str, str, str, str]]]:
             lambda s, a, o: results.record_results(
                 s, a, [results.ResultInput(o.colleague, o.challenge, 1, D)], now=NOW
             ),
-            (FIELD, FIELD, ROLE, OK),
+            (ROLE, FIELD, ROLE, OK),
         ),
         "results.record_results for oneself": (
             lambda s, a, o: results.record_results(
@@ -234,7 +234,7 @@ def _calls() -> dict[str, tuple[Call, tuple[str, str, str, str]]]:
                 D,
                 now=NOW,
             ),
-            (FIELD, FIELD, ROLE, OK),
+            (SCOPE, FIELD, ROLE, OK),
         ),
         "imports.import_pulse": (
             lambda s, a, o: imports.import_pulse(
