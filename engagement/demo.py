@@ -144,7 +144,8 @@ def load_demo(session: Session, today: date | None = None, seed: int = SEED) -> 
         assert person_id is not None
         auth.create_account(session, SYSTEM, person_id, DEMO_PASSWORD, must_change=False)
     settings.mark_demo(session, SYSTEM)
-    return DemoSummary(len(people), n_results, n_answers)
+    everyone = session.scalar(select(func.count()).select_from(Person)) or 0
+    return DemoSummary(everyone, n_results, n_answers)
 
 
 def _people(session: Session, rng: random.Random, today: date) -> list[tuple[Actor, float]]:

@@ -32,6 +32,7 @@ from sqlalchemy.sql.selectable import FromClause
 
 from db.models import Challenge, Person, Result, Role, Site, Team, WorkMode
 from engagement.access import Actor, require
+from engagement.errors import ValidationError
 
 RESULTS = Result.__table__
 CHALLENGES = Challenge.__table__
@@ -85,6 +86,9 @@ class PersonRow:
 
 def resolve_window(session: Session, scope: Scope) -> Scope:
     """Fill in a missing window: a challenge's own window, or all time for every challenge."""
+    if scope.start is not None and scope.end is not None and scope.start > scope.end:
+        first, last = scope.start.isoformat(), scope.end.isoformat()
+        raise ValidationError.single("to", f"{last} is before the first day, {first}")
     if scope.challenge_id is None or (scope.start and scope.end):
         return scope
     window = session.execute(

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+import pytest
 from sqlalchemy.orm import Session
 
 from engagement.access import SYSTEM
+from engagement.errors import ValidationError
 from engagement.leaderboards import (
     RankBy,
     Scope,
     TeamRow,
     person_leaderboard,
     person_row,
+    team_leaderboard,
     team_position,
 )
 from tests.factories import log, make_challenge, make_person
@@ -70,3 +75,8 @@ def test_the_top_team_has_nobody_above_and_a_missing_team_has_no_position() -> N
     assert team_position(BOARD, 99, RankBy.PER_MEMBER) is None
     assert team_position(BOARD, None, RankBy.PER_MEMBER) is None
     assert team_position([], 1, RankBy.PER_MEMBER) is None
+
+
+def test_a_window_that_ends_before_it_starts_is_refused(session: Session) -> None:
+    with pytest.raises(ValidationError, match="to: 2026-04-01 is before the first day, 2026-05-01"):
+        team_leaderboard(session, SYSTEM, Scope(start=date(2026, 5, 1), end=date(2026, 4, 1)))
