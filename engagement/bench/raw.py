@@ -16,14 +16,15 @@ from typing import Any
 
 from engagement.leaderboards import round2
 
-# person_id, credited team and points for active people, from the covering
-# index; {hint} pins the index on SQLite, {challenge} narrows to one challenge.
+# person_id, credited team and points, from the covering index, grouped per
+# day in the index's column order (streamed, not hashed); {hint} pins the
+# index on SQLite, {challenge} narrows to one challenge.
 POINTS = """
 daily AS (
   SELECT person_id, team_id, challenge_id, SUM(quantity) AS q
   FROM results {hint}
   WHERE status = 'approved' {challenge} AND occurred_on >= :start AND occurred_on <= :end
-  GROUP BY person_id, team_id, challenge_id, occurred_on
+  GROUP BY {order}, person_id, team_id
 ),
 pp AS (
   SELECT d.person_id, d.team_id,
@@ -80,7 +81,9 @@ class Raw:
     def _points(self, challenge_id: int | None) -> str:
         index = "ix_results_ok_challenge_day" if challenge_id is not None else "ix_results_ok_day"
         hint = f"INDEXED BY {index}" if self.dialect == "sqlite" else ""
-        return POINTS.format(hint=hint, challenge="AND challenge_id = :challenge" if challenge_id is not None else "")
+        order = "challenge_id, occurred_on" if challenge_id is not None else "occurred_on, challenge_id"
+        where = "AND challenge_id = :challenge" if challenge_id is not None else ""
+        return POINTS.format(hint=hint, challenge=where, order=order)
 
     def team_board(self, challenge_id: int | None, start: date, end: date) -> list[tuple[int, int, float]]:
         """(team id, rank, points per member) in rank order, every team with an active member."""
