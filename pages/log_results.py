@@ -263,6 +263,13 @@ def upload(today: date) -> None:
     if file is None:
         return
     data = file.getvalue()
+    if len(data) > MAX_UPLOAD_MB * 1024 * 1024:
+        # The browser enforces the limit; a client that skips it is refused here, before any parsing.
+        st.error(
+            f"Nothing was imported: the file is {len(data) / 1024 / 1024:.1f} MB and the limit here is "
+            f"{MAX_UPLOAD_MB} MB. Split it into smaller files, or ask an admin to import it with the command line."
+        )
+        return
     problems = checked(data)
     if problems:
         bad = len({p.row for p in problems})
