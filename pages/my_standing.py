@@ -56,6 +56,11 @@ def show_standing(label: str, s: Standing) -> None:
     team.caption(standing_sentence(s))
 
 
+def shared_standing(scope: Scope) -> Standing:
+    """My standing from the board everyone shares: one ranking per period and process, not one per person."""
+    return read(leaderboards.ranking, VIEWER, scope).standing_of(actor)
+
+
 st.title("My standing")
 show_flash()
 today = org_today()
@@ -66,7 +71,7 @@ for period in (week, month):
     with st.container(border=True):
         st.subheader(period.label)
         scope = Scope(start=period.start, end=period.end)
-        show_standing(period.label.lower(), read(leaderboards.standing, actor, scope))
+        show_standing(period.label.lower(), shared_standing(scope))
         st.caption(reset_note(period))
 
 def show_running(actor: Actor, running: list) -> None:  # type: ignore[type-arg]
@@ -102,7 +107,7 @@ def show_running(actor: Actor, running: list) -> None:  # type: ignore[type-arg]
     )
     if picked is not None:
         with st.container(border=True):
-            show_standing(names[picked], read(leaderboards.standing, actor, Scope(picked)))
+            show_standing(names[picked], shared_standing(Scope(picked)))
 
 
 if open_challenges:

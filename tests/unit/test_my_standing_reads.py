@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from db.models import Kind, Status
+from db.models import Kind, Role, Status
 from engagement import challenges, impact, leaderboards, organisation
 from engagement.access import SYSTEM
 from engagement.leaderboards import Scope
@@ -59,3 +59,22 @@ def test_team_totals_equal_the_teams_progress_bars(session: Session) -> None:
     assert totals == {first: 7.5, second: 6.0}
     for challenge in (first, second):
         assert dict(impact.team_progress(session, SYSTEM, challenge))["Oak"] == totals[challenge]
+
+
+def test_a_shared_ranking_gives_everyone_the_same_standing_as_asking_alone(session: Session) -> None:
+    """Ties, a team level with another, someone without points, someone without a team."""
+    people = [make_person(session, team=team) for team in ("Oak", "Oak", "Ash", "Ash", "Elm", "Elm", "Elm")]
+    loner = make_person(session, team=None, role=Role.ADMIN)
+    challenge = make_challenge(session, daily_cap=6.0)
+    for person, quantity in zip(people, (5.0, 3.0, 4.0, 4.0, 8.0, 1.0, 0.0), strict=True):
+        if quantity:
+            log(session, person, challenge, quantity)
+    log(session, loner, challenge, 2.0)
+    for scope in (
+        Scope(challenge),
+        Scope(start=date(2026, 3, 9), end=date(2026, 3, 15)),
+        Scope(start=date(2026, 4, 1), end=date(2026, 4, 30)),
+    ):
+        shared = leaderboards.ranking(session, SYSTEM, scope)
+        for actor in (*people, loner):
+            assert shared.standing_of(actor) == leaderboards.standing(session, actor, scope)
