@@ -116,6 +116,20 @@ class Raw:
         row = self.run(sql, {**_params(challenge_id, start, end), "me": me, "team": team})[0]
         return tuple(None if v is None else int(v) for v in row)
 
+    def ranking(self, challenge_id: int | None, start: date, end: date, me: int, team: int) -> tuple[Any, ...]:
+        """Everyone's rank and the team board in one statement (what a shared ranking ships), then my standing."""
+        sql = (
+            f"WITH {self._points(challenge_id)},{PEOPLE},{TEAMS} "
+            "SELECT 'person', id, rank, NULL FROM ranked UNION ALL SELECT 'team', id, rank, name FROM board "
+            "ORDER BY 1, 3, 4"
+        )
+        rows = self.run(sql, _params(challenge_id, start, end))
+        people = {i: int(r) for kind, i, r, _ in rows if kind == "person"}
+        teams = [(i, int(r)) for kind, i, r, _ in rows if kind == "team"]
+        mine = next((r for i, r in teams if i == team), None)
+        above = [i for i, r in teams if mine is not None and r < mine]
+        return (people.get(me), len(people), mine, len(teams), above[-1] if above else None)
+
     def morale_by_team(self, first: date, last: date, k: int, team: int | None = None) -> list[tuple[Any, ...]]:
         """Visible team-weeks from the weekly rollup: (week, team id, responses, mean score, eNPS or None)."""
         where = "AND team_id = :team" if team is not None else ""

@@ -20,6 +20,8 @@ PAGE_DB_MS = {"sqlite": 300.0, "postgresql": 200.0}
 RATIO = 1.5
 LOG_P99_MS = 5.0
 IMPORT_S = 2.0
+# "Flat" memory from M to L: a page's process may grow by at most this share (5x the data).
+MEMORY_GROWTH = 0.2
 
 
 def machine(pg_url: str | None) -> dict[str, Any]:

@@ -163,6 +163,14 @@ def targets(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         check("CSV import of 10,000 rows (s)", run["import"]["ms"] / 1000, report.IMPORT_S)
         for page, figures in run.get("pages", {}).get("pages", {}).items():
             check(f"page {page}: database work (ms)", figures["db_ms"], report.PAGE_DB_MS[name])
+        by_scale = {r["scale"]: r.get("pages", {}).get("pages", {}) for r in mine}
+        for page, large in by_scale.get("L", {}).items():
+            medium = by_scale.get("M", {}).get(page)
+            if medium and medium.get("peak_rss_mb") and large.get("peak_rss_mb"):
+                growth = round(large["peak_rss_mb"] / medium["peak_rss_mb"] - 1, 3)
+                check(f"page {page}: peak memory growth M to L (share)", growth, report.MEMORY_GROWTH, f"M→L {name}")
+        reads = sum(p.get("read_sql_calls", 0) for p in run.get("pages", {}).get("pages", {}).values())
+        check("pandas.read_sql calls by pages", float(reads), 0.0)
         answers = [q["same_answer"] for r in mine for q in r["functions"].values() if "same_answer" in q]
         check("answers equal the raw SQL's (differences)", float(answers.count(False)), 0.0)
     return out

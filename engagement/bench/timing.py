@@ -209,6 +209,13 @@ def questions(ctx: Context, anonymity: int = 5) -> list[Question]:
             True,
         ),
         Question(
+            "ranking_month",
+            "Shared ranking for My standing, this month",
+            lambda s: standing(lb.ranking(s, VIEWER, all_month).standing_of(ctx.me)),
+            lambda r: r.ranking(None, month.start, month.end, me, team),
+            True,
+        ),
+        Question(
             "morale_all_teams",
             "Morale trend, all teams, 26 weeks",
             lambda s: cells(trend(s)),
