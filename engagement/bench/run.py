@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -60,6 +61,8 @@ def run_one(built: store.Built, *, quick: bool, pages: bool, naive: bool, echo: 
         "anchor": built.meta["anchor"],
         "data": {k: built.meta[k] for k in ("people", "teams", "results", "pulse_answers", "challenges")},
         "load": {"seconds": built.meta["load_seconds"], "cached": built.cached},
+        # Other work on the machine slows every figure down; this says how busy it was.
+        "load_average_before": [round(x, 2) for x in os.getloadavg()],
         "functions": {},
     }
     for question in timing.questions(ctx):
@@ -95,6 +98,7 @@ def run_one(built: store.Built, *, quick: bool, pages: bool, naive: bool, echo: 
         out["pages"] = _child(
             [str(PAGE_RERUNS), "--url", built.url, "--anchor", built.meta["anchor"], "--runs", str(runs)]
         )
+    out["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     return out
 
 
