@@ -463,6 +463,28 @@ def my_points(session: Session, actor: Actor, challenge_ids: Sequence[int]) -> d
     return {challenge_id: round2(float(total)) for challenge_id, total in rows if total}
 
 
+def my_period_points(session: Session, actor: Actor, start: date, end: date) -> float:
+    """The actor's points over every challenge in ``start``..``end``: their row's points on that period's board.
+
+    Reads only the actor's own results, like :func:`my_points`.
+    """
+    require(actor, *Role)
+    if actor.person_id is None:
+        return 0.0
+    daily = (
+        select(RESULTS.c.challenge_id, func.sum(RESULTS.c.quantity).label("quantity"))
+        .join(PEOPLE, PEOPLE.c.id == RESULTS.c.person_id)
+        .where(
+            APPROVED, PEOPLE.c.active, RESULTS.c.person_id == actor.person_id, RESULTS.c.occurred_on.between(start, end)
+        )
+        .group_by(RESULTS.c.challenge_id, RESULTS.c.occurred_on)
+        .subquery("daily")
+    )
+    points = func.sum(_capped(daily.c.quantity, CHALLENGES.c.daily_cap) * CHALLENGES.c.points_per_unit)
+    total = session.scalar(select(points).select_from(daily.join(CHALLENGES, CHALLENGES.c.id == daily.c.challenge_id)))
+    return round2(float(total)) if total else 0.0
+
+
 def person_row(session: Session, actor: Actor, scope: Scope, person_id: int | None) -> PersonRow | None:
     """One person's row on the person board, ranked among everyone (None without points).
 

@@ -1,4 +1,8 @@
-"""My standing: my points and rank, my team's place, my entries, quick logging, this week's pulse."""
+"""My standing: my points and rank, my team's place, my entries, quick logging, this week's pulse.
+
+This week's ranks are shown at once; the month's and a challenge's when asked
+for, so the page's reads stay small however large the organisation.
+"""
 
 import uuid
 from datetime import date
@@ -67,12 +71,19 @@ today = org_today()
 open_challenges = read(challenges.list_challenges, open_on=today)
 
 week, month = periods.this_week(today), periods.this_month(today)
-for period in (week, month):
-    with st.container(border=True):
-        st.subheader(period.label)
-        scope = Scope(start=period.start, end=period.end)
-        show_standing(period.label.lower(), shared_standing(scope))
-        st.caption(reset_note(period))
+with st.container(border=True):
+    st.subheader(week.label)
+    show_standing("this week", shared_standing(Scope(start=week.start, end=week.end)))
+    st.caption(reset_note(week))
+with st.container(border=True):
+    # Ranking everyone over a whole month is the page's heaviest read, so it waits until asked for.
+    st.subheader(month.label)
+    if st.toggle("Show my rank and my team's place this month", key="standing.month_rank"):
+        show_standing("this month", shared_standing(Scope(start=month.start, end=month.end)))
+    else:
+        points = read(leaderboards.my_period_points, actor, month.start, month.end)
+        st.metric("My points, this month", f"{points:,.1f}")
+    st.caption(reset_note(month))
 
 def show_running(actor: Actor, running: list) -> None:  # type: ignore[type-arg]
     """Every running challenge at a glance (my points, my team's target), and my rank in one I choose.

@@ -67,12 +67,19 @@ def run_one(built: store.Built, *, quick: bool, pages: bool, naive: bool, echo: 
     }
     for question in timing.questions(ctx):
         ours, answer = timing.repeat(timing.read_call(engine, question), runs)
-        entry: dict[str, Any] = {"label": question.label, "ms": ours.median_ms, "runs_ms": _ms(ours)}
+        entry: dict[str, Any] = {
+            "label": question.label,
+            "ms": ours.median_ms,
+            "cpu_ms": ours.cpu_ms,
+            "runs_ms": _ms(ours),
+        }
         if question.raw is not None:
             raw, raw_answer = timing.repeat(timing.raw_call(engine, question), runs)
             entry.update(
                 raw_ms=raw.median_ms,
+                raw_cpu_ms=raw.cpu_ms,
                 ratio=round(ours.median_ms / max(raw.median_ms, 1e-3), 2),
+                cpu_ratio=round(ours.cpu_ms / max(raw.cpu_ms, 1e-3), 2),
                 same_answer=_same(answer, raw_answer),
                 leaderboard=question.leaderboard,
             )

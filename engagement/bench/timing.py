@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, func, select, text
@@ -33,17 +34,54 @@ VIEWER = Actor(person_id=None, email="viewer", name="Viewer", role=Role.AGENT)
 
 @dataclass
 class Measure:
-    """Seconds per run; figures in milliseconds."""
+    """Seconds per run (wall clock, and CPU of this process plus the PostgreSQL backend); figures in ms.
+
+    CPU time is what the work cost whoever else shares the machine; wall time is what a person waits.
+    """
 
     seconds: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
 
     @property
     def median_ms(self) -> float:
         return round(1000 * statistics.median(self.seconds), 2)
 
+    @property
+    def cpu_ms(self) -> float:
+        return round(1000 * statistics.median(self.cpu), 2)
+
     def percentile_ms(self, share: float) -> float:
         ordered = sorted(self.seconds)
         return round(1000 * ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))], 2)
+
+
+class ServerCpu:
+    """CPU seconds spent by PostgreSQL backends on our behalf (Linux /proc; 0 for SQLite or elsewhere)."""
+
+    total = 0.0
+
+    @classmethod
+    def around(cls, pid: int | None) -> Callable[[], None]:
+        start = _scheduled(pid)
+
+        def stop() -> None:
+            cls.total += _scheduled(pid) - start
+
+        return stop
+
+
+def _scheduled(pid: int | None) -> float:
+    if pid is None:
+        return 0.0
+    try:
+        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def _backend_pid(dbapi_connection: Any) -> int | None:
+    info = getattr(dbapi_connection, "info", None)
+    return getattr(info, "backend_pid", None)
 
 
 def repeat(call: Callable[[], Any], runs: int, warmup: int = 1) -> tuple[Measure, Any]:
@@ -53,9 +91,10 @@ def repeat(call: Callable[[], Any], runs: int, warmup: int = 1) -> tuple[Measure
         answer = call()
     measure = Measure()
     for _ in range(runs):
-        started = time.perf_counter()
+        server, cpu, started = ServerCpu.total, time.process_time(), time.perf_counter()
         answer = call()
         measure.seconds.append(time.perf_counter() - started)
+        measure.cpu.append(time.process_time() - cpu + ServerCpu.total - server)
     return measure, answer
 
 
@@ -254,7 +293,10 @@ def questions(ctx: Context, anonymity: int = 5) -> list[Question]:
 def read_call(engine: Engine, question: Question) -> Callable[[], Any]:
     def call() -> Any:
         with unit_of_work(engine, write=False) as session:
-            return question.ours(session)
+            stop = ServerCpu.around(_backend_pid(session.connection().connection.driver_connection))
+            answer = question.ours(session)
+            stop()
+            return answer
 
     return call
 
@@ -267,7 +309,9 @@ def raw_call(engine: Engine, question: Question) -> Callable[[], Any]:
         connection = engine.raw_connection()
         try:
             cursor = connection.cursor()
+            stop = ServerCpu.around(_backend_pid(connection.driver_connection))
             answer = ask(Raw(cursor, engine.dialect.name))
+            stop()
             cursor.close()
             connection.rollback()
             return answer

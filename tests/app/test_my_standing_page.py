@@ -58,3 +58,24 @@ def test_choosing_a_challenge_shows_my_rank_and_my_teams_place_in_it(
     assert expected.team is not None
     place = next(m for m in at.metric if m.label == f"My team, {running[0].name}")
     assert place.value.endswith(f" of {expected.teams_ranked}")
+
+
+def test_this_months_points_show_at_once_and_the_rank_when_asked_for(
+    app_as: Callable[[Role], AppTest], demo_url: str
+) -> None:
+    at = app_as(Role.AGENT)
+    actor, _, _, _ = _agent_view(demo_url)
+    engine = make_engine(demo_url)
+    with unit_of_work(engine, write=False) as session:
+        today = periods.today(settings.load(session).zone)
+        month = periods.this_month(today)
+        points = leaderboards.my_period_points(session, actor, month.start, month.end)
+        expected = leaderboards.standing(session, actor, Scope(start=month.start, end=month.end))
+    engine.dispose()
+    assert next(m for m in at.metric if m.label == "My points, this month").value == f"{points:,.1f}"
+    assert not [m for m in at.metric if m.label == "My team, this month"]
+    at.toggle(key="standing.month_rank").set_value(True).run()
+    assert not at.exception
+    assert expected.me is not None and expected.team is not None
+    assert next(m for m in at.metric if m.label == "My points, this month").value == f"{expected.me.points:,.1f}"
+    assert next(m for m in at.metric if m.label == "My team, this month").value.endswith(f" of {expected.teams_ranked}")

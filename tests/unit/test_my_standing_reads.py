@@ -78,3 +78,18 @@ def test_a_shared_ranking_gives_everyone_the_same_standing_as_asking_alone(sessi
         shared = leaderboards.ranking(session, SYSTEM, scope)
         for actor in (*people, loner):
             assert shared.standing_of(actor) == leaderboards.standing(session, actor, scope)
+
+
+def test_my_period_points_equal_my_row_on_the_period_board(session: Session) -> None:
+    me = make_person(session, team="Oak")
+    capped = make_challenge(session, daily_cap=5.0, points_per_unit=2.0)
+    trees = make_challenge(session, kind=Kind.TREES, points_per_unit=10.0)
+    for day, quantity in ((date(2026, 3, 10), 4.0), (date(2026, 3, 10), 3.0), (date(2026, 3, 17), 2.5)):
+        log(session, me, capped, quantity, day)
+    log(session, me, trees, 2.0, date(2026, 3, 11))
+    log(session, me, trees, 9.0, date(2026, 3, 12), status=Status.PENDING)
+    for start, end in ((date(2026, 3, 9), date(2026, 3, 15)), (date(2026, 3, 1), date(2026, 3, 31))):
+        row = leaderboards.standing(session, me, Scope(start=start, end=end)).me
+        assert row is not None
+        assert leaderboards.my_period_points(session, me, start, end) == row.points
+    assert leaderboards.my_period_points(session, me, date(2026, 4, 1), date(2026, 4, 30)) == 0.0
