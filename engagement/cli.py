@@ -323,15 +323,19 @@ def password_command(email: str, password_stdin: bool) -> None:
     click.echo(f"password set for {person.email}; they will choose their own at next sign-in")
 
 
-@main.command("bench")
+BENCH_SCALES = ("XS", "S", "M", "L")
+BENCH_STORES = ("sqlite", "postgresql")
+
+
+@main.command("bench", context_settings={"allow_extra_args": True})
 @click.option(
-    "--scales", multiple=True, type=click.Choice(["XS", "S", "M", "L"]), help="Scales to run (default: S M L)."
+    "--scales", multiple=True, type=click.Choice(BENCH_SCALES), help="Scales to run, e.g. --scales S M (default: all)."
 )
 @click.option(
     "--stores",
     multiple=True,
-    type=click.Choice(["sqlite", "postgresql"]),
-    help="Stores to run (default: sqlite, and postgresql when --pg-url is given).",
+    type=click.Choice(BENCH_STORES),
+    help="Stores to run, e.g. --stores sqlite postgresql (default: sqlite, and postgresql with --pg-url).",
 )
 @click.option(
     "--pg-url", envvar="BENCH_PG_URL", help="A PostgreSQL server URL; the bench creates its own databases there."
@@ -350,7 +354,9 @@ def password_command(email: str, password_stdin: bool) -> None:
     "--pages/--no-pages", default=True, show_default=True, help="Also time every page's full rerun (AppTest)."
 )
 @click.option("--naive/--no-naive", default=True, show_default=True, help="Also time the whole-table pandas approach.")
+@click.pass_context
 def bench_command(
+    ctx: click.Context,
     scales: tuple[str, ...],
     stores: tuple[str, ...],
     pg_url: str | None,
@@ -368,9 +374,16 @@ def bench_command(
     """
     from engagement.bench import report, run
 
-    chosen = list(stores) or (["sqlite", "postgresql"] if pg_url else ["sqlite"])
+    # "--scales S M L --stores sqlite postgresql": the values after the first are extra
+    # arguments; scale and store names never overlap, so each finds its option.
+    scales += tuple(a for a in ctx.args if a in BENCH_SCALES)
+    stores += tuple(a for a in ctx.args if a in BENCH_STORES)
+    unknown = [a for a in ctx.args if a not in BENCH_SCALES + BENCH_STORES]
+    if unknown:
+        raise click.UsageError(f"unexpected arguments: {' '.join(unknown)}")
+    chosen = list(dict.fromkeys(stores)) or (["sqlite", "postgresql"] if pg_url else ["sqlite"])
     result = run.bench(
-        list(scales) or ["S", "M", "L"],
+        list(dict.fromkeys(scales)) or ["S", "M", "L"],
         chosen,
         pg_url=pg_url,
         seed=seed,
