@@ -15,11 +15,19 @@ from ui.resources import read
 
 T = TypeVar("T")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>:~$=])")
+# Where the renderer's autolinking of web addresses would start: http(s):// and www.
+_AUTOLINK = re.compile(r"(?i)(?<=http)(?=s?:)|(?<=www)(?=\.)")
+WORD_JOINER = "\u2060"
 
 
 def md(text: object) -> str:
-    """Escape user text for st.markdown, so names and notes show as typed, never as markup."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+    """Escape user text for st.markdown, so names and notes show as typed, never as markup.
+
+    Escapes alone leave bare web addresses, which the Markdown renderer turns
+    into links (a "name" could then be a link to anywhere); an invisible word
+    joiner after "http" and "www" keeps them plain text.
+    """
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", _AUTOLINK.sub(WORD_JOINER, str(text)))
 
 
 def flash(message: str) -> None:

@@ -2,9 +2,27 @@
 
 The store fixtures (``database_url``, ``engine``, ``sqlite_engine``) come from
 ``tests/conftest.py``; the demo database and signed-in AppTests from
-``tests/app/conftest.py``, imported here so both folders share one template.
+``tests/app/conftest.py``, and the browser from ``tests/e2e/conftest.py``,
+imported here so the folders share one template and one Chromium.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from tests.app.conftest import app_as, app_signed_out, demo_template, demo_url  # noqa: F401
+from tests.e2e import browser as e2e
+from tests.e2e.conftest import NO_CHROMIUM, browser, context, demo_database, page  # noqa: F401
+
+BROWSER_TESTS = {"test_rendering_browser.py"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests here are e2e tests too: marked so, and skipped (saying why) without Chromium."""
+    for item in items:
+        if Path(item.path).name in BROWSER_TESTS:
+            item.add_marker(pytest.mark.e2e)
+            if not e2e.CHROMIUM.exists():
+                item.add_marker(pytest.mark.skip(reason=NO_CHROMIUM))
