@@ -6,6 +6,12 @@ text, the viewer's own row is named in its label, series also differ by
 shape), and has plain-word titles and axis labels. Pages show the same
 numbers in a table beside each chart. Charts are drawn as SVG so screen
 readers and zoom keep working.
+
+Colours that must contrast with the page come from the Streamlit theme, which
+differs between light and dark (``.streamlit/config.toml``): series take the
+theme's categorical palette, and printed values set no colour of their own, so
+they take the palette's first colour (4.5:1 or more on either background). The
+fixed bar colours below have 3:1 or more on both backgrounds.
 """
 
 from __future__ import annotations
@@ -19,10 +25,8 @@ from engagement.impact import ImpactReport
 from engagement.leaderboards import PersonRow, TeamRow
 from engagement.morale import Cell, TeamComparison
 
-OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 HIGHLIGHT = "#D55E00"
 BASE = "#0072B2"
-MUTED = "#BBBBBB"
 SVG = {"embedOptions": {"renderer": "svg"}}
 VALUE_TITLES = {
     "points_per_member": "Points per member",
@@ -85,7 +89,7 @@ def _bars(records: list[dict[str, Any]], value_title: str, label_title: str) -> 
     bars = base.mark_bar().encode(
         color=alt.condition("datum.mine", alt.value(HIGHLIGHT), alt.value(BASE)),
     )
-    labels = base.mark_text(align="left", dx=4, color="#333333").encode(text="text:N")
+    labels = base.mark_text(align="left", dx=4).encode(text="text:N")
     # The height includes the x axis and its title under Streamlit's theme: leave room for both.
     # Right padding keeps the longest bar's printed value inside the chart.
     return (bars + labels).properties(height=max(120, 26 * len(records) + 60), padding={"right": 48}, usermeta=SVG)
@@ -104,7 +108,7 @@ def morale_trend(cells: Sequence[Cell], metric: str = "avg_score") -> alt.Chart:
     encoding = {
         "x": alt.X("week:O", title="Week starting", axis=alt.Axis(labelAngle=-40)),
         "y": alt.Y("value:Q", title=title, scale=scale),
-        "color": alt.Color("group:N", title="Group", scale=alt.Scale(range=list(OKABE_ITO))),
+        "color": alt.Color("group:N", title="Group"),
         "shape": alt.Shape("group:N", title="Group"),
         "tooltip": [
             alt.Tooltip("group:N", title="Group"),

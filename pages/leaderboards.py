@@ -14,7 +14,8 @@ from ui.widgets import csv_download, md, org_today, period_choice, reset_note
 actor = require_role(*Role)
 
 PERSON_LIMIT = 50
-TINT = "background-color: #FBE3D6"  # a light shade of the charts' highlight colour
+# A light shade of the charts' highlight colour, with its own dark text: the theme's text is light in dark mode.
+TINT = "background-color: #FBE3D6; color: #111111"
 CHART_PEOPLE = 20
 RANK_LABELS = {
     RankBy.PER_MEMBER: "Points per member",

@@ -18,10 +18,11 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urljoin, urlsplit
 
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, Playwright, Route, expect
@@ -54,6 +55,11 @@ DATA_ELEMENTS = (
     "stDownloadButton",
     "stFileUploader",
 )
+
+# axe-core, the accessibility checker Streamlit's own browser tests use (npm package, pinned in package.json).
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_AA_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa")
+ColorScheme = Literal["light", "dark"]
 
 NAV_LINKS = "[data-testid='stSidebarNavLink'], [data-testid='stPageLink-NavLink']"
 # A link's visible text without Material icon names (drawn as ligature text, hidden from screen readers).
@@ -209,9 +215,24 @@ def _local_only(route: Route) -> None:
         route.abort("blockedbyclient")
 
 
-def new_context(browser: Browser, viewport: Mapping[str, int] = VIEWPORT) -> BrowserContext:
-    """A fresh browser profile (no cookies) that can reach this machine and nothing else."""
-    context = browser.new_context(viewport=dict(viewport), reduced_motion="reduce")  # type: ignore[arg-type]
+def new_context(
+    browser: Browser,
+    viewport: Mapping[str, int] = VIEWPORT,
+    *,
+    color_scheme: ColorScheme = "light",
+    device_scale_factor: float = 1,
+) -> BrowserContext:
+    """A fresh browser profile (no cookies) that can reach this machine and nothing else.
+
+    ``color_scheme`` is the system preference the app's theme follows;
+    ``device_scale_factor`` 2 with half the window size is how Chromium zooms to 200 %.
+    """
+    context = browser.new_context(
+        viewport=dict(viewport),  # type: ignore[arg-type]
+        reduced_motion="reduce",
+        color_scheme=color_scheme,
+        device_scale_factor=device_scale_factor,
+    )
     context.set_default_timeout(TIMEOUT_MS)
     context.route("**/*", _local_only)
     return context
@@ -274,25 +295,98 @@ def open_page(page: Page, title: str) -> None:
     wait_for_app(page)
 
 
-def screenshot(page: Page, path: Path, *, full: bool = False) -> Path:
-    """Save the window (``full``: the whole page, however long) as a PNG at ``path``.
+@contextmanager
+def whole_page(page: Page) -> Iterator[None]:
+    """Make the window as tall as the content for the ``with`` block, then give it back its size.
 
-    Streamlit scrolls inside its main block, not the document, so a "full page"
-    screenshot is taken by making the window as tall as the content.
+    Streamlit scrolls inside its main block, not the document, so this is how a
+    screenshot or a check sees everything at once (axe skips some checks on
+    content scrolled out of sight).
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not full:
-        page.screenshot(path=path)
-        return path
     size = page.viewport_size or dict(VIEWPORT)
     height = int(page.evaluate("document.querySelector(\"[data-testid='stMain']\").scrollHeight"))
     page.set_viewport_size({"width": size["width"], "height": max(size["height"], height + 40)})
     try:
         wait_for_app(page)
-        page.screenshot(path=path)
+        yield
     finally:
         page.set_viewport_size(size)
+
+
+def screenshot(page: Page, path: Path, *, full: bool = False) -> Path:
+    """Save the window (``full``: the whole page, however long) as a PNG at ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not full:
+        page.screenshot(path=path)
+        return path
+    with whole_page(page):
+        page.screenshot(path=path)
     return path
+
+
+def set_color_scheme(page: Page, scheme: ColorScheme) -> None:
+    """Switch the system's light or dark preference; the app's theme follows it without a rerun.
+
+    Waits until the app's background has turned and the charts have redrawn in the new theme.
+    """
+    page.emulate_media(color_scheme=scheme)
+    page.wait_for_function(_BACKGROUND_IS, arg=scheme, timeout=TIMEOUT_MS)
+    if page.get_by_test_id("stVegaLiteChart").count():
+        page.wait_for_timeout(300)  # Vega redraws each chart in the new theme; nothing signals the end
+    wait_for_app(page)
+
+
+_BACKGROUND_IS = """scheme => {
+  const [r, g, b] = getComputedStyle(document.querySelector("[data-testid='stApp']"))
+    .backgroundColor.match(/\\d+/g).map(Number);
+  return (0.299 * r + 0.587 * g + 0.114 * b > 128) === (scheme === "light");
+}"""
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One axe-core rule the page breaks: its id, impact and the offending elements (as HTML)."""
+
+    rule: str
+    impact: str
+    help: str
+    nodes: tuple[str, ...]
+
+    def __str__(self) -> str:
+        shown = "\n    ".join(self.nodes[:5]) + (f"\n    ... {len(self.nodes) - 5} more" if len(self.nodes) > 5 else "")
+        return f"{self.impact} {self.rule} ({self.help}):\n    {shown}"
+
+
+# Runs axe on the document and drops the nodes of allowed (rule, CSS selector) pairs:
+# exactly those elements, for exactly that rule, nothing else.
+_AXE_RUN = """async ([tags, allowed]) => {
+  const result = await axe.run(document, {resultTypes: ["violations"], runOnly: {type: "tag", values: tags}});
+  const isAllowed = (rule, target) => {
+    const element = target.length === 1 ? document.querySelector(target[0]) : null;
+    return element !== null && allowed.some(([id, selector]) => id === rule && element.matches(selector));
+  };
+  return result.violations.map(v => ({
+    rule: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.filter(n => !isAllowed(v.id, n.target))
+      .map(n => `${n.html.slice(0, 200)} :: ${(n.failureSummary || "").replace(/\\s+/g, " ").slice(0, 300)}`),
+  })).filter(v => v.nodes.length > 0);
+}"""
+
+
+def axe_violations(
+    page: Page, allowed: Sequence[tuple[str, str]] = (), tags: Sequence[str] = WCAG_AA_TAGS
+) -> list[Violation]:
+    """Every WCAG rule (``tags``) axe-core finds broken on the page as it is now, the whole page at once.
+
+    ``allowed`` lists (rule id, CSS selector) pairs known to fail inside
+    Streamlit's own widgets; their nodes are left out, and a rule left with no
+    node is not reported.
+    """
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    with whole_page(page):
+        found = page.evaluate(_AXE_RUN, [list(tags), [list(pair) for pair in allowed]])
+    return [Violation(v["rule"], v["impact"] or "unknown", v["help"], tuple(v["nodes"])) for v in found]
 
 
 def exception_problems(page: Page) -> list[str]:
