@@ -7,11 +7,13 @@ shape), and has plain-word titles and axis labels. Pages show the same
 numbers in a table beside each chart. Charts are drawn as SVG so screen
 readers and zoom keep working.
 
-Colours that must contrast with the page come from the Streamlit theme, which
-differs between light and dark (``.streamlit/config.toml``): series take the
-theme's categorical palette, and printed values set no colour of their own, so
-they take the palette's first colour (4.5:1 or more on either background). The
-fixed bar colours below have 3:1 or more on both backgrounds.
+Text on the page's background takes its colour from the Streamlit theme, which
+differs between light and dark (``.streamlit/config.toml``); no one colour
+reads on both. Printed values and names are coloured through the theme's
+categorical palette (:func:`_on_page`), whose first colour has 4.5:1 or more
+on its own theme's background; series take the same palette. The fixed bar
+colours below have 3:1 or more on both backgrounds; text on a heat-map cell
+is coloured against that cell.
 """
 
 from __future__ import annotations
@@ -36,7 +38,17 @@ VALUE_TITLES = {
 
 
 def _frame(records: Sequence[dict[str, Any]]) -> alt.Data:
-    return alt.Data(values=list(records))
+    # "tone" is one category for :func:`_on_page`; in the data, not a transform, so every layer
+    # reads one data source and a sorted axis keeps its order (Vega drops the sort of a union).
+    return alt.Data(values=[{**r, "tone": "text"} for r in records])
+
+
+def _on_page(text: alt.Chart) -> alt.Chart:
+    """Colour a text layer with the theme palette's first colour: one category, no legend.
+
+    The light and the dark theme each put first a colour that reads on their own background.
+    """
+    return text.encode(color=alt.Color("tone:N", legend=None))
 
 
 def team_bars(rows: Sequence[TeamRow], value: str, my_team_id: int | None = None) -> alt.Chart:
@@ -89,7 +101,7 @@ def _bars(records: list[dict[str, Any]], value_title: str, label_title: str) -> 
     bars = base.mark_bar().encode(
         color=alt.condition("datum.mine", alt.value(HIGHLIGHT), alt.value(BASE)),
     )
-    labels = base.mark_text(align="left", dx=4).encode(text="text:N")
+    labels = _on_page(base.mark_text(align="left", dx=4).encode(text="text:N"))
     # The height includes the x axis and its title under Streamlit's theme: leave room for both.
     # Right padding keeps the longest bar's printed value inside the chart.
     return (bars + labels).properties(height=max(120, 26 * len(records) + 60), padding={"right": 48}, usermeta=SVG)
@@ -169,7 +181,7 @@ def participation_vs_morale(rows: Sequence[TeamComparison]) -> alt.Chart:
         ],
     )
     points = base.mark_point(filled=True, size=90, color=BASE)
-    labels = base.mark_text(align="left", dx=7, dy=-7).encode(text="team:N")
+    labels = _on_page(base.mark_text(align="left", dx=7, dy=-7).encode(text="team:N"))
     return (points + labels).properties(height=320, usermeta=SVG)
 
 
@@ -181,7 +193,8 @@ def impact_bars(report: ImpactReport, measure: str, title: str) -> alt.Chart:
         x=alt.X("value:Q", title=title),
         tooltip=[alt.Tooltip("group:N", title="Group"), alt.Tooltip("text:N", title=title)],
     )
-    return (base.mark_bar(color=BASE) + base.mark_text(align="left", dx=4).encode(text="text:N")).properties(
+    labels = _on_page(base.mark_text(align="left", dx=4).encode(text="text:N"))
+    return (base.mark_bar(color=BASE) + labels).properties(
         height=max(100, 26 * len(records) + 60), padding={"right": 48}, usermeta=SVG
     )
 
