@@ -39,7 +39,7 @@ pytestmark = pytest.mark.slow
 FILES, ROWS = 5, 20_000
 THREADS = 6
 MAX_SAVES_PER_THREAD = 150
-PAUSE = 0.05
+PAUSE = 0.1
 SAVE_DAY = date(2025, 6, 2)
 
 UnitOfWork = Callable[[Engine], AbstractContextManager[Session]]
