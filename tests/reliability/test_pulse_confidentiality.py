@@ -3,8 +3,9 @@
 A property-based attacker (hypothesis) builds random organisations (2-8 teams
 of 1-20 people in 1-3 sites, some teams without a site), random answers over
 1-4 closed weeks plus the open week, and a threshold of 3-6. It then calls
-every morale function a manager can reach, with every grouping, site filter
-and period, and collects what is shown. Knowing who really answered (the test
+every morale function a manager can reach (weekly_morale by every grouping
+and site filter, team_trend, participation_vs_morale, alerts, the pages'
+pooled means) over every period, and collects what is shown. Knowing who really answered (the test
 built the data), it checks that:
 
 1. every shown figure covers at least k answers, and hidden cells carry no
@@ -200,6 +201,11 @@ def observe(engine: Engine, truth: Truth) -> tuple[list[Shown], list[str]]:
                     shown += _pooled(f"{by} site {site} {start}..{end}", narrowed, by, truth)
                 shown += _cells(full[by], by, truth, problems)
                 shown += _pooled(f"{by} {start}..{end}", full[by], by, truth)
+            for team in truth.team_ids:
+                trend = morale.team_trend(session, MANAGER, team, start, end, now=NOW)
+                if trend != [c for c in full[GroupBy.TEAM] if c.group_id == team]:
+                    problems.append(f"team_trend of team {team} differs from the team view")
+                shown += _cells(trend, GroupBy.TEAM, truth, problems)
             for row in morale.participation_vs_morale(session, MANAGER, start, end, now=NOW):
                 if row.morale is None:
                     continue
