@@ -21,6 +21,9 @@ except SchemaOutOfDate as problem:
     st.error(str(problem))
     st.stop()
 
+# Signed out there is nothing for the sidebar; without this a sidebar drawn earlier in the
+# session (before signing out, or before single sign-on found no active account) stays open, empty.
+st.set_page_config(initial_sidebar_state="collapsed" if actor is None else "auto")
 sections = pages_for(actor)
 # `client.showSidebarNavigation = false` (which keeps a fresh server's automatic
 # `pages/` list out of sight) hides st.navigation's own sidebar menu as well, so

@@ -95,7 +95,8 @@ def _bars(records: list[dict[str, Any]], value_title: str, label_title: str) -> 
             # Never thin out labels: the viewer's "(your team)" label must always show.
             axis=alt.Axis(labelLimit=260, labelOverlap=False),
         ),
-        x=alt.X("value:Q", title=value_title),
+        # Few ticks: in a narrow column the default ones crowd each other ("160180").
+        x=alt.X("value:Q", title=value_title, axis=alt.Axis(tickCount=4)),
         tooltip=[alt.Tooltip("label:N", title=label_title), alt.Tooltip("text:N", title=value_title)],
     )
     bars = base.mark_bar().encode(

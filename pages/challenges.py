@@ -15,11 +15,19 @@ from ui.widgets import md, org_today, table
 actor = require_role(*Role)
 
 HEADINGS = {Phase.RUNNING: "Running now", Phase.UPCOMING: "Coming up", Phase.ENDED: "Ended"}
-# What each kind's impact is measured in: (ImpactRow field, label) pairs.
+# What each kind's impact is measured in: (ImpactRow field, label) pairs. Labels stay short enough
+# for a half-width card at 1280 px (Streamlit cuts a metric label with "…"); the help says it in full.
 MEASURES = {
-    Kind.ENERGY: (("kwh_saved", "kWh saved"), ("kg_co2e_avoided", "kg CO2e avoided")),
-    Kind.TREES: (("trees_planted", "Trees planted"), ("kg_co2e_per_year", "kg CO2e absorbed a year")),
-    Kind.VOLUNTEERING: (("volunteer_hours", "Hours volunteered"), ("volunteer_value", "Value of the time")),
+    Kind.ENERGY: (("kwh_saved", "kWh saved"), ("kg_co2e_avoided", "kg CO2 avoided")),
+    Kind.TREES: (("trees_planted", "Trees planted"), ("kg_co2e_per_year", "kg CO2 a year")),
+    Kind.VOLUNTEERING: (("volunteer_hours", "Hours volunteered"), ("volunteer_value", "Value")),
+}
+EXPLAINED = {
+    "kg_co2e_avoided": "Greenhouse gas not released thanks to the energy saved, in kg of carbon dioxide "
+    "(other gases counted as the CO2 that would warm as much: CO2e).",
+    "kg_co2e_per_year": "Greenhouse gas the planted trees take in each year, in kg of carbon dioxide "
+    "(other gases counted as the CO2 that would warm as much: CO2e).",
+    "volunteer_value": "What the hours volunteered are worth, at the value of an hour named below.",
 }
 CONVERTED = {"kg_co2e_avoided", "kg_co2e_per_year", "volunteer_value"}
 HOURS = st.column_config.NumberColumn(format="%.2f")
@@ -69,7 +77,7 @@ def draw_impact(c: Challenge, row: ImpactRow, factor: Factor | None) -> None:
             value = "no factor yet"
         elif field == "volunteer_value" and factor is not None:
             label = f"{label} ({md(factor.unit.split()[0])})"
-        cell.metric(label, value)
+        cell.metric(label, value, help=EXPLAINED.get(field))
     if factor is not None:
         st.caption(
             f"Converted with {factor.value:g} {md(factor.unit)} ({md(factor.region)}, {factor.year}). "

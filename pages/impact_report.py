@@ -16,6 +16,8 @@ actor = require_role(Role.MANAGER, Role.ADMIN)
 GROUPINGS = {ImpactBy.TEAM: "Team", ImpactBy.SITE: "Site", ImpactBy.COMPANY: "Whole company"}
 FACTOR_COLUMNS = ("kind", "value", "unit", "region", "year", "source")
 FIGURE = st.column_config.NumberColumn(format="%.2f")
+WHOLE = st.column_config.NumberColumn(format="%d")  # trees are planted whole
+WHOLE_FIELDS = {"trees_planted"}
 PROGRAMMES = (
     ("Home energy", ("kwh_saved", "kg_co2e_avoided")),
     ("Trees", ("trees_planted", "kg_co2e_per_year")),
@@ -24,15 +26,24 @@ PROGRAMMES = (
 
 
 def headers(currency: str) -> dict[str, str]:
-    """Each figure's column title, with its unit."""
+    """Each figure's column title, with its unit; short enough that the by-team table fits 1280 px."""
     return {
         "kwh_saved": "Energy saved (kWh)",
         "kg_co2e_avoided": "CO2e avoided (kg)",
         "trees_planted": "Trees planted",
-        "kg_co2e_per_year": "CO2e absorbed by trees (kg a year)",
+        "kg_co2e_per_year": "Trees' CO2e (kg a year)",
         "volunteer_hours": "Volunteer hours",
-        "volunteer_value": f"Value of volunteer time ({currency or 'no factor'})",
+        "volunteer_value": f"Hours' value ({currency or 'no factor'})",
     }
+
+
+def shown(field: str, value: float) -> str:
+    """A headline figure: whole trees, everything else to one decimal."""
+    return f"{value:,.0f}" if field in WHOLE_FIELDS else f"{value:,.1f}"
+
+
+def formats(names: dict[str, str]) -> dict[str, object]:
+    return {name: WHOLE if field in WHOLE_FIELDS else FIGURE for field, name in names.items()}
 
 
 def pick_period(today: date) -> tuple[date | None, date | None, str]:
@@ -51,7 +62,7 @@ def draw_headline(report: ImpactReport, names: dict[str, str]) -> None:
         with column.container(border=True):
             st.markdown(f"**{title}**")
             for field in fields:
-                st.metric(names[field], f"{getattr(total, field):,.1f}")
+                st.metric(names[field], shown(field, getattr(total, field)))
 
 
 def draw_chart(report: ImpactReport, by: ImpactBy, names: dict[str, str]) -> None:
@@ -69,7 +80,10 @@ def draw_chart(report: ImpactReport, by: ImpactBy, names: dict[str, str]) -> Non
                 }
                 for row in sorted(report.rows, key=lambda r: -getattr(r, measure))
             ],
-            **{names[measure]: FIGURE, "Share of total (%)": st.column_config.NumberColumn(format="%.1f%%")},
+            **{
+                names[measure]: formats(names)[names[measure]],
+                "Share of total (%)": st.column_config.NumberColumn(format="%.1f%%"),
+            },
         )
 
 
@@ -77,7 +91,7 @@ def draw_table(report: ImpactReport, by: ImpactBy, names: dict[str, str], file_s
     records = exports.impact_records(report, by.value, with_total=True)
     table(
         [{GROUPINGS[by]: r[by.value], **{names[f]: r[f] for f in names}} for r in records],
-        **{name: FIGURE for name in names.values()},
+        **formats(names),
     )
     if len(report.rows) > 1:
         st.caption("The last row, Total, adds up the rows above.")

@@ -28,10 +28,17 @@ FIELDS = {
     "kwh_saved": "Energy saved (kWh)",
     "kg_co2e_avoided": "CO2e avoided (kg)",
     "trees_planted": "Trees planted",
-    "kg_co2e_per_year": "CO2e absorbed by trees (kg a year)",
+    "kg_co2e_per_year": "Trees' CO2e (kg a year)",
     "volunteer_hours": "Volunteer hours",
-    "volunteer_value": "Value of volunteer time (USD)",
+    "volunteer_value": "Hours' value (USD)",
 }
+
+
+def headline(field: str, value: float) -> str:
+    """A headline metric as the page prints it: whole trees, the rest to one decimal."""
+    return f"{value:,.0f}" if field == "trees_planted" else f"{value:,.1f}"
+
+
 GROUP_TITLES = {ImpactBy.TEAM: "Team", ImpactBy.SITE: "Site", ImpactBy.COMPANY: "Whole company"}
 
 
@@ -86,7 +93,7 @@ def test_all_time_by_team_equals_impact_report(app_as: Callable[[Role], AppTest]
     at = open_report(app_as)
     report = report_for(demo_url, ImpactBy.TEAM)
     assert full_table(at) == expected_table(report, ImpactBy.TEAM)
-    assert {m.label: m.value for m in at.metric} == {FIELDS[f]: f"{getattr(report.total, f):,.1f}" for f in FIELDS}
+    assert {m.label: m.value for m in at.metric} == {FIELDS[f]: headline(f, getattr(report.total, f)) for f in FIELDS}
     assert "All time: every approved entry." in [c.value for c in at.caption]
 
 
@@ -135,7 +142,7 @@ def test_downloads_equal_the_page(
     assert [{"Team": r["team"], **{FIELDS[f]: float(r[f]) for f in FIELDS}} for r in rows] == full_table(at)
     total = rows[-1]
     assert total["team"] == "Total" and total["currency"] == "USD"
-    assert {FIELDS[f]: f"{float(total[f]):,.1f}" for f in FIELDS} == {m.label: m.value for m in at.metric}
+    assert {FIELDS[f]: headline(f, float(total[f])) for f in FIELDS} == {m.label: m.value for m in at.metric}
     factors = list(csv.DictReader(io.StringIO(downloaded(at, "impact.factors_csv", files))))
     expected = exports.factor_records(report_for(demo_url, ImpactBy.TEAM))
     assert [(f["kind"], float(f["value"]), f["unit"], int(f["year"])) for f in factors] == [
