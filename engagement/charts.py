@@ -47,6 +47,8 @@ def _on_page(text: alt.Chart) -> alt.Chart:
     """Colour a text layer with the theme palette's first colour: one category, no legend.
 
     The light and the dark theme each put first a colour that reads on their own background.
+    Text layers are drawn with ``aria=False``: they repeat what the bars and points already
+    tell a screen reader, which would otherwise also read out "tone: text".
     """
     return text.encode(color=alt.Color("tone:N", legend=None))
 
@@ -102,7 +104,7 @@ def _bars(records: list[dict[str, Any]], value_title: str, label_title: str) -> 
     bars = base.mark_bar().encode(
         color=alt.condition("datum.mine", alt.value(HIGHLIGHT), alt.value(BASE)),
     )
-    labels = _on_page(base.mark_text(align="left", dx=4).encode(text="text:N"))
+    labels = _on_page(base.mark_text(align="left", dx=4, aria=False).encode(text="text:N"))
     # The height includes the x axis and its title under Streamlit's theme: leave room for both.
     # Right padding keeps the longest bar's printed value inside the chart.
     return (bars + labels).properties(height=max(120, 26 * len(records) + 60), padding={"right": 48}, usermeta=SVG)
@@ -182,7 +184,7 @@ def participation_vs_morale(rows: Sequence[TeamComparison]) -> alt.Chart:
         ],
     )
     points = base.mark_point(filled=True, size=90, color=BASE)
-    labels = _on_page(base.mark_text(align="left", dx=7, dy=-7).encode(text="team:N"))
+    labels = _on_page(base.mark_text(align="left", dx=7, dy=-7, aria=False).encode(text="team:N"))
     return (points + labels).properties(height=320, usermeta=SVG)
 
 
@@ -194,7 +196,7 @@ def impact_bars(report: ImpactReport, measure: str, title: str) -> alt.Chart:
         x=alt.X("value:Q", title=title),
         tooltip=[alt.Tooltip("group:N", title="Group"), alt.Tooltip("text:N", title=title)],
     )
-    labels = _on_page(base.mark_text(align="left", dx=4).encode(text="text:N"))
+    labels = _on_page(base.mark_text(align="left", dx=4, aria=False).encode(text="text:N"))
     return (base.mark_bar(color=BASE) + labels).properties(
         height=max(100, 26 * len(records) + 60), padding={"right": 48}, usermeta=SVG
     )

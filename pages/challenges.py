@@ -99,7 +99,11 @@ def draw_volunteering(c: Challenge) -> None:
         (organisation_tab, "Organisation", by_organisation),
     ):
         chart, numbers = tab.columns([3, 2])
-        chart.altair_chart(charts.hours_bars(totals, title), width="stretch")
+        chart.altair_chart(
+            charts.hours_bars(totals, title),
+            width="stretch",
+            alt=f"Bar chart of volunteer hours by {title.lower()}; the table beside it gives the same figures.",
+        )
         with numbers:
             table([{title: name, "Hours": hours} for name, hours in totals], Hours=HOURS)
     with both_tab:

@@ -68,7 +68,11 @@ def draw_headline(report: ImpactReport, names: dict[str, str]) -> None:
 def draw_chart(report: ImpactReport, by: ImpactBy, names: dict[str, str]) -> None:
     measure = st.selectbox("Chart", list(names), format_func=names.__getitem__, key="impact.measure")
     chart, numbers = st.columns([3, 2])
-    chart.altair_chart(charts.impact_bars(report, measure, names[measure]), width="stretch")
+    chart.altair_chart(
+        charts.impact_bars(report, measure, names[measure]),
+        width="stretch",
+        alt=f"Bar chart of {names[measure]} by {GROUPINGS[by].lower()}; the table beside it gives the same figures.",
+    )
     total = getattr(report.total, measure)
     with numbers:
         table(

@@ -110,7 +110,12 @@ def draw_teams(scope: Scope, period: Period) -> None:
         st.info("No team has active members who match these filters. Try Everyone or All sites.")
         return
     chart, words = st.columns([3, 2])
-    chart.altair_chart(charts.team_bars(rows, RANKED_VALUE[rank_by], actor.team_id), width="stretch")
+    chart.altair_chart(
+        charts.team_bars(rows, RANKED_VALUE[rank_by], actor.team_id),
+        width="stretch",
+        alt=f"Bar chart of {len(rows)} teams ranked by {RANK_LABELS[rank_by].lower()}; "
+        "the summary beside it and the table below give the same figures.",
+    )
     words.markdown(team_summary(rows, rank_by))
     words.caption(f"Ranked by {FORMULAS[rank_by]}. {POINTS_RULE}")
     board_table(
@@ -149,7 +154,11 @@ def draw_people(scope: Scope, period: Period) -> None:
     shown = top + ([mine] if mine is not None and all(r.person_id != mine.person_id for r in top) else [])
     charted = shown[:CHART_PEOPLE] + ([mine] if mine is not None and mine not in shown[:CHART_PEOPLE] else [])
     chart, words = st.columns([3, 2])
-    chart.altair_chart(charts.person_bars(charted, actor.person_id), width="stretch")
+    chart.altair_chart(
+        charts.person_bars(charted, actor.person_id),
+        width="stretch",
+        alt=f"Bar chart of {len(charted)} people ranked by points; the table below gives the same figures.",
+    )
     words.markdown(person_summary(top, mine))
     note = f"The chart shows the top {CHART_PEOPLE}" + (" and you" if len(charted) > CHART_PEOPLE else "") + "."
     words.caption(f"People are ranked by points. {POINTS_RULE} {note if len(shown) > CHART_PEOPLE else ''}")

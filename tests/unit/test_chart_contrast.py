@@ -70,6 +70,7 @@ def test_printed_text_takes_the_themes_colour_not_a_fixed_one(name: str) -> None
     assert texts, "the chart prints its values or names"
     for layer in texts:
         assert "color" not in layer["mark"]
+        assert layer["mark"]["aria"] is False, "screen readers get the figures from the bars and points"
         assert layer["encoding"]["color"] == {"field": "tone", "legend": None, "type": "nominal"}
     assert {row["tone"] for row in spec["data"]["values"]} == {"text"}
 
