@@ -287,7 +287,9 @@ class ResultsMonthly(Base):
 
     __tablename__ = "results_monthly"
     __table_args__ = (
-        Index("ix_results_monthly_challenge_team", "challenge_id", "team_key", "quantity"),
+        # Per challenge and team, in that order, with each month's quantity: progress bars and
+        # impact sums read it alone and aggregate while reading, without sorting.
+        Index("ix_results_monthly_challenge_team", "challenge_id", "team_key", "month", "quantity"),
         {"sqlite_with_rowid": False},
     )
 

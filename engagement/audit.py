@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Select, insert, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from db import bulk
 from db.models import AuditEntry
 from engagement.access import Actor, Role, require
 
@@ -75,8 +76,9 @@ def record_many(session: Session, actor: Actor, rows: Sequence[dict[str, Any]]) 
     if not rows:
         return
     now = datetime.now(UTC)
-    session.execute(
-        insert(AuditEntry.__table__),
+    bulk.insert_rows(
+        session,
+        AuditEntry.__table__,  # type: ignore[arg-type]
         [
             {
                 "at": now,

@@ -382,11 +382,12 @@ def _grouped(by: ImpactBy, sums: Subquery):  # type: ignore[no-untyped-def]
 
 
 def _from_rollup(by: ImpactBy, first: date | None, after: date | None, challenge_id: int | None):  # type: ignore[no-untyped-def]
+    # Grouped in the (challenge, team, month) index's own order: summed while it is read.
     query = select(
         ResultsMonthly.team_key.label("team_id"),
         ResultsMonthly.challenge_id,
         func.sum(ResultsMonthly.quantity).label("quantity"),
-    ).group_by(ResultsMonthly.team_key, ResultsMonthly.challenge_id)
+    ).group_by(ResultsMonthly.challenge_id, ResultsMonthly.team_key)
     if first is not None:
         query = query.where(ResultsMonthly.month >= first)
     if after is not None:
@@ -445,15 +446,18 @@ def challenge_impact(session: Session, actor: Actor, challenge_id: int) -> Impac
 def team_progress(session: Session, actor: Actor, challenge_id: int) -> list[tuple[str, float]]:
     """Approved quantity per team for one challenge (for team-target progress bars), from the monthly rollup."""
     require(actor, *Role)
-    total = func.sum(ResultsMonthly.quantity)
+    per_team = (
+        select(ResultsMonthly.team_key, func.sum(ResultsMonthly.quantity).label("quantity"))
+        .where(ResultsMonthly.challenge_id == challenge_id)
+        .group_by(ResultsMonthly.team_key)
+        .subquery("per_team")
+    )
     return [
         (name, float(quantity))
         for name, quantity in session.execute(
-            select(Team.name, total)
-            .join(Team, Team.id == ResultsMonthly.team_key)
-            .where(ResultsMonthly.challenge_id == challenge_id)
-            .group_by(Team.name)
-            .order_by(total.desc())
+            select(Team.name, per_team.c.quantity)
+            .join(Team, Team.id == per_team.c.team_key)
+            .order_by(per_team.c.quantity.desc())
         )
     ]
 

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, insert, literal_column, select, update
 from sqlalchemy.orm import Session, aliased
 
+from db import bulk
 from db.models import Challenge, Kind, Person, Result, Role, Status, Team
 from engagement import audit, organisation, periods, settings, text
 from engagement.access import Actor, require
@@ -210,7 +211,11 @@ def record_results(
                 "version": 1,
             }
         )
-    ids = list(session.scalars(insert(Result).returning(Result.id, sort_by_parameter_order=True), values))
+    if len(values) == 1:
+        ids = list(session.scalars(insert(Result).returning(Result.id), values))
+    else:  # a batch: ids up front, then one bulk insert (COPY on PostgreSQL), see db.bulk
+        ids = bulk.next_ids(session, Result.__table__, len(values))
+        bulk.insert_rows(session, Result.__table__, [{"id": i, **v} for i, v in zip(ids, values, strict=True)])
     recorded.ids.extend(ids)
     audit.record_many(
         session,

@@ -80,6 +80,14 @@ def _sqlite(scale: str, seed: int, anchor: date | None, fresh: bool) -> Built:
     meta_path = path.with_name(path.name + ".json")
     if meta_path.exists() and path.exists() and not fresh:
         return Built("sqlite", scale, f"sqlite:///{path}", json.loads(meta_path.read_text()), cached=True)
+    older = sorted(DATA_DIR.glob(f"sqlite-{scale}-s{seed}-r*.db"))
+    if older and not fresh and Path(f"{older[-1]}.json").exists():
+        # Built for an earlier schema: migrate it as `init` would migrate a real store.
+        meta = _upgraded(f"sqlite:///{older[-1]}", json.loads(Path(f"{older[-1]}.json").read_text()))
+        older[-1].rename(path)
+        Path(f"{older[-1]}.json").unlink()
+        meta_path.write_text(json.dumps(meta, indent=1))
+        return Built("sqlite", scale, f"sqlite:///{path}", meta, cached=True)
     DATA_DIR.mkdir(exist_ok=True)
     partial = path.with_name(path.name + ".partial")
     for stale in (path, meta_path, partial, *(Path(f"{p}{s}") for p in (path, partial) for s in ("-wal", "-shm"))):
@@ -174,6 +182,19 @@ def _postgresql(pg_url: str, scale: str, seed: int, anchor: date | None, fresh: 
     if meta is not None:
         admin.dispose()
         return Built("postgresql", scale, url, meta, cached=True)
+    with admin.connect() as conn:
+        older = conn.execute(
+            text("SELECT datname FROM pg_database WHERE datname LIKE :prefix ORDER BY datname DESC"),
+            {"prefix": f"ib_bench_{scale.lower()}_s{seed}_r%"},
+        ).scalar()
+    if older and not fresh and older != name and (found := _pg_meta(admin, older)):
+        # Built for an earlier schema: migrate it as `init` would migrate a real store.
+        meta = _upgraded(make_url(pg_url).set(database=older).render_as_string(hide_password=False), found)
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'ALTER DATABASE "{older}" RENAME TO "{name}"')
+            conn.execute(text(f"COMMENT ON DATABASE \"{name}\" IS '{json.dumps(meta)}'"))
+        admin.dispose()
+        return Built("postgresql", scale, url, meta, cached=True)
     partial = f"{name}_partial"
     with admin.connect() as conn:
         for stale in (name, partial):
@@ -222,6 +243,16 @@ def _pg_copy(engine: Engine, org: Org) -> None:
                 conn.execute(AddConstraint(fk))
             for index in table.indexes:
                 index.create(conn)
+
+
+def _upgraded(url: str, meta: dict[str, Any]) -> dict[str, Any]:
+    """Migrate a cached database to the newest schema and refresh the planner's statistics."""
+    engine = make_engine(url, poolclass=NullPool)
+    upgrade(engine)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE")
+    engine.dispose()
+    return {**meta, "revision": head_revision(), "upgraded_from": meta["revision"]}
 
 
 def drop_pg(pg_url: str, scale: str, seed: int) -> None:

@@ -176,6 +176,11 @@ def _calls() -> dict[str, tuple[Call, tuple[str, str, str, str]]]:
         ),
         "leaderboards.standing": (lambda s, a, o: leaderboards.standing(s, a, SCOPE_WEEK), EVERYONE),
         "leaderboards.my_points": (lambda s, a, o: leaderboards.my_points(s, a, [o.challenge]), EVERYONE),
+        "leaderboards.ranking": (lambda s, a, o: leaderboards.ranking(s, a, SCOPE_WEEK), EVERYONE),
+        "leaderboards.my_period_points": (
+            lambda s, a, o: leaderboards.my_period_points(s, a, SCOPE_WEEK.start, SCOPE_WEEK.end),
+            EVERYONE,
+        ),
         # pulse and morale
         "pulse.answer_pulse": (lambda s, a, o: pulse.answer_pulse(s, a, 4, 8, now=NOW), (OK, OK, FIELD, FIELD)),
         "pulse.my_history": (lambda s, a, o: pulse.my_history(s, a), EVERYONE),

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from db.engine import unit_of_work
 from db.models import Kind, Person, Result, ResultsMonthly, Role, Status, Team
-from engagement import impact, imports, organisation, results
+from engagement import audit, impact, imports, organisation, results
 from engagement.access import SYSTEM
 from tests.factories import make_challenge, make_person
 
@@ -99,12 +99,19 @@ def test_an_import_keeps_the_rollup_exact(engine: Engine) -> None:
         emails = [session.get(Person, p.person_id).email for p in people]  # type: ignore[union-attr]
         assert challenge
     lines = ["email,challenge,quantity,occurred_on,status"]
-    for i in range(25):
+    for i in range(120):  # enough for the bulk path (COPY on PostgreSQL)
         status = "pending" if i % 5 == 0 else "approved"
         lines.append(f"{emails[i % 3]},import-check,{1 + i % 4}.5,2026-0{1 + i % 3}-1{i % 9},{status}")
-    imports.run_import(engine, SYSTEM, imports.ImportKind.RESULTS, ("\n".join(lines) + "\n").encode())
+    report = imports.run_import(engine, SYSTEM, imports.ImportKind.RESULTS, ("\n".join(lines) + "\n").encode())
+    assert report.created == 120
     with unit_of_work(engine, write=False) as session:
         assert rollup(session) == from_results(session)
+        stored = session.scalars(select(Result).order_by(Result.id)).all()
+        assert [r.status for r in stored].count(Status.PENDING) == 24
+        assert all(r.logged_at.tzinfo is not None and r.source == "csv" for r in stored)
+        logged = audit.audit_entries(session, SYSTEM, action="result.create", limit=1000)
+        assert sorted(e.entity_id for e in logged) == [r.id for r in stored]
+        assert {e.after["quantity"] for e in logged if e.entity_id == stored[0].id} == {stored[0].quantity}
         assert sum(n for _, n in rollup(session).values()) == session.scalar(
             select(func.count()).select_from(Result).where(Result.status == Status.APPROVED)
         )
