@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from db.models import Role
-from engagement import organisation, results
+from engagement import amounts, organisation, results
 from engagement.access import Actor
 from engagement.results import Entry
 from engagement.text import NOTE_MAX
@@ -44,7 +44,7 @@ def pending_frame(entries: list[Entry], zone: ZoneInfo, with_team: bool) -> pd.D
             "Person": e.person,
             **({"Team": e.team or ""} if with_team else {}),
             "Challenge": e.challenge,
-            "Amount": f"{e.quantity:g} {e.unit}",
+            "Amount": amounts.in_words(e.quantity, e.unit),
             "Day": e.occurred_on.isoformat(),
             "Note": e.note,
             "Logged": e.logged_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
@@ -56,7 +56,8 @@ def pending_frame(entries: list[Entry], zone: ZoneInfo, with_team: bool) -> pd.D
 
 
 def describe(entry: Entry) -> str:
-    return f"{md(entry.person)}, {md(entry.challenge)} {entry.quantity:g} {entry.unit} on {entry.occurred_on}"
+    amount = amounts.in_words(entry.quantity, entry.unit)
+    return f"{md(entry.person)}, {md(entry.challenge)} {amount} on {entry.occurred_on}"
 
 
 def decide(chosen: list[Entry], approve: bool, reason: str) -> None:

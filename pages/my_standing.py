@@ -10,7 +10,7 @@ from datetime import date
 import streamlit as st
 
 from db.models import Kind, Role, Status
-from engagement import challenges, impact, leaderboards, periods, pulse, results
+from engagement import amounts, challenges, impact, leaderboards, periods, pulse, results
 from engagement.access import Actor
 from engagement.challenges import ACTIVITY_TYPES
 from engagement.leaderboards import Scope, Standing
@@ -174,7 +174,7 @@ if entries:
             {
                 "Day": e.occurred_on.isoformat(),
                 "Challenge": e.challenge,
-                "Amount": f"{e.quantity:g} {e.unit}",
+                "Amount": amounts.in_words(e.quantity, e.unit),
                 "Status": STATUS_LABELS[e.status],
                 "Lead's note": e.decision_reason or "",
                 "Your note": e.note,

@@ -20,14 +20,18 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, Playwright, Route, expect
+from sqlalchemy.orm import Session
 
+from db.engine import make_engine, unit_of_work
 from engagement.demo import DEMO_PASSWORD
+
+T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"  # git-ignored: for people to look at
@@ -99,6 +103,16 @@ def build_demo_database(path: Path) -> str:
     return url
 
 
+def in_store(database_url: str, fn: Callable[[Session], T], *, write: bool = False) -> T:
+    """Run ``fn`` on a dashboard's database through the product's own engine, to check what a page saved."""
+    engine = make_engine(database_url)
+    try:
+        with unit_of_work(engine, write=write) as session:
+            return fn(session)
+    finally:
+        engine.dispose()
+
+
 def copy_database(template: str, path: Path) -> str:
     """Copy a SQLite database file (made by :func:`build_demo_database`) to ``path``; return its URL."""
     shutil.copyfile(template.removeprefix("sqlite:///"), path)
@@ -142,6 +156,7 @@ class Server:
     url: str
     process: subprocess.Popen[bytes]
     log: Path
+    database_url: str | None = None  # the dashboard's store, for tests that check what was saved
 
     def log_tail(self, chars: int = 3000) -> str:
         """The end of the log, for failure messages (tracebacks land there, not on screen)."""
@@ -200,7 +215,7 @@ def dashboard(database_url: str, log: Path, *, app_dir: Path = ROOT, port: int |
     env = {**os.environ, "DATABASE_URL": database_url, "PYTHONDONTWRITEBYTECODE": "1"}
     url = f"http://127.0.0.1:{port}"
     with serve(command, cwd=app_dir, env=env, log=log, url=url, health="/_stcore/health", health_body="ok") as server:
-        yield server
+        yield replace(server, database_url=database_url)
 
 
 def launch_chromium(playwright: Playwright) -> Browser:
@@ -438,3 +453,93 @@ def signed_out_problems(page: Page) -> list[str]:
         if not columns <= {"Role", "Email"}:
             problems.append(f"a table other than the demo accounts: columns {sorted(columns)}")
     return problems
+
+
+@dataclass(frozen=True)
+class Focus:
+    """Where keyboard focus is: the element's accessible name (icons left out), tag, role and test id."""
+
+    name: str
+    tag: str
+    role: str
+    testid: str
+    focus_visible: bool
+
+
+_FOCUS = """() => {
+  const e = document.activeElement;
+  if (!e || e === document.body) return null;
+  let name = e.getAttribute("aria-label") || (e.labels && e.labels.length ? e.labels[0].innerText : "");
+  if (!name) {
+    const copy = e.cloneNode(true);
+    copy.querySelectorAll("[data-testid='stIconMaterial']").forEach(icon => icon.remove());
+    name = copy.innerText || e.value || "";
+  }
+  const owner = e.closest("[data-testid]");
+  return {name: name.trim(), tag: e.tagName.toLowerCase(), role: e.getAttribute("role") || "",
+          testid: owner ? owner.getAttribute("data-testid") : "", focus_visible: e.matches(":focus-visible")};
+}"""
+
+
+def focus(page: Page) -> Focus | None:
+    """The element that has keyboard focus, or None when nothing (the page itself) has."""
+    found = page.evaluate(_FOCUS)
+    return Focus(**found) if found else None
+
+
+def tab_to(page: Page, wanted: Callable[[Focus], bool], *, backwards: bool = False, limit: int = 60) -> Focus:
+    """Press Tab (Shift+Tab ``backwards``) until focus is on an element ``wanted`` accepts; return it.
+
+    Every element passed on the way must show that it has focus (``:focus-visible``);
+    fails, listing the way taken, if the element is not reached in ``limit`` presses.
+    """
+    path: list[str] = []
+    for _ in range(limit):
+        page.keyboard.press("Shift+Tab" if backwards else "Tab")
+        now = focus(page)
+        if now is None:
+            path.append("(the page)")
+            continue
+        path.append(f"{now.tag}[{now.role}] {now.testid} {now.name[:40]!r}")
+        assert now.focus_visible, f"focus is not shown on {path[-1]}"
+        if wanted(now):
+            return now
+    raise AssertionError("focus never reached the element; it went:\n  " + "\n  ".join(path))
+
+
+def named(name: str) -> Callable[[Focus], bool]:
+    """A ``tab_to`` target: the element whose accessible name is exactly ``name``."""
+    return lambda f: f.name == name
+
+
+def _settled(page: Page, where: str) -> list[float]:
+    """The element's place once it has stopped moving (the sidebar slides in and out after signing in or out)."""
+    before = page.evaluate(where)
+    for _ in range(50):
+        page.wait_for_timeout(100)
+        now = page.evaluate(where)
+        if now == before:
+            return now  # type: ignore[no-any-return]
+        before = now
+    raise AssertionError("the focused element kept moving for 5 s")
+
+
+def focus_is_drawn(page: Page, margin: int = 6) -> bool:
+    """Whether the focused element looks different focused from unfocused (a ring, a border, a highlight).
+
+    Compares the element's area, with ``margin`` around it, before and after
+    moving focus away with Shift+Tab (the area must not move meanwhile); Tab
+    brings focus back.
+    """
+    where = "() => { const r = window.__focusChecked.getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; }"
+    page.evaluate("() => { window.__focusChecked = document.activeElement; }")
+    x, y, width, height = _settled(page, where)
+    clip = {"x": x - margin, "y": y - margin, "width": width + 2 * margin, "height": height + 2 * margin}
+    clip.update(x=max(0.0, clip["x"]), y=max(0.0, clip["y"]))
+    focused = page.screenshot(clip=clip, animations="disabled")
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate(where) == [x, y, width, height], "the page scrolled when focus moved away"
+    unfocused = page.screenshot(clip=clip, animations="disabled")
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement === window.__focusChecked"), "Tab did not bring focus back"
+    return focused != unfocused
