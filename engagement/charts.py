@@ -11,9 +11,11 @@ Text on the page's background takes its colour from the Streamlit theme, which
 differs between light and dark (``.streamlit/config.toml``); no one colour
 reads on both. Printed values and names are coloured through the theme's
 categorical palette (:func:`_on_page`), whose first colour has 4.5:1 or more
-on its own theme's background; series take the same palette. The fixed bar
-colours below have 3:1 or more on both backgrounds; text on a heat-map cell
-is coloured against that cell.
+on its own theme's background; series take the same palette. Axis and legend
+text cannot be coloured that way: it is :data:`AXIS_TEXT`, which reads on
+white and on the dark theme's black alike (:func:`_legible`; Streamlit's own
+grey has 3.8:1 on white). The fixed bar colours below have 3:1 or more on
+both backgrounds; text on a heat-map cell is coloured against that cell.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from engagement.morale import Cell, TeamComparison
 HIGHLIGHT = "#D55E00"
 BASE = "#0072B2"
 SVG = {"embedOptions": {"renderer": "svg"}}
+AXIS_TEXT = "#767676"  # 4.5:1 on white, 4.6:1 on black (the dark theme's background)
 VALUE_TITLES = {
     "points_per_member": "Points per member",
     "points": "Points",
@@ -41,6 +44,12 @@ def _frame(records: Sequence[dict[str, Any]]) -> alt.Data:
     # "tone" is one category for :func:`_on_page`; in the data, not a transform, so every layer
     # reads one data source and a sorted axis keeps its order (Vega drops the sort of a union).
     return alt.Data(values=[{**r, "tone": "text"} for r in records])
+
+
+def _legible(chart: alt.LayerChart) -> Any:
+    """Axis and legend labels and titles in :data:`AXIS_TEXT` (over Streamlit's theme grey)."""
+    axes = chart.configure_axis(labelColor=AXIS_TEXT, titleColor=AXIS_TEXT)
+    return axes.configure_legend(labelColor=AXIS_TEXT, titleColor=AXIS_TEXT)
 
 
 def _on_page(text: alt.Chart) -> alt.Chart:
@@ -107,7 +116,9 @@ def _bars(records: list[dict[str, Any]], value_title: str, label_title: str) -> 
     labels = _on_page(base.mark_text(align="left", dx=4, aria=False).encode(text="text:N"))
     # The height includes the x axis and its title under Streamlit's theme: leave room for both.
     # Right padding keeps the longest bar's printed value inside the chart.
-    return (bars + labels).properties(height=max(120, 26 * len(records) + 60), padding={"right": 48}, usermeta=SVG)
+    return _legible(
+        (bars + labels).properties(height=max(120, 26 * len(records) + 60), padding={"right": 48}, usermeta=SVG)
+    )
 
 
 def morale_trend(cells: Sequence[Cell], metric: str = "avg_score") -> alt.Chart:
@@ -133,7 +144,7 @@ def morale_trend(cells: Sequence[Cell], metric: str = "avg_score") -> alt.Chart:
         ],
     }
     chart = alt.Chart(_frame(records)).encode(**encoding)
-    return (chart.mark_line() + chart.mark_point(filled=True, size=60)).properties(height=320, usermeta=SVG)
+    return _legible((chart.mark_line() + chart.mark_point(filled=True, size=60)).properties(height=320, usermeta=SVG))
 
 
 def morale_heatmap(cells: Sequence[Cell]) -> alt.Chart:
@@ -167,7 +178,7 @@ def morale_heatmap(cells: Sequence[Cell]) -> alt.Chart:
         color=alt.condition("datum.score > 3.7", alt.value("white"), alt.value("#111111")),
     )
     # The height includes the axes (Streamlit fits the whole chart into it): 100 px for them, 32 per team.
-    return (hidden + shown + text).properties(height=100 + 32 * len({c.group for c in cells}), usermeta=SVG)
+    return _legible((hidden + shown + text).properties(height=100 + 32 * len({c.group for c in cells}), usermeta=SVG))
 
 
 def participation_vs_morale(rows: Sequence[TeamComparison]) -> alt.Chart:
@@ -185,7 +196,7 @@ def participation_vs_morale(rows: Sequence[TeamComparison]) -> alt.Chart:
     )
     points = base.mark_point(filled=True, size=90, color=BASE)
     labels = _on_page(base.mark_text(align="left", dx=7, dy=-7, aria=False).encode(text="team:N"))
-    return (points + labels).properties(height=320, usermeta=SVG)
+    return _legible((points + labels).properties(height=320, usermeta=SVG))
 
 
 def impact_bars(report: ImpactReport, measure: str, title: str) -> alt.Chart:
@@ -197,8 +208,10 @@ def impact_bars(report: ImpactReport, measure: str, title: str) -> alt.Chart:
         tooltip=[alt.Tooltip("group:N", title="Group"), alt.Tooltip("text:N", title=title)],
     )
     labels = _on_page(base.mark_text(align="left", dx=4, aria=False).encode(text="text:N"))
-    return (base.mark_bar(color=BASE) + labels).properties(
-        height=max(100, 26 * len(records) + 60), padding={"right": 48}, usermeta=SVG
+    return _legible(
+        (base.mark_bar(color=BASE) + labels).properties(
+            height=max(100, 26 * len(records) + 60), padding={"right": 48}, usermeta=SVG
+        )
     )
 
 

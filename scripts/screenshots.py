@@ -2,7 +2,8 @@
 
 Builds a fresh demo database in a temporary folder, starts the dashboard on a
 free local port, signs in as each demo role in headless Chromium (Debian's
-``/usr/bin/chromium``) and saves ``docs/screenshots/<name>.png`` at 1280×900.
+``/usr/bin/chromium``) and saves ``docs/screenshots/<name>.png``: at 1280×900,
+and a few on small screens (a phone, 200 % zoom) and in the dark theme.
 Uses the browser-test helpers, so the pictures show what the tests check.
 """
 
@@ -12,6 +13,7 @@ import sys
 import tempfile
 from itertools import groupby
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -22,6 +24,7 @@ from engagement.demo import DEMO_ACCOUNTS
 from tests.e2e.browser import (
     CHROMIUM,
     ROOT,
+    SMALL_SCREENS,
     build_demo_database,
     dashboard,
     launch_chromium,
@@ -33,17 +36,27 @@ from tests.e2e.browser import (
 )
 
 OUT = ROOT / "docs" / "screenshots"
-# (file name, who is signed in, page title); None: the sign-in page, signed out.
-SHOTS: tuple[tuple[str, Role | None, str | None], ...] = (
-    ("sign-in", None, None),
-    ("my-standing", Role.AGENT, "My standing"),
-    ("leaderboards", Role.AGENT, "Leaderboards"),
-    ("log-results", Role.LEAD, "Log results"),
-    ("approvals", Role.LEAD, "Approvals"),
-    ("morale", Role.MANAGER, "Morale"),
-    ("impact-report", Role.MANAGER, "Impact report"),
-    ("admin", Role.ADMIN, "Admin"),
+DESKTOP = "desktop"
+# How each kind of screen is made (keyword arguments of new_context).
+SCREENS: dict[str, dict[str, Any]] = {DESKTOP: {}, **SMALL_SCREENS, "dark": {"color_scheme": "dark"}}
+# (file name, who is signed in, page title, screen); None: the sign-in page, signed out.
+SHOTS: tuple[tuple[str, Role | None, str | None, str], ...] = (
+    ("sign-in", None, None, DESKTOP),
+    ("my-standing", Role.AGENT, "My standing", DESKTOP),
+    ("leaderboards", Role.AGENT, "Leaderboards", DESKTOP),
+    ("log-results", Role.LEAD, "Log results", DESKTOP),
+    ("approvals", Role.LEAD, "Approvals", DESKTOP),
+    ("morale", Role.MANAGER, "Morale", DESKTOP),
+    ("impact-report", Role.MANAGER, "Impact report", DESKTOP),
+    ("admin", Role.ADMIN, "Admin", DESKTOP),
+    ("my-standing-phone", Role.AGENT, "My standing", "phone"),
+    ("leaderboards-phone", Role.AGENT, "Leaderboards", "phone"),
+    ("my-standing-zoom-200", Role.AGENT, "My standing", "zoom-200"),
+    ("leaderboards-zoom-200", Role.AGENT, "Leaderboards", "zoom-200"),
+    ("leaderboards-dark", Role.AGENT, "Leaderboards", "dark"),
 )
+# Shots that start further down the page than its top: the element scrolled to the top.
+SCROLL_TO = {"leaderboards-zoom-200": "[data-testid='stTabs']", "leaderboards-phone": "[data-testid='stTabs']"}
 
 
 def main() -> int:
@@ -55,15 +68,17 @@ def main() -> int:
         database_url = build_demo_database(folder / "demo.db")
         with dashboard(database_url, folder / "streamlit.log") as server, sync_playwright() as playwright:
             browser = launch_chromium(playwright)
-            for role, shots in groupby(SHOTS, key=lambda shot: shot[1]):
-                context = new_context(browser)
+            for (role, screen), shots in groupby(SHOTS, key=lambda shot: (shot[1], shot[3])):
+                context = new_context(browser, **SCREENS[screen])
                 page = context.new_page()
                 open_url(page, server.url)
                 if role is not None:
                     sign_in(page, DEMO_ACCOUNTS[role])
-                for name, _, title in shots:
+                for name, _, title, _ in shots:
                     if title is not None:
                         open_page(page, title)
+                    if name in SCROLL_TO:
+                        page.locator(SCROLL_TO[name]).first.evaluate("element => element.scrollIntoView()")
                     print(screenshot(page, OUT / f"{name}.png").relative_to(ROOT))
                 context.close()
             browser.close()

@@ -236,17 +236,21 @@ def new_context(
     *,
     color_scheme: ColorScheme = "light",
     device_scale_factor: float = 1,
+    phone: bool = False,
 ) -> BrowserContext:
     """A fresh browser profile (no cookies) that can reach this machine and nothing else.
 
     ``color_scheme`` is the system preference the app's theme follows;
-    ``device_scale_factor`` 2 with half the window size is how Chromium zooms to 200 %.
+    ``device_scale_factor`` 2 with half the window size is how Chromium zooms to 200 %;
+    ``phone`` makes it a touch screen that reports itself as mobile.
     """
     context = browser.new_context(
         viewport=dict(viewport),  # type: ignore[arg-type]
         reduced_motion="reduce",
         color_scheme=color_scheme,
         device_scale_factor=device_scale_factor,
+        is_mobile=phone,
+        has_touch=phone,
     )
     context.set_default_timeout(TIMEOUT_MS)
     context.route("**/*", _local_only)
@@ -301,13 +305,25 @@ def menu_link(page: Page, title: str) -> Locator:
 
 
 def open_page(page: Page, title: str) -> None:
-    """Open ``title`` from the sidebar menu and wait for that page to finish drawing."""
+    """Open ``title`` from the sidebar menu and wait for that page to finish drawing.
+
+    On a narrow screen the menu starts folded away: it is opened first and
+    closed again afterwards, as a person would (the app's menu links do not
+    close it by themselves; see the README's Accessibility section).
+    """
     link = menu_link(page, title)
+    folded = page.get_by_test_id("stExpandSidebarButton").is_visible()
+    if folded:
+        page.get_by_test_id("stExpandSidebarButton").click()
+        expect(link).to_be_in_viewport()
     path = urlsplit(urljoin(page.url, link.get_attribute("href") or "")).path
     if urlsplit(page.url).path != path:
         link.click()
         expect(page).to_have_url(re.compile(rf"^[^?#]*//[^/]+{re.escape(path)}([?#].*)?$"))
     wait_for_app(page)
+    if folded:
+        page.get_by_test_id("stSidebarCollapseButton").get_by_role("button").click()
+        expect(page.get_by_test_id("stSidebar")).not_to_be_in_viewport()  # slid away, not on its way
 
 
 @contextmanager
@@ -337,6 +353,59 @@ def screenshot(page: Page, path: Path, *, full: bool = False) -> Path:
     with whole_page(page):
         page.screenshot(path=path)
     return path
+
+
+# Small screens as Chromium makes them (keyword arguments of new_context): a 1280 × 900
+# window at 200 % zoom is 640 × 450 CSS pixels drawn at 2 device pixels each; a phone
+# is 390 × 844 at 3, touch, reporting itself as mobile.
+SMALL_SCREENS: dict[str, dict[str, object]] = {
+    "zoom-200": {"viewport": {"width": 640, "height": 450}, "device_scale_factor": 2},
+    "phone": {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3, "phone": True},
+}
+
+# Text cut short ("…"), anything reaching past the main column's right edge (outside
+# the things that scroll sideways on purpose: tables, tab bars), the page itself
+# scrolling sideways, and blocks drawn over one another.
+_LAYOUT = """() => {
+  const main = document.querySelector("[data-testid='stMain']");
+  const edge = main.getBoundingClientRect().right + 1;
+  const shown = e => e.checkVisibility() && e.getBoundingClientRect().width > 0;
+  const say = e => (e.innerText || e.getAttribute("aria-label") || e.tagName).trim().replace(/\\s+/g, " ").slice(0, 60);
+  const scrollsSideways = e => {
+    for (let a = e.parentElement; a && a !== main; a = a.parentElement) {
+      const x = getComputedStyle(a).overflowX;
+      if ((x === "auto" || x === "scroll") && a.scrollWidth > a.clientWidth) return true;
+    }
+    return false;
+  };
+  const problems = [];
+  if (main.scrollWidth > main.clientWidth + 1)
+    problems.push(`the page scrolls sideways (${main.scrollWidth} px in ${main.clientWidth})`);
+  for (const e of main.querySelectorAll("*")) {
+    if (!shown(e) || scrollsSideways(e)) continue;
+    const style = getComputedStyle(e);
+    if (style.textOverflow === "ellipsis" && e.scrollWidth > e.clientWidth + 1 && !e.closest("[data-baseweb='select']"))
+      problems.push(`cut short: "${say(e)}"`);
+    if (e.getBoundingClientRect().right > edge && !e.closest("[data-testid='stDataFrame']"))
+      problems.push(`past the right edge: ${e.tagName.toLowerCase()} "${say(e)}"`);
+  }
+  const blocks = [...main.querySelectorAll("[data-testid='stElementContainer']")].filter(shown);
+  for (let i = 0; i < blocks.length; i++) for (let j = i + 1; j < blocks.length; j++) {
+    const [a, b] = [blocks[i], blocks[j]];
+    if (a.contains(b) || b.contains(a)) continue;
+    const [r, q] = [a.getBoundingClientRect(), b.getBoundingClientRect()];
+    const across = Math.min(r.right, q.right) - Math.max(r.left, q.left);
+    const down = Math.min(r.bottom, q.bottom) - Math.max(r.top, q.top);
+    if (across > 1 && down > 1) problems.push(`"${say(a)}" and "${say(b)}" overlap`);
+  }
+  return [...new Set(problems)];
+}"""
+
+
+def layout_problems(page: Page) -> list[str]:
+    """What is cut off or overlapping on the page as drawn now, described; empty when all is well."""
+    with whole_page(page):
+        return list(page.evaluate(_LAYOUT))
 
 
 def set_color_scheme(page: Page, scheme: ColorScheme) -> None:

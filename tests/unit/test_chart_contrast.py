@@ -20,8 +20,8 @@ from engagement.leaderboards import PersonRow, TeamRow
 from engagement.morale import Cell, TeamComparison
 
 CONFIG = tomllib.loads((Path(__file__).resolve().parents[2] / ".streamlit" / "config.toml").read_text())
-# Streamlit 1.67's page backgrounds (config.toml leaves them at the defaults).
-BACKGROUNDS = {"light": "#FFFFFF", "dark": "#171614"}
+# The page backgrounds: Streamlit 1.67's white for light, config.toml's for dark.
+BACKGROUNDS = {"light": "#FFFFFF", "dark": CONFIG["theme"]["dark"]["backgroundColor"]}
 TEXT, GRAPHIC = 4.5, 3.0
 
 
@@ -111,6 +111,37 @@ def test_both_palettes_are_okabe_ito() -> None:
     okabe_ito = {"#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442"}
     assert set(palette("light")) == okabe_ito | {"#000000"}
     assert set(palette("dark")) == okabe_ito | {"#FFFFFF"}
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_the_primary_colour_reads_as_text_and_under_white_text(theme: str) -> None:
+    """A chosen tab's label is the primary colour on the page; a primary button's label is white on it."""
+    primary = CONFIG["theme"].get(theme, {}).get("primaryColor", CONFIG["theme"]["primaryColor"])
+    assert contrast(primary, BACKGROUNDS[theme]) >= TEXT
+    assert contrast("#FFFFFF", primary) >= TEXT
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_axis_and_legend_text_reads_in_both_themes(theme: str) -> None:
+    assert contrast(charts.AXIS_TEXT, BACKGROUNDS[theme]) >= TEXT
+
+
+def every_chart() -> dict[str, dict[str, Any]]:
+    week = date(2026, 3, 2)
+    cells = [Cell(week, name, i, "Leeds", 9, 3.5, 10.0, False, 9) for i, name in enumerate(("Oak", "Ash"))]
+    return {
+        **charts_with_printed_text(),
+        "morale_trend": charts.morale_trend(cells).to_dict(),
+        "morale_heatmap": charts.morale_heatmap(cells).to_dict(),
+    }
+
+
+@pytest.mark.parametrize("name", list(every_chart()))
+def test_every_chart_sets_its_axis_and_legend_text_colour(name: str) -> None:
+    """Streamlit's theme draws them in a grey with 3.8:1 on white; the chart's own config wins."""
+    config = every_chart()[name]["config"]
+    for part in ("axis", "legend"):
+        assert config[part]["labelColor"] == config[part]["titleColor"] == charts.AXIS_TEXT
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
