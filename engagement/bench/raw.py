@@ -117,18 +117,20 @@ class Raw:
         return tuple(None if v is None else int(v) for v in row)
 
     def ranking(self, challenge_id: int | None, start: date, end: date, me: int, team: int) -> tuple[Any, ...]:
-        """Everyone's rank and the team board in one statement (what a shared ranking ships), then my standing."""
+        """Everyone's rank and points and the team board in one statement (what a shared ranking ships), then mine."""
         sql = (
             f"WITH {self._points(challenge_id)},{PEOPLE},{TEAMS} "
-            "SELECT 'person', id, rank, NULL FROM ranked UNION ALL SELECT 'team', id, rank, name FROM board "
-            "ORDER BY 1, 3, 4"
+            "SELECT 'person', id, rank, points, NULL, NULL, NULL, NULL, NULL, NULL FROM ranked UNION ALL "
+            "SELECT 'team', id, rank, points, name, site, members, per_member, participants, NULL FROM board "
+            "ORDER BY 1, 3, 5"
         )
         rows = self.run(sql, _params(challenge_id, start, end))
-        people = {i: int(r) for kind, i, r, _ in rows if kind == "person"}
-        teams = [(i, int(r)) for kind, i, r, _ in rows if kind == "team"]
+        people = {row[1]: (int(row[2]), round2(float(row[3]))) for row in rows if row[0] == "person"}
+        teams = [(row[1], int(row[2])) for row in rows if row[0] == "team"]
         mine = next((r for i, r in teams if i == team), None)
         above = [i for i, r in teams if mine is not None and r < mine]
-        return (people.get(me), len(people), mine, len(teams), above[-1] if above else None)
+        rank = people[me][0] if me in people else None
+        return (rank, len(people), mine, len(teams), above[-1] if above else None)
 
     def morale_by_team(self, first: date, last: date, k: int, team: int | None = None) -> list[tuple[Any, ...]]:
         """Visible team-weeks from the weekly rollup: (week, team id, responses, mean score, eNPS or None)."""
