@@ -25,9 +25,11 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -41,6 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 FINISHED = ForwardMsg_pb2.ForwardMsg.FINISHED_SUCCESSFULLY
 TICKS = os.sysconf("SC_CLK_TCK")
+EXCEPTION_LINE = re.compile(r"^[\w.]+(Error|Exception|Timeout)\b")
 
 
 @dataclass
@@ -139,14 +142,15 @@ class Servers:
     def __init__(self, url: str, count: int) -> None:
         env = {**os.environ, "DATABASE_URL": url}
         self.ports = [_free_port() for _ in range(count)]
+        self.logs = [Path(tempfile.gettempdir()) / f"impact-board-load-{port}.log" for port in self.ports]
         self.procs = [
             subprocess.Popen(
                 [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
                  "--server.address", HOST, "--server.headless", "true", "--browser.gatherUsageStats", "false",
                  "--server.fileWatcherType", "none"],
-                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log.open("w"),
             )
-            for port in self.ports
+            for port, log in zip(self.ports, self.logs, strict=True)
         ]  # fmt: skip
         for port in self.ports:
             _wait_healthy(port)
@@ -170,7 +174,8 @@ class Servers:
         used = sum(self._cpu(p.pid) - c for p, c in zip(self.procs, self.cpu_start, strict=True))
         return round(100 * used / max(1e-6, time.monotonic() - self.started), 1)
 
-    def stop(self) -> None:
+    def stop(self) -> list[str]:
+        """Stop the processes; return the last line of each error they logged (the causes of error elements)."""
         for proc in self.procs:
             proc.terminate()
         for proc in self.procs:
@@ -178,6 +183,11 @@ class Servers:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 proc.kill()
+        causes = []
+        for log in self.logs:
+            causes += [ln[:200] for ln in log.read_text(errors="replace").splitlines() if EXCEPTION_LINE.match(ln)]
+            log.unlink(missing_ok=True)
+        return causes
 
 
 def _free_port() -> int:
@@ -231,7 +241,7 @@ def measure(
         wall = time.monotonic() - started
         cpu = servers.cpu_share()
     finally:
-        servers.stop()
+        causes = servers.stop()
     key = "signed_in_render" if scenario == "signed_in" else "first_render"
     times = [getattr(o, key) for o in outcomes if getattr(o, key) is not None and o.error is None]
     errors = [o.error for o in outcomes if o.error]
@@ -245,6 +255,7 @@ def measure(
         "landing_p50_s": _percentile([o.first_render for o in outcomes if o.first_render is not None], 0.5),
         "errors": len(errors),
         "first_errors": errors[:3],
+        "server_errors": sorted(set(causes))[:3],
         "wall_s": round(wall, 1),
         "server_peak_rss_mb": [round(r) for r in servers.peak_rss],
         "server_cpu_pct_of_one_core": cpu,
