@@ -316,7 +316,9 @@ def open_page(page: Page, title: str) -> None:
     if folded:
         page.get_by_test_id("stExpandSidebarButton").click()
         expect(link).to_be_in_viewport()
-    path = urlsplit(urljoin(page.url, link.get_attribute("href") or "")).path
+    # Links are relative to the app's root; the first page's is empty (the root itself).
+    root = urlsplit(page.url)._replace(path="/", query="", fragment="").geturl()
+    path = urlsplit(urljoin(root, link.get_attribute("href") or "")).path
     if urlsplit(page.url).path != path:
         link.click()
         expect(page).to_have_url(re.compile(rf"^[^?#]*//[^/]+{re.escape(path)}([?#].*)?$"))
@@ -612,3 +614,76 @@ def focus_is_drawn(page: Page, margin: int = 6) -> bool:
     page.keyboard.press("Tab")
     assert page.evaluate("() => document.activeElement === window.__focusChecked"), "Tab did not bring focus back"
     return focused != unfocused
+
+
+# -- data grids (st.dataframe, st.data_editor) ----------------------------------------
+# Streamlit draws tables on a canvas; beside it the grid keeps an accessible table of
+# the cells in view (ids glide-cell-<column>-<row>), which is what a screen reader reads.
+
+SELECTED_CELL = "[data-testid^='glide-cell-'][aria-selected='true']"
+ROW_PX = 35  # Streamlit's row height, the header included
+
+
+def show_grid(grid: Locator) -> None:
+    """Scroll a grid into view: its accessible table holds cells only while it is on screen."""
+    grid.scroll_into_view_if_needed()
+    expect(grid.locator("[data-testid='glide-cell-0-0']")).to_have_count(1)
+
+
+def grid_cell(scope: Page | Locator, column: int, row: int) -> str:
+    """The text of a cell in view, as the grid's accessible table has it."""
+    return scope.locator(f"[data-testid='glide-cell-{column}-{row}']").first.inner_text().strip()
+
+
+def selected_cell(page: Page) -> tuple[int, int, str]:
+    """(column, row, text) of the grid cell that has the keyboard's attention."""
+    cell = page.locator(SELECTED_CELL)
+    expect(cell).to_have_count(1)
+    column, row = (int(n) for n in (cell.get_attribute("data-testid") or "").split("-")[-2:])
+    return column, row, cell.inner_text().strip()
+
+
+def grid_move(page: Page, key: str) -> tuple[int, int, str]:
+    """Press a key in a grid (an arrow, Home) and wait for its accessible table to follow the move."""
+    cell = page.locator(SELECTED_CELL)
+    before = cell.get_attribute("data-testid") if cell.count() else None
+    page.keyboard.press(key)
+    page.wait_for_function(
+        "([css, before]) => { const cell = document.querySelector(css); "
+        "return cell !== null && cell.getAttribute('data-testid') !== before; }",
+        arg=[SELECTED_CELL, before],
+    )
+    return selected_cell(page)
+
+
+def grid_select(page: Page, grid: Locator, column: int, row: int) -> None:
+    """Click a row's first cell in ``grid`` (a stDataFrame) and arrow right to ``column``."""
+    show_grid(grid)
+    box = grid.locator("canvas[data-testid='data-grid-canvas']").bounding_box()
+    assert box is not None, "the grid is not on screen"
+    # The canvas sits under the grid's scroller, which takes the click: click where the cell is drawn.
+    page.mouse.click(box["x"] + 10, box["y"] + ROW_PX * (row + 1) + ROW_PX / 2)
+    expect(page.locator(f"[data-testid='glide-cell-0-{row}'][aria-selected='true']")).to_have_count(1)
+    for _ in range(column):
+        grid_move(page, "ArrowRight")
+
+
+def grid_type(page: Page, text: str) -> None:
+    """Type into the selected editable cell: Enter opens the editor, Enter keeps the value and moves down."""
+    page.keyboard.press("Enter")
+    editor = page.locator("input.gdg-input, textarea.gdg-input")
+    expect(editor).to_be_visible()
+    page.keyboard.type(text, delay=50)
+    expect(editor).to_have_value(text)
+    # The editor's own state follows the input a moment later; Enter before that keeps the old value.
+    # Streamlit then hands edits to the app 150 ms after the last one. People type slower than both.
+    page.wait_for_timeout(200)
+    page.keyboard.press("Enter")
+    expect(editor).to_have_count(0)
+    page.wait_for_timeout(300)
+
+
+def grid_tick(page: Page) -> None:
+    """Tick (or untick) the selected checkbox cell with Space, then give Streamlit its 150 ms to take the edit."""
+    page.keyboard.press("Space")
+    page.wait_for_timeout(300)

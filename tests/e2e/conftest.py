@@ -15,12 +15,15 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from tests.e2e import browser as e2e
 from tests.e2e.browser import Server, StartApp
 
 E2E_DIR = Path(__file__).resolve().parent
+# A save reruns the page twice (the write, then the message); on a busy 2-core machine the
+# Admin page can take longer than Playwright's default 5 s for an expectation to come true.
+expect.set_options(timeout=15_000)
 NO_CHROMIUM = f"{e2e.CHROMIUM} is missing: install Debian's chromium (scripts/run-tests does) to run browser tests"
 
 

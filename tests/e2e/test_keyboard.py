@@ -25,10 +25,14 @@ from tests.e2e.browser import (
     Focus,
     Server,
     focus_is_drawn,
+    grid_cell,
+    grid_move,
+    grid_tick,
     in_store,
     named,
     open_url,
     screenshot,
+    selected_cell,
     tab_to,
     wait_for_app,
 )
@@ -36,7 +40,6 @@ from tests.e2e.browser import (
 AGENT, LEAD = DEMO_ACCOUNTS[Role.AGENT], DEMO_ACCOUNTS[Role.LEAD]
 MINUTES = 90
 REASON = "Checked with the organisation: 90 minutes of tutoring"
-SELECTED_CELL = "[data-testid^='glide-cell-'][aria-selected='true']"
 
 
 def menu_link(title: str) -> Callable[[Focus], bool]:
@@ -71,40 +74,15 @@ def choose(page: Page, label: str, option: str) -> None:
     wait_for_app(page)
 
 
-def move(page: Page, key: str) -> tuple[int, int, str]:
-    """Press an arrow (or Home) in a grid and wait for its accessible table to follow the move."""
-    before = page.locator(SELECTED_CELL).get_attribute("data-testid") if page.locator(SELECTED_CELL).count() else None
-    page.keyboard.press(key)
-    page.wait_for_function(
-        "([css, before]) => { const cell = document.querySelector(css); "
-        "return cell !== null && cell.getAttribute('data-testid') !== before; }",
-        arg=[SELECTED_CELL, before],
-    )
-    return selected_cell(page)
-
-
 def enter_grid(page: Page) -> tuple[int, int, str]:
     """Tab into the next grid and press ArrowDown; the cell reached must be drawn highlighted."""
     tab_to(page, lambda f: f.testid == "data-grid-canvas")
-    canvas = page.locator(
-        "canvas[data-testid='data-grid-canvas']:focus"
-    ).element_handle()  # the arrow moves focus to a cell
+    # The arrow moves focus from the canvas to a cell of the grid's accessible table.
+    canvas = page.locator("canvas[data-testid='data-grid-canvas']:focus").element_handle()
     before = canvas.screenshot(animations="disabled")
-    cell = move(page, "ArrowDown")
+    cell = grid_move(page, "ArrowDown")
     assert canvas.screenshot(animations="disabled") != before, "the grid shows which cell has focus"
     return cell
-
-
-def selected_cell(page: Page) -> tuple[int, int, str]:
-    """(column, row, text) of the grid cell the keyboard is on, from the grid's accessible table."""
-    cell = page.locator(SELECTED_CELL)
-    expect(cell).to_have_count(1)
-    column, row = (int(n) for n in (cell.get_attribute("data-testid") or "").split("-")[-2:])
-    return column, row, cell.inner_text().strip()
-
-
-def cell_text(page: Page, column: int, row: int) -> str:
-    return page.get_by_test_id(f"glide-cell-{column}-{row}").first.inner_text().strip()
 
 
 def log_volunteering_as_agent(page: Page) -> None:
@@ -131,18 +109,18 @@ def tick_the_agents_entry(page: Page, agent_name: str) -> None:
     """Arrow down the approvals grid to the agent's entry and tick it with Space."""
     _, row, _ = enter_grid(page)
     for _ in range(20):
-        if cell_text(page, 1, row) == agent_name and cell_text(page, 3, row) == in_words(MINUTES / 60, "hours"):
+        if grid_cell(page, 1, row) == agent_name and grid_cell(page, 3, row) == in_words(MINUTES / 60, "hours"):
             break
-        _, row, _ = move(page, "ArrowDown")
+        _, row, _ = grid_move(page, "ArrowDown")
     else:
         raise AssertionError(f"the arrow keys never reached {agent_name}'s entry")
     if selected_cell(page)[0] != 0:
-        move(page, "Home")  # the first column: Decide
+        grid_move(page, "Home")  # the first column: Decide
     assert selected_cell(page)[:2] == (0, row)
-    page.keyboard.press("Space")
+    grid_tick(page)
     # The grid's accessible table redraws a cell's value when the selection moves: step off and back.
-    move(page, "ArrowRight")
-    move(page, "ArrowLeft")
+    grid_move(page, "ArrowRight")
+    grid_move(page, "ArrowLeft")
     expect(page.get_by_test_id(f"glide-cell-0-{row}")).to_have_text("true")
 
 
@@ -173,8 +151,8 @@ def read_the_leaderboards(page: Page) -> None:
     summary = page.get_by_role("tabpanel").get_by_text("You are ")
     expect(summary).to_be_visible()
     enter_grid(page)  # the closed Teams tab's grid takes no focus: this is the people board
-    assert move(page, "ArrowUp")[:3:2] == (0, "1"), "the first row is rank 1"
-    column, _, leader = move(page, "ArrowRight")
+    assert grid_move(page, "ArrowUp")[:3:2] == (0, "1"), "the first row is rank 1"
+    column, _, leader = grid_move(page, "ArrowRight")
     assert column == 1
     assert f"{leader} leads with" in summary.inner_text(), "the grid's first name is the leader the summary names"
     screenshot(page, SCREENSHOTS / "keyboard-3-lead-reads-the-board.png")
