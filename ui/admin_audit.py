@@ -6,7 +6,7 @@ from datetime import datetime, time, timedelta
 
 import streamlit as st
 
-from engagement import audit, csvio, organisation
+from engagement import audit, challenges, csvio, organisation
 from engagement.access import Actor
 from ui.resources import read_fresh
 from ui.widgets import csv_download, org_settings, org_today
@@ -18,7 +18,8 @@ def audit_tab(actor: Actor) -> None:
     facets = read_fresh(audit.audit_facets, actor)
     zone = org_settings().zone
     today = org_today()
-    entity_col, action_col, actor_col, dates_col = st.columns(4)
+    # The date range needs more room than a quarter of the row: its last day was cut off at 1280 px.
+    entity_col, action_col, actor_col, dates_col = st.columns([1, 1, 1, 1.5])
     entity = entity_col.selectbox("What", [ANY, *facets.entities], key="admin.audit.entity")
     action = action_col.selectbox("Action", [ANY, *facets.actions], key="admin.audit.action")
     who = actor_col.selectbox("Who", [ANY, *facets.actors], key="admin.audit.actor")
@@ -43,12 +44,13 @@ def audit_tab(actor: Actor) -> None:
         "site_id": read_fresh(organisation.site_names),
     }
     people = {p.id: p.name for p in read_fresh(organisation.list_people, actor, include_inactive=True)}
+    challenge_names = {c.id: c.name for c in read_fresh(challenges.list_challenges)}
     records = [
         {
             "When": r.at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
             "Who": r.actor,
             "Action": r.action,
-            "What": _subject(r, people, labels),
+            "What": _subject(r, people, labels, challenge_names),
             "Changes": audit.describe_change(r.before, r.after, labels),
             "Reason": r.reason or "",
         }
@@ -73,9 +75,15 @@ def audit_tab(actor: Actor) -> None:
     )
 
 
-def _subject(row: audit.AuditRow, people: dict[int, str], labels: audit.Labels) -> str:
+def _subject(row: audit.AuditRow, people: dict[int, str], labels: audit.Labels, challenge_names: dict[int, str]) -> str:
     if row.entity_id is None:
         return row.entity
-    names = {"person": people, "account": people, "team": labels["team_id"], "site": labels["site_id"]}
+    names = {
+        "person": people,
+        "account": people,
+        "team": labels["team_id"],
+        "site": labels["site_id"],
+        "challenge": challenge_names,
+    }
     name = names.get(row.entity, {}).get(row.entity_id)
     return f"{row.entity} {name}" if name else f"{row.entity} #{row.entity_id}"
