@@ -180,7 +180,9 @@ if entries:
                 "Your note": e.note,
             }
             for e in entries
-        ]
+        ],
+        # The lead's reason (why an entry was not approved) must be readable without dragging the column wider.
+        **{"Lead's note": st.column_config.TextColumn(width="medium")},
     )
 else:
     st.caption("No entries yet. Log your first activity above.")
