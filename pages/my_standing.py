@@ -101,11 +101,13 @@ def show_running(actor: Actor, running: list) -> None:  # type: ignore[type-arg]
             st.markdown(f"**{md(challenge.name)}** · {points:g} point{'s' * (points != 1)} per {per}")
             st.metric("My points, this challenge", f"{mine.get(challenge.id, 0.0):,.1f}")
             if challenge.team_target and actor.team_id is not None:
-                done = team_done.get(challenge.id, 0.0)
-                share = min(done / challenge.team_target, 1.0)
+                done, target = team_done.get(challenge.id, 0.0), challenge.team_target
+                # The bar stops at full; the words say how far past the target the team went.
+                reached = ", target reached" if done >= target else ""
+                amount = f"{done:,.1f}".removesuffix(".0")
                 st.progress(
-                    share,
-                    text=f"Team target: {done:,.1f} of {challenge.team_target:,.0f} {challenge.unit} ({share:.0%})",
+                    min(done / target, 1.0),
+                    text=f"Team target: {amount} of {target:,.0f} {challenge.unit} ({done / target:.0%}{reached})",
                 )
     names = {c.id: c.name for c in running}
     picked = st.selectbox(

@@ -38,7 +38,10 @@ def test_each_running_challenge_shows_my_points_and_my_teams_target(
     bars = [p.text for p in at.get("progress")]
     for challenge in (c for c in running if c.team_target):
         done = team.get(challenge.id, 0.0)
-        assert any(bar.startswith(f"Team target: {done:,.1f} of {challenge.team_target:,.0f}") for bar in bars)
+        amount = f"{done:,.1f}".removesuffix(".0")  # whole trees read "60", not "60.0"
+        share = f"({done / challenge.team_target:.0%}"  # the real share, past 100 % once reached
+        start = f"Team target: {amount} of {challenge.team_target:,.0f}"
+        assert any(bar.startswith(start) and share in bar for bar in bars)
 
 
 def test_choosing_a_challenge_shows_my_rank_and_my_teams_place_in_it(
