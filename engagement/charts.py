@@ -169,8 +169,10 @@ def morale_heatmap(cells: Sequence[Cell]) -> alt.Chart:
             alt.Tooltip("status:N", title="Status"),
         ],
     )
-    shown = base.transform_filter("datum.status == 'Shown'").mark_rect().encode(
-        color=alt.Color("score:Q", title="Mean score", scale=alt.Scale(scheme="blues", domain=[1, 5]))
+    shown = (
+        base.transform_filter("datum.status == 'Shown'")
+        .mark_rect()
+        .encode(color=alt.Color("score:Q", title="Mean score", scale=alt.Scale(scheme="blues", domain=[1, 5])))
     )
     hidden = base.transform_filter("datum.status != 'Shown'").mark_rect(color="#EEEEEE")
     text = base.mark_text(fontSize=12).encode(
@@ -200,8 +202,9 @@ def participation_vs_morale(rows: Sequence[TeamComparison]) -> alt.Chart:
 
 
 def impact_bars(report: ImpactReport, measure: str, title: str) -> alt.Chart:
-    records = [{"group": r.group, "value": getattr(r, measure), "text": f"{getattr(r, measure):,.1f}"} for r in
-               report.rows]
+    records = [
+        {"group": r.group, "value": getattr(r, measure), "text": f"{getattr(r, measure):,.1f}"} for r in report.rows
+    ]
     base = alt.Chart(_frame(records)).encode(
         y=alt.Y("group:N", title=None, sort="-x", axis=alt.Axis(labelOverlap=False)),
         x=alt.X("value:Q", title=title),
