@@ -236,9 +236,9 @@ def measure(
         who: list[str | None] = (
             [accounts[i % len(accounts)] for i in range(n)] if scenario == "signed_in" else [None] * n
         )
-        started = time.monotonic()
+        started, client_cpu = time.monotonic(), time.process_time()
         outcomes = asyncio.run(_run(servers, who, password, args.spread, args.timeout))
-        wall = time.monotonic() - started
+        wall, client_cpu = time.monotonic() - started, time.process_time() - client_cpu
         cpu = servers.cpu_share()
     finally:
         causes = servers.stop()
@@ -259,6 +259,8 @@ def measure(
         "wall_s": round(wall, 1),
         "server_peak_rss_mb": [round(r) for r in servers.peak_rss],
         "server_cpu_pct_of_one_core": cpu,
+        # The load client shares the machine: its own CPU says how much it took from the servers.
+        "client_cpu_pct_of_one_core": round(100 * client_cpu / max(wall, 1e-6), 1),
     }
 
 
