@@ -139,8 +139,10 @@ def _status_for(actor: Actor, data: ResultInput, challenge: Challenge) -> tuple[
 def record_result(session: Session, actor: Actor, data: ResultInput, *, source: str = "manual") -> Result:
     """Validate and store one entry; see :func:`record_results`."""
     stored = record_results(session, actor, [data], source=source)
+    if stored.created:
+        return stored.created[0]
     # A repeated submit (same ref) hands back the entry the first one stored.
-    result = session.get(Result, stored.ids[0] if stored.ids else stored.already_stored[0])
+    result = session.get(Result, stored.already_stored[0])
     assert result is not None
     return result
 
@@ -151,6 +153,7 @@ class Recorded:
 
     ids: list[int] = field(default_factory=list)
     already_stored: list[int] = field(default_factory=list)
+    created: list[Result] = field(default_factory=list, repr=False)  # the stored rows, for one-entry saves
 
 
 def record_results(
@@ -212,7 +215,9 @@ def record_results(
             }
         )
     if len(values) == 1:
-        ids = list(session.scalars(insert(Result).returning(Result.id), values))
+        # The whole row comes back, so record_result reads nothing again.
+        recorded.created = list(session.scalars(insert(Result).returning(Result), values))
+        ids = [row.id for row in recorded.created]
     else:  # a batch: ids up front, then one bulk insert (COPY on PostgreSQL), see db.bulk
         ids = bulk.next_ids(session, Result.__table__, len(values))
         bulk.insert_rows(session, Result.__table__, [{"id": i, **v} for i, v in zip(ids, values, strict=True)])
