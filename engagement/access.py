@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Person, Role
@@ -58,10 +58,13 @@ def normalise_email(email: str) -> str:
 
 
 def actor_for_email(session: Session, email: str) -> Actor | None:
-    """The active person with this email, or None (unknown or deactivated)."""
-    person = session.scalars(
-        select(Person).where(func.lower(Person.email) == normalise_email(email), Person.active)
-    ).first()
+    """The active person with this email, or None (unknown or deactivated).
+
+    Emails are stored normalised (every write path goes through
+    ``organisation.validate_email``), so the unique index answers this on every
+    page rerun; comparing ``lower(email)`` would scan all people.
+    """
+    person = session.scalars(select(Person).where(Person.email == normalise_email(email), Person.active)).first()
     return Actor.of(person) if person is not None else None
 
 
