@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from db import search
 from engagement.errors import Conflict
 
 T = TypeVar("T")
@@ -74,6 +75,8 @@ def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
         dbapi_connection.isolation_level = None
         for pragma in SQLITE_PRAGMAS:
             dbapi_connection.execute(f"PRAGMA {pragma}")
+        # Search folds É to é as PostgreSQL's lower() does; SQLite's own folds only A-Z (see db.search).
+        dbapi_connection.create_function(search.SQLITE_LOWER, 1, search.lower_text, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:

@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import Select, SQLColumnExpression, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from db import search as db_search
 from db.models import Membership, Person, Result, Role, Site, Team, WorkMode
 from engagement import audit, text
 from engagement.access import Actor, normalise_email, require, require_team
@@ -23,6 +25,8 @@ from engagement.errors import Conflict, NotFound, Problem, ValidationError
 from engagement.periods import EARLIEST
 
 EMAIL_MAX = 254
+PAGE_SIZE = 50
+PAGE_MAX = 500  # one page of a people search at most: enough for any screen, bounded at any size
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,14 @@ class PersonRow:
     timezone: str | None
     active: bool
     version: int
+
+
+@dataclass(frozen=True)
+class PeoplePage:
+    """One page of a people search, and how many people match it in all."""
+
+    rows: list[PersonRow]
+    total: int
 
 
 # -- validation -------------------------------------------------------------------
@@ -243,23 +255,80 @@ def list_teams(session: Session, *, include_inactive: bool = False) -> list[Team
 def list_people(
     session: Session, actor: Actor, *, team_id: int | None = None, include_inactive: bool = False
 ) -> list[PersonRow]:
-    """People with their details: admins see everyone, leads their own team."""
+    """People with their details: admins see everyone, leads their own team (a roster, not a search)."""
     if actor.role is not Role.ADMIN:
         require_team(actor, team_id)
-    query = (
-        select(Person, Team.name, Site.name)
-        .outerjoin(Team, Team.id == Person.team_id)
-        .outerjoin(Site, Site.id == func.coalesce(Person.site_id, Team.site_id))
-        .order_by(Person.name, Person.email)
-    )
+    query = _people_query()
     if team_id is not None:
         query = query.where(Person.team_id == team_id)
     if not include_inactive:
         query = query.where(Person.active)
-    return [
-        PersonRow(p.id, p.email, p.name, p.role, team, site, p.work_mode, p.timezone, p.active, p.version)
-        for p, team, site in session.execute(query).unique()
-    ]
+    return [PersonRow(*row) for row in session.execute(query)]
+
+
+def find_people(
+    session: Session,
+    actor: Actor,
+    search: str = "",
+    *,
+    include_inactive: bool = False,
+    limit: int = PAGE_SIZE,
+    offset: int = 0,
+) -> PeoplePage:
+    """One page of the people whose name, email or team contains ``search`` (any case), by name; admins only.
+
+    ``%`` and ``_`` in ``search`` match themselves. The page is ``limit`` people
+    from ``offset`` (at most :data:`PAGE_MAX`), with how many match in all, so
+    the work is the same whether the organisation has fifty people or fifty thousand.
+    """
+    require(actor, Role.ADMIN)
+    if not 1 <= limit <= PAGE_MAX or offset < 0:
+        raise ValueError(f"a page is 1 to {PAGE_MAX} people from an offset of 0 or more (got {limit} from {offset})")
+    where: list[SQLColumnExpression[bool]] = [] if include_inactive else [Person.active]
+    if search.strip():
+        like = db_search.pattern(search)
+        teams = select(Team.id).where(db_search.contains(Team.name, like))
+        where.append(
+            or_(
+                db_search.contains(Person.name, like),
+                # Emails are stored lower-cased, so they need no folding (a full scan less on SQLite).
+                db_search.contains(Person.email, like, fold=False),
+                Person.team_id.in_(teams),
+            )
+        )
+    total = session.scalar(select(func.count()).select_from(Person).where(*where)) or 0
+    rows = session.execute(_people_query().where(*where).limit(limit).offset(offset))
+    return PeoplePage([PersonRow(*row) for row in rows], total)
+
+
+def person_names(session: Session, actor: Actor, person_ids: Iterable[int]) -> dict[int, str]:
+    """The names of just these people, by id (admins only: the audit log names whom each entry is about)."""
+    require(actor, Role.ADMIN)
+    wanted = sorted(set(person_ids))
+    if not wanted:
+        return {}
+    return {pid: name for pid, name in session.execute(select(Person.id, Person.name).where(Person.id.in_(wanted)))}
+
+
+def _people_query() -> Select[*tuple[Any, ...]]:
+    """Every :class:`PersonRow` column, people ordered by name (columns, not entities: no eager loads)."""
+    return (
+        select(
+            Person.id,
+            Person.email,
+            Person.name,
+            Person.role,
+            Team.name,
+            Site.name,
+            Person.work_mode,
+            Person.timezone,
+            Person.active,
+            Person.version,
+        )
+        .outerjoin(Team, Team.id == Person.team_id)
+        .outerjoin(Site, Site.id == func.coalesce(Person.site_id, Team.site_id))
+        .order_by(Person.name, Person.email)
+    )
 
 
 # -- changing ---------------------------------------------------------------------

@@ -121,6 +121,11 @@ def _calls() -> dict[str, tuple[Call, tuple[str, str, str, str]]]:
             lambda s, a, o: organisation.list_people(s, a, team_id=o.cedar),
             (ROLE, SCOPE, ROLE, OK),
         ),
+        "organisation.find_people": (lambda s, a, o: organisation.find_people(s, a, "cedar"), ADMIN_ONLY),
+        "organisation.person_names": (
+            lambda s, a, o: organisation.person_names(s, a, [o.colleague]),
+            ADMIN_ONLY,
+        ),
         # challenges
         "challenges.create_challenge": (lambda s, a, o: challenges.create_challenge(s, a, new_challenge), ADMIN_ONLY),
         "challenges.update_challenge": (

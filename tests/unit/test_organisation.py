@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -165,6 +166,88 @@ def test_leads_list_their_own_team_only(session: Session) -> None:
     with pytest.raises(PermissionDenied):
         organisation.list_people(session, lead)
     assert len(organisation.list_people(session, SYSTEM)) == 3
+
+
+def _found(session: Session, search: str, **kwargs: Any) -> list[str]:
+    return [p.name for p in organisation.find_people(session, SYSTEM, search, **kwargs).rows]
+
+
+def test_the_people_search_ignores_case_in_every_alphabet_and_looks_in_name_email_and_team(session: Session) -> None:
+    make_person(session, team="Cedar", name="Élodie Durand", email="elodie@example.org")
+    make_person(session, team="Cedar", name="Zoe\u0301 Hughes", email="zoe@example.org")
+    make_person(session, team="Øresund", name="Ana Lund", email="ana@example.org")
+    make_person(session, team="Birch", name="Bo Chen", email="BO.Chen@Example.ORG")
+    assert _found(session, "élodie") == _found(session, "ÉLODIE") == ["Élodie Durand"]
+    assert _found(session, "elodie") == ["Élodie Durand"], "found by the email, which has no accent"
+    assert _found(session, "zoé") == _found(session, "ZOE\u0301") == ["Zoé Hughes"], "one Unicode form"
+    assert _found(session, "  øRESUND ") == ["Ana Lund"], "by team, trimmed"
+    assert _found(session, "bo.chen@EXAMPLE") == ["Bo Chen"]
+    assert _found(session, "durand  Élodie") == []
+    assert sorted(_found(session, "")) == ["Ana Lund", "Bo Chen", "Zoé Hughes", "Élodie Durand"], "no search: all"
+
+
+def test_wildcards_typed_in_the_people_search_match_themselves(session: Session) -> None:
+    for name, email in (
+        ("Sam 100% Keen", "sam@example.org"),
+        ("Sam 1000 Keen", "sam1@example.org"),
+        ("Kim_Lee", "kim@example.org"),
+        ("KimXLee", "kimx@example.org"),
+        ("Back\\slash", "back@example.org"),
+    ):
+        make_person(session, team="Cedar", name=name, email=email)
+    assert _found(session, "100%") == ["Sam 100% Keen"]
+    assert _found(session, "%") == ["Sam 100% Keen"]
+    assert _found(session, "m_l") == ["Kim_Lee"]
+    assert _found(session, "_") == ["Kim_Lee"]
+    assert _found(session, "k\\s") == ["Back\\slash"]
+
+
+def test_people_who_have_left_are_found_only_when_asked_for(session: Session) -> None:
+    gone = make_person(session, team="Cedar", name="Gone Person", active=False)
+    make_person(session, team="Cedar", name="Here Person")
+    assert _found(session, "person") == ["Here Person"]
+    page = organisation.find_people(session, SYSTEM, "person", include_inactive=True)
+    assert [(p.name, p.active) for p in page.rows] == [("Gone Person", False), ("Here Person", True)]
+    assert page.total == 2 and page.rows[0].id == gone.person_id
+
+
+def test_people_come_a_page_at_a_time_with_the_number_that_match(session: Session) -> None:
+    for n in range(7):
+        make_person(session, team="Cedar", name=f"Page {n}")
+    make_person(session, team="Birch", name="Other")
+    pages = [organisation.find_people(session, SYSTEM, "page", limit=3, offset=o) for o in (0, 3, 6, 9)]
+    assert [[p.name for p in page.rows] for page in pages] == [
+        ["Page 0", "Page 1", "Page 2"],
+        ["Page 3", "Page 4", "Page 5"],
+        ["Page 6"],
+        [],
+    ]
+    assert {page.total for page in pages} == {7}, "the count is of every match, not of the page"
+    assert organisation.find_people(session, SYSTEM, "nobody").total == 0
+    for limit, offset in ((0, 0), (organisation.PAGE_MAX + 1, 0), (3, -1)):
+        with pytest.raises(ValueError, match="a page is 1 to"):
+            organisation.find_people(session, SYSTEM, limit=limit, offset=offset)
+
+
+def test_only_admins_search_people_and_name_them(session: Session) -> None:
+    lead = make_person(session, team="Cedar", role=Role.LEAD, name="Lead")
+    assert lead.person_id is not None
+    for search in (
+        lambda a: organisation.find_people(session, a),
+        lambda a: organisation.person_names(session, a, [1]),
+    ):
+        with pytest.raises(PermissionDenied):
+            search(lead)
+
+
+def test_the_audit_log_names_just_the_people_it_shows(session: Session) -> None:
+    ana = make_person(session, team="Cedar", name="Ana")
+    make_person(session, team="Cedar", name="Ben")
+    gone = make_person(session, team="Cedar", name="Cy", active=False)
+    assert ana.person_id is not None and gone.person_id is not None
+    wanted = [ana.person_id, gone.person_id, ana.person_id, 999_999]
+    assert organisation.person_names(session, SYSTEM, wanted) == {ana.person_id: "Ana", gone.person_id: "Cy"}
+    assert organisation.person_names(session, SYSTEM, []) == {}
 
 
 def test_every_organisation_change_is_audited(session: Session) -> None:
