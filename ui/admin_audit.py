@@ -12,6 +12,7 @@ from ui.resources import read_fresh
 from ui.widgets import csv_download, org_settings, org_today
 
 ANY = "Any"
+PERSON_ENTITIES = ("person", "account")  # audit entities whose id is a person's
 
 
 def audit_tab(actor: Actor) -> None:
@@ -43,7 +44,9 @@ def audit_tab(actor: Actor) -> None:
         "team_id": {t.id: t.name for t in read_fresh(organisation.list_teams, include_inactive=True)},
         "site_id": read_fresh(organisation.site_names),
     }
-    people = {p.id: p.name for p in read_fresh(organisation.list_people, actor, include_inactive=True)}
+    # Name only the people these entries are about: one small query, however many people there are.
+    about = [r.entity_id for r in rows if r.entity in PERSON_ENTITIES and r.entity_id is not None]
+    people = read_fresh(organisation.person_names, actor, about)
     challenge_names = {c.id: c.name for c in read_fresh(challenges.list_challenges)}
     records = [
         {
@@ -79,8 +82,7 @@ def _subject(row: audit.AuditRow, people: dict[int, str], labels: audit.Labels, 
     if row.entity_id is None:
         return row.entity
     names = {
-        "person": people,
-        "account": people,
+        **dict.fromkeys(PERSON_ENTITIES, people),
         "team": labels["team_id"],
         "site": labels["site_id"],
         "challenge": challenge_names,

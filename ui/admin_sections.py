@@ -8,7 +8,7 @@ from db.models import Role, WorkMode
 from engagement import csvio, imports, organisation
 from engagement.access import Actor
 from engagement.imports import ImportKind
-from engagement.organisation import PersonInput, PersonRow
+from engagement.organisation import PeoplePage, PersonInput, PersonRow
 from ui.admin_forms import fresh, grid, save, save_edit, seen_version
 from ui.auth import ROLE_LABELS
 from ui.resources import get_engine, read_fresh, write
@@ -20,6 +20,8 @@ TEAM_SITE = "The team's site"
 NO_SITE = "No site"
 NEW_SITE = "A new site…"
 WORK_MODES = {WorkMode.HOME: "Home", WorkMode.CENTRE: "Contact centre"}
+PAGE_SIZE = organisation.PAGE_SIZE
+PEOPLE_PAGE = "admin.people.page"  # which page of the people list, from 0 (not a widget: the buttons move it)
 
 
 def team_choice(label: str, teams: list[str], key: str, *, allow_none: bool = True) -> tuple[str, str]:
@@ -43,21 +45,21 @@ def chosen_team(choice: str, new_name: str) -> tuple[str | None, str | None]:
 
 
 def people_tab(actor: Actor) -> None:
-    people = read_fresh(organisation.list_people, actor, include_inactive=True)
+    shown = people_table(actor)
     teams = [t.name for t in read_fresh(organisation.list_teams)]
     sites = read_fresh(organisation.list_sites)
-    people_table(people)
     with st.expander("Add a person", icon=":material/person_add:"):
         add_person(actor, teams, sites)
     st.subheader("Change a person")
-    by_id = {p.id: p for p in people}
+    by_id = {p.id: p for p in shown}
     chosen = st.selectbox(
         "Person",
         list(by_id),
         index=None,
         key="admin.person.pick",
-        placeholder="Choose someone",
+        placeholder="Choose someone from the list above",
         format_func=lambda pid: f"{by_id[pid].name} ({by_id[pid].email})" + ("" if by_id[pid].active else ", left"),
+        help="Only the people on the list's page above: search to find someone else.",
     )
     if chosen is not None:
         person = by_id[chosen]
@@ -72,12 +74,16 @@ def people_tab(actor: Actor) -> None:
         import_roster(actor)
 
 
-def people_table(people: list[PersonRow]) -> None:
+def people_table(actor: Actor) -> list[PersonRow]:
+    """Search people and show one page of them; return that page (the people the picker offers).
+
+    The search, the count and the paging all run in the database, so the tab
+    reads one page of people however large the organisation is.
+    """
     search_col, left_col = st.columns([3, 1])
-    search = search_col.text_input("Find by name, email or team", key="admin.people.search").strip().casefold()
-    show_left = left_col.checkbox("Include people who have left", key="admin.people.left")
-    shown = [p for p in people if (show_left or p.active) and search in f"{p.name} {p.email} {p.team or ''}".casefold()]
-    st.caption(f"{len(shown)} of {len(people)} people.")
+    search = search_col.text_input("Find by name, email or team", key="admin.people.search", on_change=_first_page)
+    show_left = left_col.checkbox("Include people who have left", key="admin.people.left", on_change=_first_page)
+    found, page = _people_page(actor, search, show_left)
     grid(
         [
             {
@@ -90,9 +96,60 @@ def people_table(people: list[PersonRow]) -> None:
                 "Time zone": p.timezone or "",
                 "Status": "Active" if p.active else "Left",
             }
-            for p in shown
+            for p in found.rows
         ]
     )
+    _pager(page, found)
+    return found.rows
+
+
+def _people_page(actor: Actor, search: str, show_left: bool) -> tuple[PeoplePage, int]:
+    def read_page(page: int) -> PeoplePage:
+        offset = page * PAGE_SIZE
+        return read_fresh(
+            organisation.find_people, actor, search, include_inactive=show_left, limit=PAGE_SIZE, offset=offset
+        )
+
+    page = st.session_state.get(PEOPLE_PAGE, 0)
+    found = read_page(page)
+    if page and not found.rows:  # the list shrank under this page (someone left, or was renamed): show its last page
+        page = st.session_state[PEOPLE_PAGE] = max(0, (found.total - 1) // PAGE_SIZE)
+        found = read_page(page)
+    return found, page
+
+
+def _pager(page: int, found: PeoplePage) -> None:
+    first = page * PAGE_SIZE
+    matches = f"{found.total:,} {'person matches' if found.total == 1 else 'people match'}"
+    back, where, forward = st.columns([1, 3, 1], vertical_alignment="center")
+    back.button(
+        "Previous",
+        key="admin.people.previous",
+        icon=":material/chevron_left:",
+        disabled=page == 0,
+        on_click=_turn,
+        args=(-1,),
+        width="stretch",
+    )
+    shown = f"; showing {first + 1:,}–{first + len(found.rows):,}" if found.total > len(found.rows) else ""
+    where.caption(f"{matches}{shown}.")
+    forward.button(
+        "Next",
+        key="admin.people.next",
+        icon=":material/chevron_right:",
+        disabled=first + PAGE_SIZE >= found.total,
+        on_click=_turn,
+        args=(1,),
+        width="stretch",
+    )
+
+
+def _turn(step: int) -> None:
+    st.session_state[PEOPLE_PAGE] = max(0, st.session_state.get(PEOPLE_PAGE, 0) + step)
+
+
+def _first_page() -> None:
+    st.session_state[PEOPLE_PAGE] = 0
 
 
 def add_person(actor: Actor, teams: list[str], sites: list[str]) -> None:

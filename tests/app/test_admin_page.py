@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from db.engine import make_engine, unit_of_work
 from db.models import Challenge, Kind, Membership, Person, Role, Team
-from engagement import auth, challenges, demo, impact, settings
+from engagement import auth, challenges, demo, impact, organisation, settings
 from engagement.access import SYSTEM
 from tests.app.conftest import TIMEOUT, signed_in
 
@@ -89,6 +89,8 @@ def audited(at: AppTest, action: str) -> list[str]:
 
 
 def pick_person(at: AppTest, url: str, email: str) -> AppTest:
+    """Find ``email`` in the people list, then choose them: the picker offers only the people listed."""
+    at.text_input(key="admin.people.search").input(email).run()
     at.selectbox(key="admin.person.pick").set_value(person_id(url, email)).run()
     assert not at.exception
     return at
@@ -164,6 +166,46 @@ def test_bad_person_input_is_refused_with_the_field_named(
     at = fill_new_person(open_admin(app_as), email, name, team)
     assert message in errors(at)
     assert counts(demo_url) == before
+
+
+def captions(at: AppTest) -> list[str]:
+    return [c.value for c in at.caption]
+
+
+def test_the_people_list_comes_a_page_at_a_time_and_the_picker_offers_that_page(
+    app_as: Callable[[Role], AppTest], demo_url: str
+) -> None:
+    with database(demo_url) as s:
+        everyone = s.scalar(select(func.count()).select_from(Person).where(Person.active)) or 0
+    assert 50 < everyone <= 100, "the demo fills one page and part of a second"
+    at = open_admin(app_as)
+    assert len(at.dataframe[0].value) == 50
+    assert f"{everyone} people match; showing 1–50." in captions(at)
+    assert at.button(key="admin.people.previous").disabled
+    at.button(key="admin.people.next").click().run()
+    second = list(at.dataframe[0].value["Email"])
+    assert len(second) == everyone - 50
+    assert f"{everyone} people match; showing 51–{everyone}." in captions(at)
+    assert at.button(key="admin.people.next").disabled
+    assert [option.split(" (")[1].split(")")[0] for option in at.selectbox(key="admin.person.pick").options] == second
+
+    at.text_input(key="admin.people.search").input(" Agent@EXAMPLE.com ").run()
+    assert list(at.dataframe[0].value["Email"]) == [AGENT], "a search starts again from its first page"
+    assert "1 person matches." in captions(at)
+    assert len(at.selectbox(key="admin.person.pick").options) == 1
+
+
+def test_people_who_have_left_are_listed_only_when_asked_for(app_as: Callable[[Role], AppTest], demo_url: str) -> None:
+    with database(demo_url) as s:
+        agent = s.scalars(select(Person).where(Person.email == AGENT)).one()
+        organisation.deactivate_person(s, SYSTEM, agent.id, agent.version)
+        name = agent.name
+    at = open_admin(app_as)
+    at.text_input(key="admin.people.search").input(AGENT).run()
+    assert at.dataframe[0].value.empty and "0 people match." in captions(at)
+    at.checkbox(key="admin.people.left").check().run()
+    assert list(at.dataframe[0].value["Status"]) == ["Left"]
+    assert at.selectbox(key="admin.person.pick").options == [f"{name} ({AGENT}), left"]
 
 
 def test_a_deactivated_agent_is_signed_out_at_their_next_click(
