@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import func, literal, literal_column, select
+from sqlalchemy import case, func, literal, literal_column, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import Subquery
 
@@ -443,29 +443,83 @@ def challenge_impact(session: Session, actor: Actor, challenge_id: int) -> Impac
     return _convert("Company", quantities.get("Company", {}), factors_in_use(session))
 
 
-def team_progress(session: Session, actor: Actor, challenge_id: int) -> list[tuple[str, float]]:
-    """Approved quantity per team for one challenge (for team-target progress bars), from the monthly rollup."""
+@dataclass(frozen=True)
+class TeamAmount:
+    """One active team's approved quantity in a challenge, and its rank (equal amounts share a rank)."""
+
+    team_id: int
+    team: str
+    amount: float
+    rank: int
+
+
+@dataclass(frozen=True)
+class TargetStanding:
+    """How the active teams stand against a challenge's team target.
+
+    ``top`` holds the leading teams only (most first, then by name), and
+    ``mine`` the asking team wherever it stands, so what is drawn stays the
+    same size however many teams there are.
+    """
+
+    target: float
+    teams: int
+    reached: int
+    top: list[TeamAmount]
+    mine: TeamAmount | None
+
+
+def target_standing(
+    session: Session, actor: Actor, challenge_id: int, team_id: int | None, top: int = 10
+) -> TargetStanding | None:
+    """The leading ``top`` teams, team ``team_id`` and how many teams reached the team target.
+
+    Approved quantities of active teams, from the monthly rollup, ranked and
+    counted in SQL: at most ``top`` + 1 rows come back. None for a challenge
+    without a team target. Everyone may read it.
+    """
     require(actor, *Role)
+    target = session.scalar(select(Challenge.team_target).where(Challenge.id == challenge_id))
+    if target is None:
+        return None
     per_team = (
-        select(ResultsMonthly.team_key, func.sum(ResultsMonthly.quantity).label("quantity"))
+        select(ResultsMonthly.team_key, func.sum(ResultsMonthly.quantity).label("amount"))
         .where(ResultsMonthly.challenge_id == challenge_id)
         .group_by(ResultsMonthly.team_key)
         .subquery("per_team")
     )
-    return [
-        (name, float(quantity))
-        for name, quantity in session.execute(
-            select(Team.name, per_team.c.quantity)
-            .join(Team, Team.id == per_team.c.team_key)
-            .order_by(per_team.c.quantity.desc())
+    amount = func.coalesce(per_team.c.amount, 0.0)
+    board = (
+        select(
+            Team.id,
+            Team.name,
+            amount.label("amount"),
+            func.row_number().over(order_by=(amount.desc(), Team.name, Team.id)).label("position"),
+            func.rank().over(order_by=amount.desc()).label("rank"),
+            func.count().over().label("teams"),
+            func.sum(case((amount >= target, 1), else_=0)).over().label("reached"),
         )
-    ]
+        .outerjoin(per_team, per_team.c.team_key == Team.id)
+        .where(Team.active)
+        .subquery("board")
+    )
+    rows = session.execute(
+        select(board).where(or_(board.c.position <= top, board.c.id == team_id)).order_by(board.c.position)
+    ).all()
+    ranked = [TeamAmount(r.id, r.name, float(r.amount), int(r.rank)) for r in rows]
+    return TargetStanding(
+        target=float(target),
+        teams=int(rows[0].teams) if rows else 0,
+        reached=int(rows[0].reached) if rows else 0,
+        top=[t for t, r in zip(ranked, rows, strict=True) if r.position <= top],
+        mine=next((t for t in ranked if t.team_id == team_id), None),
+    )
 
 
 def team_totals(session: Session, actor: Actor, team_id: int, challenge_ids: Sequence[int]) -> dict[int, float]:
     """One team's approved quantity in each of these challenges (its progress towards a team target).
 
-    The same figures as :func:`team_progress` gives for that team, for many
+    The same figures as :func:`target_standing` gives for that team, for many
     challenges at once; everyone may read them.
     """
     require(actor, *Role)

@@ -1,20 +1,27 @@
-"""Challenges: each challenge's rules, window, team target and progress, and what it has achieved so far."""
+"""Challenges: every challenge at a glance, and one in full: rules, window, team target, impact so far.
+
+The overview is two reads (the challenges, the viewer's team's totals); the
+details are read for the one challenge shown, and a team target shows the
+viewer's team and the leading teams only. So the page's work stays the same
+however many challenges and teams the organisation has.
+"""
 
 from datetime import date
 
 import streamlit as st
 
 from db.models import Challenge, Kind, Role
-from engagement import challenges, charts, impact, organisation, results
+from engagement import challenges, charts, impact, results
 from engagement.challenges import Phase
-from engagement.impact import Factor, ImpactRow
+from engagement.impact import Factor, ImpactRow, TargetStanding, TeamAmount
 from ui.auth import require_role
 from ui.resources import VIEWER, read
 from ui.widgets import md, org_today, table
 
 actor = require_role(*Role)
 
-HEADINGS = {Phase.RUNNING: "Running now", Phase.UPCOMING: "Coming up", Phase.ENDED: "Ended"}
+STATUS = {Phase.RUNNING: "Running now", Phase.UPCOMING: "Coming up", Phase.ENDED: "Ended"}
+LEADING_TEAMS = 10
 # What each kind's impact is measured in: (ImpactRow field, label) pairs. Labels stay short enough
 # for a half-width card at 1280 px (Streamlit cuts a metric label with "…"); the help says it in full.
 MEASURES = {
@@ -31,6 +38,9 @@ EXPLAINED = {
 }
 CONVERTED = {"kg_co2e_avoided", "kg_co2e_per_year", "volunteer_value"}
 HOURS = st.column_config.NumberColumn(format="%.2f")
+YOUR_TEAM = st.column_config.ProgressColumn(
+    format="%.0f%%", min_value=0, max_value=100, help="Your team's approved entries, as a share of the team target."
+)
 
 
 def number(value: float) -> str:
@@ -51,22 +61,33 @@ def window_words(c: Challenge, phase: Phase, today: date) -> str:
     return f"Running since {start}, until {end} ({days((c.ends_on - today).days + 1)} left, today included)."
 
 
-def draw_target(c: Challenge, target: float) -> None:
-    """A progress bar per active team towards the team target, the viewer's team first and named."""
-    done = dict(read(impact.team_progress, VIEWER, c.id))
-    teams = sorted(read(organisation.list_teams), key=lambda t: (t.id != actor.team_id, -done.get(t.name, 0.0)))
+def team_bar(c: Challenge, team: TeamAmount, target: float, mine: str = "") -> None:
+    """One team's progress; the bar stops at full, the words say how far past the target it went."""
+    reached = ", target reached" if team.amount >= target else ""
+    st.progress(
+        min(team.amount / target, 1.0),
+        text=f"{md(team.team)}{mine}: {number(team.amount)} of {target:,.0f} {c.unit} "
+        f"({team.amount / target:.0%}{reached})",
+    )
+
+
+def draw_target(c: Challenge, standing: TargetStanding) -> None:
+    """The viewer's team first, then the leading teams, and how many teams have reached the target."""
+    target, reached = standing.target, standing.reached
     st.markdown(f"**Team target: {target:,.0f} {c.unit} per team** (approved entries)")
-    if not any(done.values()):
+    verb = "has" if reached == 1 else "have"
+    st.caption(f"{reached:,} of {standing.teams:,} teams {verb} reached the target.")
+    if standing.mine is not None:
+        team_bar(c, standing.mine, target, f" (your team, rank {standing.mine.rank:,} of {standing.teams:,})")
+    if not any(t.amount for t in standing.top):
         st.caption("No team has approved entries yet.")
+        return
+    listed = len(standing.top)
+    st.markdown(f"**Top {listed} teams**" if standing.teams > listed else f"**All {listed} teams**")
     columns = st.columns(2)
-    for i, team in enumerate(teams):
-        amount = done.get(team.name, 0.0)
-        mine = " (your team)" if team.id == actor.team_id else ""
-        reached = ", target reached" if amount >= target else ""
-        columns[i % 2].progress(
-            min(amount / target, 1.0),
-            text=f"{md(team.name)}{mine}: {number(amount)} of {target:,.0f} {c.unit} ({amount / target:.0%}{reached})",
-        )
+    for i, team in enumerate(standing.top):
+        with columns[i % 2]:
+            team_bar(c, team, target, " (your team)" if standing.mine == team else "")
 
 
 def draw_impact(c: Challenge, row: ImpactRow, factor: Factor | None) -> None:
@@ -111,8 +132,7 @@ def draw_volunteering(c: Challenge) -> None:
 
 
 def draw_challenge(c: Challenge, phase: Phase, today: date, factors: dict[Kind, Factor]) -> None:
-    if phase is not Phase.ENDED:  # ended ones are titled by their expander
-        st.subheader(md(c.name))
+    st.subheader(md(c.name))
     st.caption(window_words(c, phase, today))
     rules, achieved = st.columns([3, 2], gap="large")
     with rules:
@@ -124,10 +144,44 @@ def draw_challenge(c: Challenge, phase: Phase, today: date, factors: dict[Kind, 
         return
     with achieved:
         draw_impact(c, read(impact.challenge_impact, VIEWER, c.id), factors.get(c.kind))
-    if c.team_target:
-        draw_target(c, c.team_target)
+    standing = read(impact.target_standing, VIEWER, c.id, actor.team_id, top=LEADING_TEAMS) if c.team_target else None
+    if standing is not None:
+        draw_target(c, standing)
     if c.kind is Kind.VOLUNTEERING:
         draw_volunteering(c)
+
+
+def in_order(every: list[Challenge], today: date) -> list[tuple[Challenge, Phase]]:
+    """Running ones first (newest first), then coming up (soonest first), then ended (latest first)."""
+    by_phase = {phase: [c for c in every if challenges.phase_on(c, today) is phase] for phase in Phase}
+    return [
+        (c, phase)
+        for phase, chosen in by_phase.items()
+        for c in sorted(chosen, key=lambda c: c.starts_on, reverse=phase is not Phase.UPCOMING)
+    ]
+
+
+def draw_overview(ordered: list[tuple[Challenge, Phase]]) -> None:
+    """One row per challenge, with the viewer's team's progress from a single read of its totals."""
+    targeted = [c for c, phase in ordered if c.team_target and phase is not Phase.UPCOMING]
+    done = None
+    if actor.team_id is not None:
+        done = read(impact.team_totals, VIEWER, actor.team_id, tuple(c.id for c in targeted))
+    rows = []
+    for c, phase in ordered:
+        row: dict[str, object] = {
+            "Challenge": c.name,
+            "Status": STATUS[phase],
+            "Kind": c.kind.value.title(),
+            "Window": f"{c.starts_on.isoformat()} to {c.ends_on.isoformat()}",
+            "Points": f"{c.points_per_unit:g} per {c.unit.rstrip('s')}",
+            "Daily cap": f"{c.daily_cap:g} {c.unit}" if c.daily_cap else "none",
+            "Team target": f"{c.team_target:,.0f} {c.unit}" if c.team_target else "",
+        }
+        if done is not None:
+            row["Your team"] = 100 * done.get(c.id, 0.0) / c.team_target if c in targeted and c.team_target else None
+        rows.append(row)
+    table(rows, **{"Your team": YOUR_TEAM})
 
 
 st.title("Challenges")
@@ -142,18 +196,19 @@ if not every:
     st.info(f"There are no challenges yet. {where}")
     st.stop()
 
-factors = {f.kind: f for f in read(impact.list_factors, VIEWER) if f.in_use}
-by_phase = {phase: [c for c in every if challenges.phase_on(c, today) is phase] for phase in Phase}
-if not by_phase[Phase.RUNNING]:
+ordered = in_order(every, today)
+if ordered[0][1] is not Phase.RUNNING:
     st.info("No challenge is running right now. Upcoming and past challenges are listed below.")
-for phase, chosen in by_phase.items():
-    if not chosen:
-        continue
-    st.header(HEADINGS[phase])
-    for challenge in sorted(chosen, key=lambda c: c.starts_on, reverse=phase is not Phase.UPCOMING):
-        if phase is Phase.ENDED:
-            with st.expander(f"{md(challenge.name)}, {challenge.starts_on} to {challenge.ends_on}"):
-                draw_challenge(challenge, phase, today, factors)
-        else:
-            with st.container(border=True):
-                draw_challenge(challenge, phase, today, factors)
+draw_overview(ordered)
+by_id = {c.id: (c, phase) for c, phase in ordered}
+# Bound to the address bar (?challenges.shown=<name>), so a link can open a given challenge.
+shown = st.selectbox(
+    "Show a challenge in full",
+    list(by_id),
+    format_func=lambda challenge_id: by_id[challenge_id][0].name,
+    key="challenges.shown",
+    bind="query-params",
+)
+factors = {f.kind: f for f in read(impact.list_factors, VIEWER) if f.in_use}
+with st.container(border=True):
+    draw_challenge(*by_id[shown], today, factors)

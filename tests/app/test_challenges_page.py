@@ -1,34 +1,49 @@
-"""The Challenges page: rules, windows, team progress and impact equal the engagement figures."""
+"""The Challenges page: an overview of every challenge, and one in full, equal to the engagement figures."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 import pytest
+import streamlit as st
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
-from db.models import Challenge, Kind, Result, Role, Team
-from engagement import challenges, impact, organisation, periods, results, settings
+import ui.resources
+from db.models import Challenge, Kind, Person, Result, Role, Team
+from engagement import challenges, demo, impact, organisation, periods, results, settings
 from engagement.access import SYSTEM
+from engagement.impact import TargetStanding
 from tests.app.test_leaderboards_page import in_db
+from tests.factories import make_person
 from ui.resources import VIEWER
 from ui.widgets import md
 
 PAGE = "pages/challenges.py"
+PICK = "challenges.shown"
 PROGRESS = re.compile(
-    r"^(?P<team>.*?)(?P<mine> \(your team\))?: (?P<done>[\d,.]+) of (?P<target>[\d,.]+) (?P<unit>\w+) "
+    r"^(?P<team>.*?)(?P<mine> \(your team(, rank (?P<rank>[\d,]+) of (?P<teams>[\d,]+))?\))?: "
+    r"(?P<done>[\d,.]+) of (?P<target>[\d,.]+) (?P<unit>\w+) \(\d+%(?P<reached>, target reached)?\)$"
 )
+RUNNING = ("Plant a tree", "Home energy saver", "Virtual volunteering")
 
 
 def open_page(app_as: Callable[[Role], AppTest], role: Role = Role.AGENT) -> AppTest:
     at = app_as(role)
     at.switch_page(PAGE).run()
     assert not at.exception, at.exception
+    return at
+
+
+def show(at: AppTest, challenge: Challenge) -> AppTest:
+    at.selectbox(key=PICK).set_value(challenge.id).run()
+    assert not at.exception, at.exception
+    assert at.subheader[0].value == md(challenge.name)
     return at
 
 
@@ -40,71 +55,208 @@ def by_slug(url: str, slug: str) -> Challenge:
     return in_db(url, lambda s: challenges.by_slug(s, slug))
 
 
-def progress_bars(at: AppTest, unit: str) -> list[dict[str, Any]]:
-    """Each progress bar of the challenge measured in ``unit``: team, whether it is the viewer's, amount done."""
+def team_of(url: str, role: Role) -> int | None:
+    return in_db(url, lambda s: s.scalar(select(Person.team_id).where(Person.email == demo.DEMO_ACCOUNTS[role])))
+
+
+def standing_of(url: str, challenge: Challenge, team_id: int | None) -> TargetStanding:
+    found = in_db(url, lambda s: impact.target_standing(s, VIEWER, challenge.id, team_id))
+    assert found is not None
+    return found
+
+
+def progress_bars(at: AppTest) -> list[dict[str, Any]]:
+    """Each team-target bar drawn: team, whether it is the viewer's, rank, amount done."""
     bars = []
     for bar in at.get("progress"):
         found = PROGRESS.match(bar.proto.text)
         assert found, bar.proto.text
-        if found["unit"] == unit:
-            bars.append({"team": found["team"], "mine": bool(found["mine"]), "done": found["done"]})
+        bars.append({"team": found["team"], "mine": bool(found["mine"]), "rank": found["rank"], "done": found["done"]})
     return bars
 
 
+def overview(at: AppTest) -> list[dict[str, Any]]:
+    return at.dataframe[0].value.to_dict("records")
+
+
 @pytest.mark.parametrize("role", list(Role))
-def test_every_role_sees_running_and_ended_challenges(app_as: Callable[[Role], AppTest], role: Role) -> None:
+def test_every_role_sees_every_challenge_in_one_table_and_the_first_running_one_in_full(
+    app_as: Callable[[Role], AppTest], demo_url: str, role: Role
+) -> None:
     at = open_page(app_as, role)
     assert at.title[0].value == "Challenges"
-    assert [h.value for h in at.header] == ["Running now", "Ended"]
-    assert [s.value for s in at.subheader][:3] == ["Plant a tree", "Home energy saver", "Virtual volunteering"]
-    assert at.expander[0].label.startswith(md("Winter switch-off"))
+    rows = overview(at)
+    assert [(r["Challenge"], r["Status"]) for r in rows] == [
+        *((name, "Running now") for name in RUNNING),
+        ("Winter switch-off", "Ended"),
+    ]
+    assert ("Your team" in rows[0]) == (team_of(demo_url, role) is not None)
+    assert at.selectbox(key=PICK).options == [*RUNNING, "Winter switch-off"]
+    assert [s.value for s in at.subheader] == ["Plant a tree"]
+    assert not at.info
+
+
+def test_the_overview_states_each_challenges_window_points_cap_target_and_my_teams_progress(
+    app_as: Callable[[Role], AppTest], demo_url: str
+) -> None:
+    at = open_page(app_as)
+    every = {c.name: c for c in in_db(demo_url, challenges.list_challenges)}
+    team_id = team_of(demo_url, Role.AGENT) or 0
+    done = in_db(demo_url, lambda s: impact.team_totals(s, VIEWER, team_id, [c.id for c in every.values()]))
+    for row in overview(at):
+        c = every[row["Challenge"]]
+        assert row["Kind"] == c.kind.value.title()
+        assert row["Window"] == f"{c.starts_on.isoformat()} to {c.ends_on.isoformat()}"
+        assert row["Points"] == f"{c.points_per_unit:g} per {c.unit.rstrip('s')}"
+        assert row["Daily cap"] == (f"{c.daily_cap:g} {c.unit}" if c.daily_cap else "none")
+        if c.team_target:
+            assert row["Team target"] == f"{c.team_target:,.0f} {c.unit}"
+            assert row["Your team"] == pytest.approx(100 * done.get(c.id, 0.0) / c.team_target)
+        else:
+            assert row["Team target"] == "" and row["Your team"] != row["Your team"]  # NaN: nothing to show
 
 
 def test_rules_are_stated_in_plain_words(app_as: Callable[[Role], AppTest], demo_url: str) -> None:
     at = open_page(app_as)
-    shown = "\n".join(m.value for m in at.markdown)
     for slug in ("home-energy", "plant-a-tree", "virtual-volunteering", "winter-switch-off"):
-        for rule in challenges.rules_in_words(by_slug(demo_url, slug)):
+        challenge = by_slug(demo_url, slug)
+        shown = "\n".join(m.value for m in show(at, challenge).markdown)
+        for rule in challenges.rules_in_words(challenge):
             assert f"- {rule}" in shown
-    assert "Approval: entries of up to 5 kWh are approved at once" in shown
-    assert "Daily cap: up to 8 hours a day per person earn points" in shown
+    at = show(at, by_slug(demo_url, "home-energy"))
+    assert "Approval: entries of up to 5 kWh are approved at once" in "\n".join(m.value for m in at.markdown)
 
 
-def test_team_progress_equals_the_approved_totals(app_as: Callable[[Role], AppTest], demo_url: str) -> None:
+def test_a_link_can_open_a_given_challenge(app_as: Callable[[Role], AppTest], demo_url: str) -> None:
+    at = app_as(Role.AGENT)
+    at.query_params[PICK] = "Winter switch-off"
+    at.switch_page(PAGE).run()
+    assert at.selectbox(key=PICK).value == by_slug(demo_url, "winter-switch-off").id
+    assert at.subheader[0].value == md("Winter switch-off")
+
+
+def test_my_team_comes_first_then_every_team_and_how_many_reached_the_target(
+    app_as: Callable[[Role], AppTest], demo_url: str
+) -> None:
     at = open_page(app_as)
     teams = in_db(demo_url, lambda s: organisation.list_teams(s))
-    for slug, unit in (("home-energy", "kWh"), ("plant-a-tree", "trees"), ("virtual-volunteering", "hours")):
+    for slug, unit in (("plant-a-tree", "trees"), ("home-energy", "kWh"), ("virtual-volunteering", "hours")):
         challenge = by_slug(demo_url, slug)
-        done = dict(in_db(demo_url, lambda s, cid=challenge.id: impact.team_progress(s, VIEWER, cid)))
-        bars = progress_bars(at, unit)
-        assert {b["team"]: b["done"] for b in bars} == {t.name: number(done.get(t.name, 0.0)) for t in teams}
-        assert bars[0] == {"team": "Cedar", "mine": True, "done": number(done["Cedar"])}, "the viewer's team first"
-        assert [b["team"] for b in bars if b["mine"]] == ["Cedar"]
+        show(at, challenge)
+        standing = standing_of(demo_url, challenge, team_of(demo_url, Role.AGENT))
+        assert standing.mine is not None
+        mine, *listed = progress_bars(at)
+        assert mine == {
+            "team": "Cedar",
+            "mine": True,
+            "rank": str(standing.mine.rank),
+            "done": number(standing.mine.amount),
+        }
+        assert {b["team"]: b["done"] for b in listed} == {t.team: number(t.amount) for t in standing.top}
+        assert {b["team"] for b in listed} == {t.name for t in teams}, "fewer than 10 teams: all of them"
+        assert [b["team"] for b in listed if b["mine"]] == ["Cedar"]
+        verb = "has" if standing.reached == 1 else "have"
+        assert f"{standing.reached} of {len(teams)} teams {verb} reached the target." in [c.value for c in at.caption]
+        assert f"**All {len(teams)} teams**" in [m.value for m in at.markdown]
+        assert all(PROGRESS.match(b.proto.text)["unit"] == unit for b in at.get("progress"))  # type: ignore[index]
+
+
+def add_teams(url: str, challenge: Challenge, amounts: list[float]) -> None:
+    """One new team per amount, each with one person whose approved entry is that amount."""
+
+    def add(session: Session) -> None:
+        today = periods.today(settings.load(session).zone)
+        for i, amount in enumerate(amounts):
+            person = make_person(session, team=f"Extra {i:02d}")
+            entry = results.ResultInput(person.person_id or 0, challenge.id, amount, min(today, challenge.ends_on))
+            results.record_result(session, SYSTEM, entry)
+
+    in_db(url, add, write=True)
+
+
+def test_with_many_teams_only_mine_and_the_top_ten_are_drawn(app_as: Callable[[Role], AppTest], demo_url: str) -> None:
+    trees = by_slug(demo_url, "plant-a-tree")
+    add_teams(demo_url, trees, [float(n) for n in range(1, 31)])
+    at = open_page(app_as)
+    standing = standing_of(demo_url, trees, team_of(demo_url, Role.AGENT))
+    bars = progress_bars(at)
+    assert len(bars) == 11 and bars[0]["mine"]
+    assert sorted(b["team"] for b in bars[1:]) == sorted(t.team for t in standing.top)
+    assert standing.teams == len(in_db(demo_url, lambda s: organisation.list_teams(s))) == 9 + 30
+    assert "**Top 10 teams**" in [m.value for m in at.markdown]
+    assert f"{standing.reached} of {standing.teams} teams have reached the target." in [c.value for c in at.caption]
+
+
+@contextmanager
+def counted_reads(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    """How many units of work the page opens while the block runs (the read cache cleared first)."""
+    real, opened = ui.resources.unit_of_work, [0]
+
+    @contextmanager
+    def counting(*args: Any, **kwargs: Any) -> Iterator[Session]:
+        opened[0] += 1
+        with real(*args, **kwargs) as session:
+            yield session
+
+    st.cache_data.clear()
+    monkeypatch.setattr(ui.resources, "unit_of_work", counting)
+    try:
+        yield opened
+    finally:
+        monkeypatch.setattr(ui.resources, "unit_of_work", real)
+
+
+def test_the_pages_reads_do_not_grow_with_the_challenges_and_teams(
+    app_as: Callable[[Role], AppTest], demo_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = open_page(app_as)
+    with counted_reads(monkeypatch) as before:
+        at.run()
+
+    def add_challenges(session: Session) -> None:
+        today = periods.today(settings.load(session).zone)
+        for i in range(30):
+            kind = (Kind.ENERGY, Kind.TREES, Kind.VOLUNTEERING)[i % 3]
+            start = today - timedelta(days=400 - 10 * i)
+            data = challenges.ChallengeInput(
+                f"extra-{i}", f"Extra {i}", kind, 1.0, start, start + timedelta(days=60), team_target=50.0
+            )
+            challenges.create_challenge(session, SYSTEM, data)
+
+    in_db(demo_url, add_challenges, write=True)
+    add_teams(demo_url, by_slug(demo_url, "plant-a-tree"), [2.0] * 25)
+    with counted_reads(monkeypatch) as after:
+        at.run()
+    assert not at.exception, at.exception
+    assert len(overview(at)) == 34
+    assert len(at.get("progress")) == 11
+    assert after[0] == before[0], "one challenge in full: as many reads however many challenges and teams"
 
 
 def test_impact_so_far_equals_challenge_impact(app_as: Callable[[Role], AppTest], demo_url: str) -> None:
     at = open_page(app_as)
-    metrics: dict[str, str] = {}
-    for m in at.metric:  # running challenges come first; the ended one is checked below
-        metrics.setdefault(m.label, m.value)
-    energy = in_db(demo_url, lambda s: impact.challenge_impact(s, VIEWER, by_slug(demo_url, "home-energy").id))
-    trees = in_db(demo_url, lambda s: impact.challenge_impact(s, VIEWER, by_slug(demo_url, "plant-a-tree").id))
-    hours = in_db(demo_url, lambda s: impact.challenge_impact(s, VIEWER, by_slug(demo_url, "virtual-volunteering").id))
-    assert metrics["kWh saved"] == number(energy.kwh_saved)
-    assert metrics["kg CO2 avoided"] == number(energy.kg_co2e_avoided)
-    assert metrics["Trees planted"] == number(trees.trees_planted)
-    assert metrics["kg CO2 a year"] == number(trees.kg_co2e_per_year)
-    assert metrics["Hours volunteered"] == number(hours.volunteer_hours)
-    assert metrics["Value (USD)"] == number(hours.volunteer_value)
+    measures = {
+        "home-energy": (("kWh saved", "kwh_saved"), ("kg CO2 avoided", "kg_co2e_avoided")),
+        "plant-a-tree": (("Trees planted", "trees_planted"), ("kg CO2 a year", "kg_co2e_per_year")),
+        "virtual-volunteering": (("Hours volunteered", "volunteer_hours"), ("Value (USD)", "volunteer_value")),
+        "winter-switch-off": (("kWh saved", "kwh_saved"), ("kg CO2 avoided", "kg_co2e_avoided")),
+    }
+    for slug, pairs in measures.items():
+        challenge = by_slug(demo_url, slug)
+        row = in_db(demo_url, lambda s, cid=challenge.id: impact.challenge_impact(s, VIEWER, cid))
+        metrics = {m.label: m.value for m in show(at, challenge).metric}
+        assert metrics == {label: number(getattr(row, field)) for label, field in pairs}
+        heading = "**Impact, whole company**" if slug == "winter-switch-off" else "**Impact so far, whole company**"
+        assert heading in [m.value for m in at.markdown]
+    show(at, by_slug(demo_url, "home-energy"))
     assert any("Converted with 0.445 kg CO2e per kWh (World, 2024)" in c.value for c in at.caption)
-    winter = in_db(demo_url, lambda s: impact.challenge_impact(s, VIEWER, by_slug(demo_url, "winter-switch-off").id))
-    ended = {m.label: m.value for m in at.expander[0].metric}
-    assert ended == {"kWh saved": number(winter.kwh_saved), "kg CO2 avoided": number(winter.kg_co2e_avoided)}
 
 
 def test_volunteering_hours_by_activity_and_organisation(app_as: Callable[[Role], AppTest], demo_url: str) -> None:
     at = open_page(app_as)
+    assert not at.tabs, "only a volunteering challenge shown in full has the hours"
     challenge = by_slug(demo_url, "virtual-volunteering")
+    show(at, challenge)
     breakdown = in_db(demo_url, lambda s: results.volunteering_breakdown(s, challenge.id))
     by_activity, by_organisation = impact.volunteering_totals(breakdown)
     activity_tab, organisation_tab, both_tab = at.tabs
@@ -128,9 +280,29 @@ def test_an_upcoming_challenge_is_listed_with_its_start(app_as: Callable[[Role],
 
     in_db(demo_url, add, write=True)
     at = open_page(app_as)
-    assert [h.value for h in at.header] == ["Running now", "Coming up", "Ended"]
+    rows = overview(at)
+    assert [r["Status"] for r in rows] == ["Running now"] * 3 + ["Coming up", "Ended"]
+    assert rows[3]["Challenge"] == "Spring trees" and rows[3]["Your team"] != rows[3]["Your team"]  # NaN
+    show(at, by_slug(demo_url, "spring-trees"))
     assert any(c.value.endswith("Nothing can be logged until it starts.") for c in at.caption)
     assert any(re.match(r"Starts \d{4}-\d\d-\d\d \(in 10 days\)", c.value) for c in at.caption)
+    assert not at.get("progress") and not at.metric
+
+
+def test_with_nothing_running_the_page_says_so_and_shows_the_latest(
+    app_as: Callable[[Role], AppTest], demo_url: str
+) -> None:
+    def end_all(session: Session) -> None:
+        today = periods.today(settings.load(session).zone)
+        yesterday = today - timedelta(days=1)
+        for c in challenges.list_challenges(session, open_on=today):
+            challenges.close_challenge(session, SYSTEM, c.id, max(c.starts_on, yesterday))
+
+    in_db(demo_url, end_all, write=True)
+    at = open_page(app_as)
+    assert at.info[0].value.startswith("No challenge is running right now.")
+    assert {r["Status"] for r in overview(at)} == {"Ended"}
+    assert at.subheader[0].value == md(at.selectbox(key=PICK).options[0])
 
 
 @pytest.mark.parametrize(
@@ -148,7 +320,7 @@ def test_no_challenges_gives_a_helpful_message(
     at = open_page(app_as, role)
     assert len(at.info) == 1
     assert at.info[0].value.startswith("There are no challenges yet.") and advice in at.info[0].value
-    assert not at.header
+    assert not at.dataframe and not at.selectbox
 
 
 def test_team_names_with_markup_are_shown_as_typed(app_as: Callable[[Role], AppTest], demo_url: str) -> None:
@@ -161,5 +333,5 @@ def test_team_names_with_markup_are_shown_as_typed(app_as: Callable[[Role], AppT
     in_db(demo_url, rename, write=True)
     at = open_page(app_as)
     texts = [bar.proto.text for bar in at.get("progress")]
-    assert any(t.startswith(f"{md(name)} (your team): ") for t in texts)
+    assert texts[0].startswith(f"{md(name)} (your team, rank ")
     assert not any(t.startswith(name) for t in texts)

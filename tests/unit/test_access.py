@@ -207,7 +207,10 @@ def _calls() -> dict[str, tuple[Call, tuple[str, str, str, str]]]:
         "impact.seed_default_factors": (lambda s, a, o: impact.seed_default_factors(s, a), ADMIN_ONLY),
         "impact.impact_report": (lambda s, a, o: impact.impact_report(s, a, impact.ImpactBy.SITE), MANAGERS),
         "impact.challenge_impact": (lambda s, a, o: impact.challenge_impact(s, a, o.challenge), EVERYONE),
-        "impact.team_progress": (lambda s, a, o: impact.team_progress(s, a, o.challenge), EVERYONE),
+        "impact.target_standing": (
+            lambda s, a, o: impact.target_standing(s, a, o.challenge, o.cedar),
+            EVERYONE,
+        ),
         "impact.team_totals": (lambda s, a, o: impact.team_totals(s, a, o.cedar, [o.challenge]), EVERYONE),
         # settings and audit
         "settings.update": (lambda s, a, o: settings.update(s, a, anonymity_threshold=6), ADMIN_ONLY),
