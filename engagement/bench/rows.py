@@ -36,13 +36,20 @@ SELECT {month}, challenge_id, COALESCE(team_id, 0), SUM(quantity), COUNT(*)
 FROM results WHERE status = 'approved'
 GROUP BY {month}, challenge_id, COALESCE(team_id, 0)
 """
+# The per-kind impact rollup exactly as migration 0006's triggers keep it.
+IMPACT_ROLLUP = """
+INSERT INTO impact_monthly (month, team_key, kind, quantity, results)
+SELECT m.month, m.team_key, c.kind, SUM(m.quantity), SUM(m.results)
+FROM results_monthly m JOIN challenges c ON c.id = m.challenge_id
+GROUP BY m.month, m.team_key, c.kind
+"""
 MONTH = {"sqlite": "strftime('%Y-%m-01', occurred_on)", "postgresql": "date_trunc('month', occurred_on)::date"}
 Table = tuple[str, tuple[str, ...], Iterator[list[tuple[Any, ...]]]]
 
 
-def rollups(dialect: str) -> tuple[str, str]:
-    """The statements that build the weekly pulse and monthly results rollups from the loaded rows."""
-    return PULSE_ROLLUP, MONTHLY_ROLLUP.format(month=MONTH[dialect])
+def rollups(dialect: str) -> tuple[str, str, str]:
+    """The statements that build the weekly pulse, monthly results and impact rollups from the loaded rows."""
+    return PULSE_ROLLUP, MONTHLY_ROLLUP.format(month=MONTH[dialect]), IMPACT_ROLLUP
 
 
 def _none(values: np.ndarray, missing: int = -1) -> list[Any]:

@@ -221,7 +221,8 @@ def _pg_copy(engine: Engine, org: Org) -> None:
         connection = raw.driver_connection
         assert connection is not None
         with connection.cursor() as cursor:
-            cursor.execute("ALTER TABLE results DISABLE TRIGGER USER")  # the rollups are built once below
+            for rolled_up in ("results", "results_monthly"):  # the rollups are built once below
+                cursor.execute(f"ALTER TABLE {rolled_up} DISABLE TRIGGER USER")
             for table, columns, chunks in rows.tables(org, auth.HASHER.hash(rows.BENCH_PASSWORD)):
                 with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
                     for chunk in chunks:
@@ -233,7 +234,8 @@ def _pg_copy(engine: Engine, org: Org) -> None:
                     )
             for rollup in rows.rollups("postgresql"):
                 cursor.execute(rollup)
-            cursor.execute("ALTER TABLE results ENABLE TRIGGER USER")
+            for rolled_up in ("results", "results_monthly"):
+                cursor.execute(f"ALTER TABLE {rolled_up} ENABLE TRIGGER USER")
         connection.commit()
     finally:
         raw.close()

@@ -71,11 +71,12 @@ def bench_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 
 def plans(engine: Engine, call: Callable[[Session], Any]) -> list[str]:
-    """The plan of every statement ``call`` sends that reads results, one string per statement."""
+    """The plan of every statement ``call`` sends that reads results or a rollup of them, one string each."""
     seen: list[tuple[str, Any]] = []
 
     def record(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
-        if "results" in statement and statement.lstrip().upper().startswith(("SELECT", "WITH")):
+        reads = "results" in statement or "impact_monthly" in statement
+        if reads and statement.lstrip().upper().startswith(("SELECT", "WITH")):
             seen.append((statement, parameters))
 
     event.listen(engine, "before_cursor_execute", record)
@@ -151,11 +152,20 @@ def test_a_standing_in_a_challenge_reads_results_once(bench_engine: Engine, land
     assert uses(plan, "ix_results_ok_challenge_day") and not full_scans(plan), plan
 
 
-def test_impact_reads_the_monthly_rollup_and_the_day_index_for_partial_months(bench_engine: Engine) -> None:
+def test_impact_reads_the_kind_rollup_and_the_day_index_for_partial_months(bench_engine: Engine) -> None:
+    """Whole months from the per-kind rollup (not the five times larger per-challenge one), the rest by day."""
     start, end = ANCHOR - timedelta(days=200), ANCHOR - timedelta(days=3)
-    for plan in plans(bench_engine, lambda s: impact.impact_report(s, SYSTEM, impact.ImpactBy.TEAM, start, end)):
-        assert not full_scans(plan), plan
-        assert "results_monthly" in plan or uses(plan, "ix_results_ok_day"), plan
+    found = plans(bench_engine, lambda s: impact.impact_report(s, SYSTEM, impact.ImpactBy.TEAM, start, end))
+    for plan in found:
+        assert not full_scans(plan) and "results_monthly" not in plan, plan
+        assert "impact_monthly" in plan or uses(plan, "ix_results_ok_day"), plan
+    assert any("impact_monthly" in plan for plan in found), found
+
+
+def test_a_challenges_impact_reads_the_challenge_rollup(bench_engine: Engine, landmarks: dict[str, Any]) -> None:
+    challenge = landmarks["challenge"].challenge_id
+    for plan in plans(bench_engine, lambda s: impact.challenge_impact(s, SYSTEM, challenge)):
+        assert not full_scans(plan) and "ix_results_monthly_challenge_team" in plan, plan
 
 
 def test_the_approvals_queue_reads_the_pending_indexes(bench_engine: Engine) -> None:

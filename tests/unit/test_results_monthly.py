@@ -9,7 +9,7 @@ from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
 from db.engine import unit_of_work
-from db.models import Kind, Person, Result, ResultsMonthly, Role, Status, Team
+from db.models import Challenge, ImpactMonthly, Kind, Person, Result, ResultsMonthly, Role, Status, Team
 from engagement import audit, impact, imports, organisation, results
 from engagement.access import SYSTEM
 from tests.factories import make_challenge, make_person
@@ -44,9 +44,33 @@ def from_results(session: Session) -> Cells:
     return {k: (round(q, 6), n) for k, (q, n) in out.items()}
 
 
+def by_kind(session: Session) -> dict[tuple[date, int, Kind], tuple[float, int]]:
+    """The impact rollup as it should be: the challenge rollup summed per kind."""
+    kinds = {challenge: kind for challenge, kind in session.execute(select(Challenge.id, Challenge.kind))}
+    out: dict[tuple[date, int, Kind], tuple[float, int]] = {}
+    for (month, challenge, team), (quantity, n) in from_results(session).items():
+        total, count = out.get((month, team, kinds[challenge]), (0.0, 0))
+        out[(month, team, kinds[challenge])] = (total + quantity, count + n)
+    return {k: (round(q, 6), n) for k, (q, n) in out.items()}
+
+
+def impact_rollup(session: Session) -> dict[tuple[date, int, Kind], tuple[float, int]]:
+    rows = session.execute(
+        select(
+            ImpactMonthly.month,
+            ImpactMonthly.team_key,
+            ImpactMonthly.kind,
+            ImpactMonthly.quantity,
+            ImpactMonthly.results,
+        )
+    )
+    return {(m, t, k): (round(q, 6), n) for m, t, k, q, n in rows}
+
+
 def assert_in_step(session: Session) -> None:
     session.flush()
     assert rollup(session) == from_results(session)
+    assert impact_rollup(session) == by_kind(session)
 
 
 def test_every_write_path_keeps_the_rollup_exact(session: Session) -> None:
@@ -106,6 +130,7 @@ def test_an_import_keeps_the_rollup_exact(engine: Engine) -> None:
     assert report.created == 120
     with unit_of_work(engine, write=False) as session:
         assert rollup(session) == from_results(session)
+        assert impact_rollup(session) == by_kind(session)
         stored = session.scalars(select(Result).order_by(Result.id)).all()
         assert [r.status for r in stored].count(Status.PENDING) == 24
         assert all(r.logged_at.tzinfo is not None and r.source == "csv" for r in stored)
