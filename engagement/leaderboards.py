@@ -106,9 +106,16 @@ def resolve_window(session: Session, scope: Scope) -> Scope:
     )
 
 
-def person_points(scope: Scope) -> CTE:
-    """Points per (person, credited team) in the scope; the base of every board."""
+def person_points(scope: Scope, *, credited_site: int | None = None) -> CTE:
+    """Points per (person, credited team) in the scope; the base of every board.
+
+    ``credited_site`` keeps only results credited to that site's teams: a team
+    board of one site needs no others, and skipping them early makes it cost
+    that site's share of the window, not the whole organisation's.
+    """
     where: list[ColumnElement[bool]] = [APPROVED]
+    if credited_site is not None:
+        where.append(RESULTS.c.team_id.in_(select(TEAMS.c.id).where(TEAMS.c.site_id == credited_site)))
     if scope.challenge_id is not None:
         where.append(RESULTS.c.challenge_id == scope.challenge_id)
     if scope.start is not None:
@@ -183,7 +190,7 @@ def team_board_query(scope: Scope, rank_by: RankBy, pp: CTE | None = None):  # t
 
     ``pp`` lets another part of the same statement share one :func:`person_points`.
     """
-    pp = person_points(scope) if pp is None else pp
+    pp = person_points(scope, credited_site=scope.site_id) if pp is None else pp
     people = _counted_people(scope)
     members = (
         select(PEOPLE.c.team_id, func.count().label("members"))

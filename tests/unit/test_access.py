@@ -200,6 +200,7 @@ def _calls() -> dict[str, tuple[Call, tuple[str, str, str, str]]]:
             lambda s, a, o: morale.participation_vs_morale(s, a, D, D, now=NOW),
             MANAGERS,
         ),
+        "morale.team_view": (lambda s, a, o: morale.team_view(s, a), MANAGERS),
         # impact
         "impact.list_factors": (lambda s, a, o: impact.list_factors(s, a), EVERYONE),
         "impact.add_factor": (lambda s, a, o: impact.add_factor(s, a, factor), ADMIN_ONLY),

@@ -305,6 +305,23 @@ def test_site_filter_keeps_that_sites_teams_and_people(session: Session) -> None
     assert _people(session, Scope(challenge, site_id=leeds)) == [(1, "Lee", 2.0)]
 
 
+def test_a_site_board_shows_its_teams_as_the_whole_board_does(session: Session) -> None:
+    """The site's board reads only results credited to its teams; a mover's points stay with each team."""
+    challenge = make_challenge(session)
+    mover = make_person(session, team="Cedar", site="Leeds", name="Mover")
+    log(session, make_person(session, team="Cedar", site="Leeds"), challenge, 2)
+    log(session, make_person(session, team="Birch", site="Leeds"), challenge, 1)
+    log(session, make_person(session, team="Maple", site="Manila"), challenge, 9)
+    log(session, mover, challenge, 4, date(2026, 3, 9))
+    assert mover.person_id is not None
+    organisation.move_person(session, SYSTEM, mover.person_id, "Maple", date(2026, 3, 10))
+    log(session, mover, challenge, 3, date(2026, 3, 11))
+    whole = {r[1]: r[2:] for r in _teams(session, Scope(challenge))}
+    leeds = _teams(session, Scope(challenge, site_id=organisation.site_id(session, "Leeds")))
+    assert [(rank, team) for rank, team, *_ in leeds] == [(1, "Cedar"), (2, "Birch")]
+    assert {team: figures for _, team, *figures in leeds} == {t: list(whole[t]) for t in ("Cedar", "Birch")}
+
+
 def test_work_mode_filter_counts_only_those_workers(session: Session) -> None:
     challenge = make_challenge(session)
     log(session, make_person(session, team="Cedar", name="Home", work_mode=WorkMode.HOME), challenge, 2)
