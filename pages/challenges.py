@@ -20,7 +20,7 @@ from ui.widgets import md, org_today, table
 
 actor = require_role(*Role)
 
-STATUS = {Phase.RUNNING: "Running now", Phase.UPCOMING: "Coming up", Phase.ENDED: "Ended"}
+STATUS = {Phase.RUNNING: "Running", Phase.UPCOMING: "Coming up", Phase.ENDED: "Ended"}
 LEADING_TEAMS = 10
 # What each kind's impact is measured in: (ImpactRow field, label) pairs. Labels stay short enough
 # for a half-width card at 1280 px (Streamlit cuts a metric label with "…"); the help says it in full.
@@ -38,8 +38,13 @@ EXPLAINED = {
 }
 CONVERTED = {"kg_co2e_avoided", "kg_co2e_per_year", "volunteer_value"}
 HOURS = st.column_config.NumberColumn(format="%.2f")
+# Past 100 % the bar stays full and the figure beside it goes on.
 YOUR_TEAM = st.column_config.ProgressColumn(
-    format="%.0f%%", min_value=0, max_value=100, help="Your team's approved entries, as a share of the team target."
+    width="small",
+    format="%.0f%%",
+    min_value=0,
+    max_value=100,
+    help="Your team's approved entries, as a share of the team target.",
 )
 
 

@@ -87,7 +87,7 @@ def test_every_role_sees_every_challenge_in_one_table_and_the_first_running_one_
     assert at.title[0].value == "Challenges"
     rows = overview(at)
     assert [(r["Challenge"], r["Status"]) for r in rows] == [
-        *((name, "Running now") for name in RUNNING),
+        *((name, "Running") for name in RUNNING),
         ("Winter switch-off", "Ended"),
     ]
     assert ("Your team" in rows[0]) == (team_of(demo_url, role) is not None)
@@ -281,7 +281,7 @@ def test_an_upcoming_challenge_is_listed_with_its_start(app_as: Callable[[Role],
     in_db(demo_url, add, write=True)
     at = open_page(app_as)
     rows = overview(at)
-    assert [r["Status"] for r in rows] == ["Running now"] * 3 + ["Coming up", "Ended"]
+    assert [r["Status"] for r in rows] == ["Running"] * 3 + ["Coming up", "Ended"]
     assert rows[3]["Challenge"] == "Spring trees" and rows[3]["Your team"] != rows[3]["Your team"]  # NaN
     show(at, by_slug(demo_url, "spring-trees"))
     assert any(c.value.endswith("Nothing can be logged until it starts.") for c in at.caption)
