@@ -15,8 +15,8 @@ from streamlit.testing.v1 import AppTest
 
 from db.engine import make_engine, unit_of_work
 from db.models import Role
-from engagement import demo, morale, periods, settings
-from engagement.access import actor_for_email
+from engagement import demo, morale, organisation, periods, settings
+from engagement.access import SYSTEM, actor_for_email
 from engagement.morale import GroupBy
 from tests.app.conftest import TIMEOUT, signed_in
 
@@ -24,6 +24,8 @@ PAGE = "pages/morale.py"
 PAGE_FILE = str(Path(__file__).resolve().parents[2] / PAGE)
 HIDDEN = "Not enough responses"
 SMALL_TEAM = "Rowan"  # the demo team of 4, always under the threshold of 5
+TABS = ("Trend", "Team × week", "Response rate", "Challenges and morale")
+LEEDS = {"Cedar", "Birch", "Yew", SMALL_TEAM}
 
 
 def as_manager(url: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -54,15 +56,35 @@ def open_morale(app_as: Callable[[Role], AppTest], role: Role = Role.MANAGER) ->
     return at
 
 
-def tab_frames(at: AppTest) -> list[pd.DataFrame]:
-    """The dataframe of each tab, in order: trend, team × week, response rate, challenges."""
-    return [df.value for df in at.dataframe]
+def open_tab(at: AppTest, tab: str) -> pd.DataFrame:
+    """Open ``tab`` (only the open tab runs) and return its table, the only one on the page."""
+    at.session_state["morale.tab"] = tab
+    at.run()
+    assert not at.exception, at.exception
+    assert len(at.dataframe) == 1, f"{tab}: {len(at.dataframe)} tables"
+    return at.dataframe[0].value
 
 
-def chart_data(at: AppTest, index: int) -> pd.DataFrame:
-    """The rows a chart sends to the browser."""
-    chart = at.get("vega_lite_chart")[index]
+def chart_data(at: AppTest) -> pd.DataFrame:
+    """The rows the open tab's chart sends to the browser."""
+    (chart,) = at.get("vega_lite_chart")
     return pa.ipc.open_stream(chart.proto.data.data).read_all().to_pandas()
+
+
+def grow(url: str, teams: int = 60) -> None:
+    """Add ``teams`` teams of one member each at Leeds and Cardiff: more teams than fit on one view."""
+    engine = make_engine(url)
+    with unit_of_work(engine) as session:
+        for i in range(teams):
+            person = organisation.PersonInput(
+                f"grown{i}@example.com",
+                f"Grown {i}",
+                Role.AGENT,
+                team=f"Grown {i:02d}",
+                site=("Leeds", "Cardiff")[i % 2],
+            )
+            organisation.add_person(session, SYSTEM, person)
+    engine.dispose()
 
 
 def missing(value: object) -> bool:
@@ -73,7 +95,9 @@ def missing(value: object) -> bool:
 def test_managers_and_admins_open_morale(app_as: Callable[[Role], AppTest], role: Role) -> None:
     at = open_morale(app_as, role)
     assert at.title[0].value == "Morale"
-    assert len(at.dataframe) == 4
+    assert len(at.dataframe) == 1, "only the open tab runs"
+    for tab in TABS:
+        open_tab(at, tab)
 
 
 @pytest.mark.parametrize("role", [Role.AGENT, Role.LEAD])
@@ -94,27 +118,29 @@ def test_the_small_team_shows_not_enough_responses_and_never_a_number(
     app_as: Callable[[Role], AppTest],
 ) -> None:
     at = open_morale(app_as)
-    trend, heat, rate, comparison = tab_frames(at)
+    trend = open_tab(at, "Trend")
     small = trend[trend["Group"] == SMALL_TEAM]
     assert len(small) == 8 and set(small["Status"]) == {HIDDEN}
     for column in ("Mean score (1-5)", "eNPS (-100 to 100)", "Responses", "Invited", "Response rate (%)"):
         assert small[column].map(missing).all(), column
-    for pivot in (heat, rate):
+    for tab in ("Response rate", "Team × week"):
+        pivot = open_tab(at, tab)
         row = pivot[pivot["Group"] == SMALL_TEAM].drop(columns="Group")
         assert set(row.iloc[0]) == {HIDDEN}
-    in_heat_map = chart_data(at, 1)
+    in_heat_map = chart_data(at)
     assert set(in_heat_map[in_heat_map["team"] == SMALL_TEAM]["label"]) == {"n/a"}
     assert in_heat_map[in_heat_map["team"] == SMALL_TEAM]["score"].map(missing).all()
+    assert any("fewer than 5 people answered" in c.value for c in at.caption)
+    comparison = open_tab(at, "Challenges and morale")
     small_comparison = comparison[comparison["Team"] == SMALL_TEAM].iloc[0]
     assert missing(small_comparison["Mean score (1-5)"]) and missing(small_comparison["Answers counted"])
-    assert any("fewer than 5 people answered" in c.value for c in at.caption)
 
 
 def test_trend_table_equals_weekly_morale(app_as: Callable[[Role], AppTest], demo_url: str) -> None:
     at = open_morale(app_as)
     start, end = default_weeks(demo_url)
     cells = as_manager(demo_url, morale.weekly_morale, GroupBy.TEAM, start, end)
-    trend = tab_frames(at)[0]
+    trend = open_tab(at, "Trend")
     assert len(trend) == len(cells)
     for (_, row), cell in zip(trend.iterrows(), cells, strict=True):
         assert (row["Week of"], row["Group"]) == (cell.week.isoformat(), cell.group)
@@ -134,7 +160,7 @@ def test_site_view_withholds_a_site_by_subtraction_without_any_count(
     at.radio(key="morale.by").set_value("Site").run()
     start, end = default_weeks(demo_url)
     cells = as_manager(demo_url, morale.weekly_morale, GroupBy.SITE, start, end)
-    trend = tab_frames(at)[0]
+    trend = open_tab(at, "Trend")
     withheld = trend[trend["Status"] == "Withheld to protect others"]
     assert len(withheld) == sum(c.reason == morale.BY_SUBTRACTION for c in cells) > 0
     assert any("by subtraction" in c.value for c in at.caption), "the page says why"
@@ -146,10 +172,10 @@ def test_site_view_withholds_a_site_by_subtraction_without_any_count(
 
 def test_a_site_filter_never_shows_a_group_hidden_in_the_full_view(app_as: Callable[[Role], AppTest]) -> None:
     at = open_morale(app_as)
-    everything = tab_frames(at)[0]
+    everything = open_tab(at, "Trend")
     at.selectbox(key="morale.site").set_value("Leeds").run()
-    leeds = tab_frames(at)[0]
-    assert set(leeds["Group"]) == {"Cedar", "Birch", "Yew", SMALL_TEAM}
+    leeds = open_tab(at, "Trend")
+    assert set(leeds["Group"]) == LEEDS
     full = everything.set_index(["Week of", "Group"])
     for _, row in leeds.iterrows():
         assert row["Status"] == full.loc[(row["Week of"], row["Group"]), "Status"]
@@ -169,7 +195,7 @@ def test_participation_table_equals_the_domain(app_as: Callable[[Role], AppTest]
     at = open_morale(app_as)
     start, end = default_weeks(demo_url)
     rows = as_manager(demo_url, morale.participation_vs_morale, start, end)
-    table = tab_frames(at)[3]
+    table = open_tab(at, "Challenges and morale")
     assert list(table["Team"]) == [r.team for r in rows]
     assert list(table["Taking part (%)"]) == [round(100 * r.participation) for r in rows]
     for value, r in zip(table["Mean score (1-5)"], rows, strict=True):
@@ -179,5 +205,36 @@ def test_participation_table_equals_the_domain(app_as: Callable[[Role], AppTest]
 def test_the_current_week_is_never_listed(app_as: Callable[[Role], AppTest], demo_url: str) -> None:
     at = open_morale(app_as)
     _, end = default_weeks(demo_url)
-    assert max(tab_frames(at)[0]["Week of"]) == (end - timedelta(days=6)).isoformat()
+    assert max(open_tab(at, "Trend")["Week of"]) == (end - timedelta(days=6)).isoformat()
     assert any("appears once it has closed" in c.value for c in at.caption)
+
+
+def test_a_large_organisation_opens_on_its_sites_and_lists_one_sites_teams(
+    app_as: Callable[[Role], AppTest], demo_url: str
+) -> None:
+    grow(demo_url)
+    at = open_morale(app_as)
+    assert at.radio(key="morale.by").value == "Site"
+    assert at.selectbox(key="morale.team_site").value == "Leeds", "the manager's own site comes first"
+    start, end = default_weeks(demo_url)
+    sites = as_manager(demo_url, morale.weekly_morale, GroupBy.SITE, start, end)
+    assert set(open_tab(at, "Trend")["Group"]) == {c.group for c in sites}
+    every_team = {
+        (c.week.isoformat(), c.group): c for c in as_manager(demo_url, morale.weekly_morale, GroupBy.TEAM, start, end)
+    }
+    leeds = LEEDS | {f"Grown {i:02d}" for i in range(0, 60, 2)}
+    heat = open_tab(at, "Team × week")
+    assert set(heat["Group"]) == leeds
+    assert any("Teams of Leeds" in c.value for c in at.caption)
+    for _, row in heat.iterrows():
+        for week, shown in row.drop("Group").items():
+            cell = every_team[(week, row["Group"])]
+            assert shown == (f"{cell.avg_score:.2f}" if not cell.suppressed else HIDDEN), (week, row["Group"])
+    assert set(open_tab(at, "Challenges and morale")["Team"]) == leeds
+    at.selectbox(key="morale.team_site").set_value("Cardiff")
+    at.radio(key="morale.by").set_value("Team").run()
+    cardiff = open_tab(at, "Trend")
+    assert set(cardiff["Group"]) == {"Willow", "Alder"} | {f"Grown {i:02d}" for i in range(1, 60, 2)}
+    for _, row in cardiff.iterrows():
+        hidden = every_team[(row["Week of"], row["Group"])].suppressed
+        assert row["Status"] == HIDDEN if hidden else row["Status"].startswith("Shown"), (row["Week of"], row["Group"])

@@ -432,6 +432,7 @@ def _hidden_groups(demo_url: str, by: GroupBy, start: date, end: date) -> dict[s
 
 
 FIGURES = {"Mean score (1-5)", "eNPS (-100 to 100)", "Responses", "Invited", "Response rate (%)", "Answers counted"}
+TABS = ("Trend", "Team × week", "Response rate", "Challenges and morale")
 VIEWS = [
     ("Team", "All sites", 26),
     ("Team", "All sites", 4),
@@ -461,35 +462,48 @@ def test_the_morale_page_shows_and_sends_no_figure_for_a_hidden_group(
         by = {"Team": GroupBy.TEAM, "Site": GroupBy.SITE, "Whole company": GroupBy.COMPANY}[by_label]
         hidden = _hidden_groups(demo_url, by, start, this_monday - timedelta(days=1))
         hidden_teams = _hidden_groups(demo_url, GroupBy.TEAM, start, this_monday - timedelta(days=1))
-        for table in at.dataframe:
-            frame = table.value
-            for _, row in frame.iterrows():
-                group = str(row.get("Group", row.get("Team", "")))
-                weeks_hidden = hidden.get(group, set()) | hidden_teams.get(group, set())
-                week = row.get("Week of")
-                if week is not None and str(week) >= this_monday.isoformat():
-                    raise AssertionError(f"the open week is on the page: {dict(row)}")
-                if week is not None and str(week) in weeks_hidden:
-                    figures = _numbers(row, lambda c: c in {"Week of"})
-                    assert figures == {}, f"{by_label}: hidden {group} shows {figures}"
-                    checked_hidden += 1
-                if str(row.get("Status", row.get("Morale", ""))).startswith(("Not enough", "Withheld")):
-                    figures = _numbers(row, lambda c: c not in FIGURES)
-                    assert figures == {}, f"{by_label}: hidden {group} shows {figures}"
-                    checked_hidden += 1
-                for column in frame.columns:
-                    if str(column) in weeks_hidden:
-                        assert not any(ch.isdigit() for ch in str(row[column])), f"{group} {column}: {row[column]}"
-                        checked_hidden += 1
-        for chart in at.get("vega_lite_chart"):
-            data = _chart_rows(chart)
-            for _, row in data.iterrows():
-                group = str(row.get("group", row.get("team", "")))
-                week = str(row.get("week", ""))[:10]
-                if week and week >= this_monday.isoformat():
-                    raise AssertionError(f"the open week is in a chart: {dict(row)}")
-                if week in hidden.get(group, set()) | hidden_teams.get(group, set()):
-                    figures = _numbers(row, lambda c: c in {"week", "group", "team", "label", "status"})
-                    assert figures == {}, f"chart sends {figures} for hidden {group} {week}"
-                    checked_hidden += 1
+        for tab in TABS:  # only the open tab runs: open each in turn
+            at.session_state["morale.tab"] = tab
+            at.run()
+            assert not at.exception, at.exception
+            checked_hidden += _check_page(at, f"{by_label} {site} {tab}", this_monday, hidden, hidden_teams)
     assert checked_hidden > 20, "the demo should have hidden groups on the page to check"
+
+
+def _check_page(
+    at: AppTest, view: str, this_monday: date, hidden: dict[str, set[str]], hidden_teams: dict[str, set[str]]
+) -> int:
+    """Check every table and chart on the page as it stands; return how many hidden figures were checked."""
+    checked_hidden = 0
+    for table in at.dataframe:
+        frame = table.value
+        for _, row in frame.iterrows():
+            group = str(row.get("Group", row.get("Team", "")))
+            weeks_hidden = hidden.get(group, set()) | hidden_teams.get(group, set())
+            week = row.get("Week of")
+            if week is not None and str(week) >= this_monday.isoformat():
+                raise AssertionError(f"the open week is on the page: {dict(row)}")
+            if week is not None and str(week) in weeks_hidden:
+                figures = _numbers(row, lambda c: c in {"Week of"})
+                assert figures == {}, f"{view}: hidden {group} shows {figures}"
+                checked_hidden += 1
+            if str(row.get("Status", row.get("Morale", ""))).startswith(("Not enough", "Withheld")):
+                figures = _numbers(row, lambda c: c not in FIGURES)
+                assert figures == {}, f"{view}: hidden {group} shows {figures}"
+                checked_hidden += 1
+            for column in frame.columns:
+                if str(column) in weeks_hidden:
+                    assert not any(ch.isdigit() for ch in str(row[column])), f"{group} {column}: {row[column]}"
+                    checked_hidden += 1
+    for chart in at.get("vega_lite_chart"):
+        data = _chart_rows(chart)
+        for _, row in data.iterrows():
+            group = str(row.get("group", row.get("team", "")))
+            week = str(row.get("week", ""))[:10]
+            if week and week >= this_monday.isoformat():
+                raise AssertionError(f"the open week is in a chart: {dict(row)}")
+            if week in hidden.get(group, set()) | hidden_teams.get(group, set()):
+                figures = _numbers(row, lambda c: c in {"week", "group", "team", "label", "status"})
+                assert figures == {}, f"chart sends {figures} for hidden {group} {week}"
+                checked_hidden += 1
+    return checked_hidden
