@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -218,8 +218,13 @@ def _teams_with_members(session: Session, *where: ColumnElement[bool]) -> set[in
 
 
 def _sites_with_members(session: Session, site_id: int | None) -> set[int | None]:
-    query = select(Team.site_id).join(Person, Person.team_id == Team.id).where(Person.active).distinct()
+    query = select(Team.site_id).where(_has_members()).distinct()
     return set(session.scalars(query if site_id is None else query.where(Team.site_id == site_id)))
+
+
+def _has_members() -> ColumnElement[bool]:
+    """A team has an active member: one probe of the people index per team, not a pass over everyone."""
+    return exists().where(Person.team_id == Team.id, Person.active)
 
 
 def _rosters(
@@ -373,9 +378,7 @@ def team_view(session: Session, actor: Actor) -> TeamView:
     Managers and admins only. Counts teams, never answers, so it reveals nothing about the pulse.
     """
     require(actor, Role.MANAGER, Role.ADMIN)
-    teams = session.scalar(
-        select(func.count(func.distinct(Person.team_id))).where(Person.active, Person.team_id.is_not(None))
-    )
+    teams = session.scalar(select(func.count()).select_from(Team).where(_has_members()))
     first = None if actor.site_id is None else session.scalar(select(Site.name).where(Site.id == actor.site_id))
     return TeamView(teams or 0, first or session.scalar(select(Site.name).order_by(Site.name).limit(1)))
 

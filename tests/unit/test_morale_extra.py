@@ -1,12 +1,13 @@
-"""Morale additions for the Morale page: why a cell is hidden, and the pooled response rate."""
+"""Morale additions for the Morale page: why a cell is hidden, the pooled response rate, one site at a time."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
-from engagement import charts, morale, pulse
+from db.models import Role
+from engagement import charts, morale, organisation, pulse
 from engagement.access import SYSTEM, Actor
 from engagement.morale import BY_SUBTRACTION, TOO_FEW, Cell, GroupBy
 from tests.factories import NOW, make_person
@@ -82,3 +83,105 @@ def test_the_trend_puts_weeks_on_an_ordinal_axis() -> None:
         "title": "Week starting",
         "type": "ordinal",
     }
+
+
+# -- one site at a time: what a large organisation's page asks for ------------------------------
+
+
+def _two_sites(session: Session) -> None:
+    """North: Oak 9 of 9 and Ash 4 of 4 answer (North is withheld by subtraction); South: Elm 6 of 8 and Fir 5 of 5."""
+    _team(session, "Oak", 9, 9)
+    _team(session, "Ash", 4, 4)
+    _team(session, "Elm", 8, 6, site="South")
+    _team(session, "Fir", 5, 5, site="South")
+
+
+def _site(session: Session, name: str) -> int:
+    return organisation.site_id(session, name)
+
+
+def test_a_site_filter_shows_that_sites_cells_exactly_as_the_full_view(session: Session) -> None:
+    _two_sites(session)
+    for by in (GroupBy.TEAM, GroupBy.SITE):
+        full = morale.weekly_morale(session, SYSTEM, by, WEEK, WEEK, now=NOW)
+        for site in ("North", "South"):
+            one = morale.weekly_morale(session, SYSTEM, by, WEEK, WEEK, site_id=_site(session, site), now=NOW)
+            assert one == [c for c in full if c.site == site], (by, site)
+    north = morale.weekly_morale(session, SYSTEM, GroupBy.SITE, WEEK, WEEK, site_id=_site(session, "North"), now=NOW)
+    assert [(c.group, c.reason) for c in north] == [("North", BY_SUBTRACTION)]
+    assert (
+        morale.weekly_morale(session, SYSTEM, GroupBy.COMPANY, WEEK, WEEK, site_id=_site(session, "North"), now=NOW)
+        == []
+    )
+
+
+def test_the_company_is_withheld_when_a_hidden_site_and_a_small_team_leave_a_small_group(session: Session) -> None:
+    """North (13) is withheld to protect Ash (4); the company (24) minus Oak (9) and South (11) would be Ash's 4."""
+    _two_sites(session)
+    (company,) = morale.weekly_morale(session, SYSTEM, GroupBy.COMPANY, WEEK, WEEK, now=NOW)
+    assert (company.suppressed, company.reason, company.responses) == (True, BY_SUBTRACTION, None)
+    _team(session, "Yew", 3, 3)  # Ash's 4 and Yew's 3 (no site) now leave 7 hidden answers: safe to show
+    (company,) = morale.weekly_morale(session, SYSTEM, GroupBy.COMPANY, WEEK, WEEK, now=NOW)
+    assert (company.responses, company.invited) == (27, 29)
+
+
+def test_site_rosters_count_every_team_of_the_site_on_each_monday(session: Session) -> None:
+    """A South member moves to Oak (North) on the Friday between two Mondays: each Monday counts them once."""
+    _two_sites(session)
+    before = WEEK - timedelta(weeks=1)
+    mover = make_person(session, team="Elm", site="South")
+    south = [p for team in ("Elm", "Fir") for p in _members(session, team)]
+    pulse.store_answers(session, [pulse.Answer(p.id, p_team, before, score=3) for p, p_team in south])
+    organisation.move_person(session, SYSTEM, mover.person_id or 0, "Oak", WEEK - timedelta(days=3))
+    cells = morale.weekly_morale(session, SYSTEM, GroupBy.SITE, before, WEEK, now=NOW)
+    assert {c.week: c.invited for c in cells if c.group == "South"} == {before: 8 + 1 + 5, WEEK: 8 + 5}
+    teams = morale.weekly_morale(session, SYSTEM, GroupBy.TEAM, before, WEEK, now=NOW)
+    assert {(c.week, c.group): c.invited for c in teams if c.group in ("Oak", "Elm")} == {
+        (before, "Oak"): None,  # no answers that week: hidden, so no roster size either
+        (before, "Elm"): 9,
+        (WEEK, "Oak"): 10,
+        (WEEK, "Elm"): 8,
+    }
+
+
+def _members(session: Session, team: str) -> list[tuple[organisation.PersonRow, int]]:
+    found = organisation.find_team(session, team)
+    assert found is not None
+    return [(p, found.id) for p in organisation.list_people(session, SYSTEM, team_id=found.id)]
+
+
+def test_team_view_counts_teams_with_an_active_member_and_starts_at_the_actors_own_site(session: Session) -> None:
+    _two_sites(session)
+    _team(session, "Gone", 1, 0, site="South")
+    gone = organisation.find_team(session, "Gone")
+    assert gone is not None
+    for person in organisation.list_people(session, SYSTEM, team_id=gone.id):
+        organisation.deactivate_person(session, SYSTEM, person.id, person.version)
+    assert morale.team_view(session, SYSTEM) == morale.TeamView(4, "North"), "no site of its own: the first by name"
+    manager = make_person(session, team=None, role=Role.MANAGER, site="South")
+    assert morale.team_view(session, manager) == morale.TeamView(4, "South")
+
+
+def test_participation_for_one_site_lists_its_teams_with_the_mean_of_their_visible_answers(session: Session) -> None:
+    _two_sites(session)
+    start, end = WEEK, WEEK + timedelta(days=6)
+    full = morale.participation_vs_morale(session, SYSTEM, start, end, now=NOW)
+    south = morale.participation_vs_morale(session, SYSTEM, start, end, now=NOW, site_id=_site(session, "South"))
+    assert sorted(r.team for r in south) == ["Elm", "Fir"]
+    assert {r.team: (r.morale, r.responses) for r in south} == {
+        r.team: (r.morale, r.responses) for r in full if r.team in ("Elm", "Fir")
+    }
+    assert {r.team: (r.morale, r.responses) for r in full} == {
+        "Oak": (4.0, 9),
+        "Ash": (None, 0),
+        "Elm": (4.0, 6),
+        "Fir": (4.0, 5),
+    }
+
+
+def test_alerts_say_which_site_the_team_is_at(session: Session) -> None:
+    falling = _team(session, "Oak", 5, 0)
+    for back, score in enumerate((2, 2, 2, 2, 4, 4, 4, 4)):
+        monday = WEEK - timedelta(weeks=back)
+        pulse.store_answers(session, [pulse.Answer(p.person_id or 0, p.team_id or 0, monday, score) for p in falling])
+    assert morale.alerts(session, SYSTEM, now=NOW) == [morale.Alert("Oak", 2.0, 4.0, "North")]
