@@ -187,9 +187,7 @@ def audit_facets(session: Session, actor: Actor) -> AuditFacets:
 Labels = Mapping[str, Mapping[Any, str]]
 
 
-def describe_change(
-    before: dict[str, Any] | None, after: dict[str, Any] | None, labels: Labels | None = None
-) -> str:
+def describe_change(before: dict[str, Any] | None, after: dict[str, Any] | None, labels: Labels | None = None) -> str:
     """One readable line for an entry's before/after, e.g. ``name: Ana → Anna; active: yes → no``.
 
     ``labels`` turns ids into names (``{"team_id": {3: "Rowan"}}``), so a move
@@ -211,8 +209,7 @@ def describe_change(
     if not changed:
         return "no change"
     return "; ".join(
-        f"{_name(k, labels)}: {_value(k, before.get(k), labels)} → {_value(k, after.get(k), labels)}"
-        for k in changed
+        f"{_name(k, labels)}: {_value(k, before.get(k), labels)} → {_value(k, after.get(k), labels)}" for k in changed
     )
 
 

@@ -85,6 +85,7 @@ with st.container(border=True):
         st.metric("My points, this month", f"{points:,.1f}")
     st.caption(reset_note(month))
 
+
 def show_running(actor: Actor, running: list) -> None:  # type: ignore[type-arg]
     """Every running challenge at a glance (my points, my team's target), and my rank in one I choose.
 
@@ -155,7 +156,14 @@ def quick_log(actor: Actor, open_challenges: list, today: date) -> None:  # type
         submitted = st.form_submit_button("Submit", type="primary")
     if submitted:
         entry = results.ResultInput(
-            actor.person_id or 0, challenge.id, float(quantity), day, note, organisation or None, activity, ref=token,
+            actor.person_id or 0,
+            challenge.id,
+            float(quantity),
+            day,
+            note,
+            organisation or None,
+            activity,
+            ref=token,
         )
         saved = attempt(lambda: write(results.record_result, actor, entry, source="dashboard"))
         if saved is not None:
@@ -199,12 +207,16 @@ else:
     st.caption(f"Anonymous to your managers: they only see groups of {k} or more answers, never yours.")
     with st.form("standing.pulse", clear_on_submit=True):
         score = st.radio(
-            "How was your week at work?", [1, 2, 3, 4, 5], index=None, horizontal=True,
+            "How was your week at work?",
+            [1, 2, 3, 4, 5],
+            index=None,
+            horizontal=True,
             format_func=lambda v: {1: "1 Very bad", 2: "2 Bad", 3: "3 OK", 4: "4 Good", 5: "5 Very good"}[v],
         )
         enps = st.select_slider(
             "How likely are you to recommend working here to a friend? (0 not at all, 10 very likely)",
-            options=list(range(11)), value=7,
+            options=list(range(11)),
+            value=7,
         )
         comment = st.text_area("Anything to add? (optional)", max_chars=2000)
         sent = st.form_submit_button("Send my answer", type="primary")
@@ -218,5 +230,9 @@ else:
 history = read_fresh(pulse.my_history, actor)
 if history:
     with st.expander("My pulse history (only you can see this)"):
-        table([{"Week of": h.week.isoformat(), "Score": h.score, "Recommend (0-10)": h.enps, "Comment": h.comment}
-               for h in history])
+        table(
+            [
+                {"Week of": h.week.isoformat(), "Score": h.score, "Recommend (0-10)": h.enps, "Comment": h.comment}
+                for h in history
+            ]
+        )

@@ -30,7 +30,10 @@ PAGES = (
     PageSpec("pages/approvals.py", "Approvals", ":material/task_alt:", "Team", frozenset({Role.LEAD, Role.ADMIN})),
     PageSpec("pages/morale.py", "Morale", ":material/mood:", "Organisation", frozenset({Role.MANAGER, Role.ADMIN})),
     PageSpec(
-        "pages/impact_report.py", "Impact report", ":material/eco:", "Organisation",
+        "pages/impact_report.py",
+        "Impact report",
+        ":material/eco:",
+        "Organisation",
         frozenset({Role.MANAGER, Role.ADMIN}),
     ),
     PageSpec("pages/admin.py", "Admin", ":material/settings:", "Organisation", frozenset({Role.ADMIN})),

@@ -105,8 +105,15 @@ def reset_note(period: periods.Period) -> str:
 
 
 def csv_download(label: str, data: str, file_name: str, key: str) -> None:
-    st.download_button(label, data=data.encode("utf-8"), file_name=file_name, mime="text/csv", key=key,
-                       icon=":material/download:", on_click="ignore")
+    st.download_button(
+        label,
+        data=data.encode("utf-8"),
+        file_name=file_name,
+        mime="text/csv",
+        key=key,
+        icon=":material/download:",
+        on_click="ignore",
+    )
 
 
 def table(records: Sequence[dict[str, Any]], **column_config: Any) -> None:

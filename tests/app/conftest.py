@@ -60,7 +60,11 @@ def signed_in(at: AppTest, url: str, email: str) -> AppTest:
         epoch = auth.session_epoch(session, person_id)
     engine.dispose()
     at.session_state[SESSION_KEY] = {
-        "email": email, "person_id": person_id, "epoch": epoch, "must_change": False, "seen": time.monotonic(),
+        "email": email,
+        "person_id": person_id,
+        "epoch": epoch,
+        "must_change": False,
+        "seen": time.monotonic(),
     }
     return at
 

@@ -33,9 +33,7 @@ def test_demo_accounts_are_listed_on_a_demo_database(app_signed_out: Callable[[]
 
 
 @pytest.mark.parametrize("role", list(Role))
-def test_each_demo_account_signs_in_with_the_demo_password(
-    app_signed_out: Callable[[], AppTest], role: Role
-) -> None:
+def test_each_demo_account_signs_in_with_the_demo_password(app_signed_out: Callable[[], AppTest], role: Role) -> None:
     at = sign_in(app_signed_out(), demo.DEMO_ACCOUNTS[role], demo.DEMO_PASSWORD)
     assert not at.exception
     assert at.title[0].value == "My standing"
