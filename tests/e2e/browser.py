@@ -26,6 +26,7 @@ from typing import Literal, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, Playwright, Route, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from sqlalchemy.orm import Session
 
 from db.engine import make_engine, unit_of_work
@@ -255,6 +256,33 @@ def new_context(
     context.set_default_timeout(TIMEOUT_MS)
     context.route("**/*", _local_only)
     return context
+
+
+# Counts changes of the app's script state from now on: a run that starts and ends between two
+# polls still leaves its changes here, so a wait cannot miss a quick rerun.
+_WATCH_RUNS = """() => {
+  const app = document.querySelector("[data-testid='stApp']");
+  window.ibStateChanges = 0;
+  window.ibRunWatch?.disconnect();
+  window.ibRunWatch = new MutationObserver(records => { window.ibStateChanges += records.length; });
+  window.ibRunWatch.observe(app, {attributes: true, attributeFilter: ["data-test-script-state"]});
+}"""
+
+
+def click_and_wait_for_run(page: Page, target: Locator, *, starts_within_ms: int = 3_000) -> bool:
+    """Click ``target``, then wait for the script run the click starts (if one starts) to finish.
+
+    A rerun that lands while a test types would reset a form or a data editor;
+    a fixed pause is too short on a busy machine. Returns whether a run started.
+    """
+    page.evaluate(_WATCH_RUNS)
+    target.click()
+    try:
+        page.wait_for_function("() => window.ibStateChanges > 0", timeout=starts_within_ms)
+    except PlaywrightTimeoutError:
+        return False
+    wait_for_app(page)
+    return True
 
 
 def wait_for_app(page: Page) -> None:

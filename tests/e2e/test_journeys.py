@@ -31,6 +31,7 @@ from tests.e2e.browser import (
     SCREENSHOTS,
     Server,
     StartApp,
+    click_and_wait_for_run,
     exception_problems,
     grid_cell,
     grid_select,
@@ -119,14 +120,13 @@ def choose(page: Page, label: str, option: str) -> None:
 def panel(page: Page, tab: str) -> Locator:
     """Open the tab called ``tab``, wait for the run it may start, and return its panel.
 
-    Log results' and Admin's tabs rerun the page when chosen, but the panel shows
-    at once: without the pause the script may still be on its previous run when
-    the wait checks, and a rerun landing mid-typing would reset a data editor.
+    Log results', Morale's and Admin's tabs rerun the page when chosen, but the
+    panel shows at once: a rerun landing mid-typing would reset a form or a data
+    editor, so the test waits for that run to end.
     """
-    page.get_by_role("tab", name=tab, exact=True).click()
+    click_and_wait_for_run(page, page.get_by_role("tab", name=tab, exact=True))
     opened = page.get_by_role("tabpanel", name=tab)
     expect(opened).to_be_visible()
-    page.wait_for_timeout(500)
     wait_for_app(page)
     return opened
 
