@@ -10,6 +10,9 @@ without waiting, when another connection writes meanwhile).
 from __future__ import annotations
 
 import os
+import sqlite3
+import threading
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,6 +33,8 @@ T = TypeVar("T")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_PATH = PROJECT_ROOT / "data" / "impact.db"
 BUSY_TIMEOUT_MS = 15_000
+CHECKPOINT_EVERY_S = 1.0
+WAL_SAFETY_NET_PAGES = 10_000  # about 40 MB of log
 SQLITE_PRAGMAS = (
     "journal_mode=WAL",
     "synchronous=NORMAL",
@@ -45,15 +50,19 @@ def database_url() -> str:
     return os.environ.get("DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE_PATH}"
 
 
-def make_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
+def make_engine(url: str | URL | None = None, *, background_checkpoints: bool = False, **kwargs: Any) -> Engine:
     """Build an engine for ``url`` (default: :func:`database_url`).
 
     Plain ``postgresql://`` URLs are served by psycopg 3, like
-    ``postgresql+psycopg://``.
+    ``postgresql+psycopg://``. ``background_checkpoints`` is for a long-lived
+    SQLite engine that serves people (the dashboard's): see :func:`_checkpoint_in_background`.
     """
     parsed = make_url(url or database_url())
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(parsed, **kwargs)
+        engine = _sqlite_engine(parsed, wal_pages=WAL_SAFETY_NET_PAGES if background_checkpoints else None, **kwargs)
+        if background_checkpoints and parsed.database and parsed.database != ":memory:":
+            _checkpoint_in_background(engine, parsed.database)
+        return engine
     if parsed.get_backend_name() == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
         kwargs.setdefault("pool_pre_ping", True)
@@ -64,7 +73,7 @@ def make_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
     return create_engine(parsed, **kwargs)
 
 
-def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
+def _sqlite_engine(url: URL, *, wal_pages: int | None = None, **kwargs: Any) -> Engine:
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, **kwargs)
@@ -75,6 +84,8 @@ def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
         dbapi_connection.isolation_level = None
         for pragma in SQLITE_PRAGMAS:
             dbapi_connection.execute(f"PRAGMA {pragma}")
+        if wal_pages is not None:
+            dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={wal_pages}")
         # Search folds É to é as PostgreSQL's lower() does; SQLite's own folds only A-Z (see db.search).
         dbapi_connection.create_function(search.SQLITE_LOWER, 1, search.lower_text, deterministic=True)
 
@@ -84,6 +95,39 @@ def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+def _checkpoint_in_background(engine: Engine, path: str) -> None:
+    """Copy the write-ahead log back into the database file every second, off the request path.
+
+    SQLite's automatic checkpoint runs inside the commit that takes the log past
+    1,000 pages, so about one save in a hundred waited 5-6 ms for it (measured at
+    L: logging a result p50 1.5 ms, p99 5.3 ms; 1.8 ms without it). A passive
+    checkpoint runs beside readers and writers without blocking either. The
+    automatic one stays as a safety net at :data:`WAL_SAFETY_NET_PAGES`, in case
+    this thread falls behind. The thread ends when the engine is disposed or gone.
+    """
+    alive = weakref.ref(engine)
+    stop = threading.Event()
+    event.listen(engine, "engine_disposed", lambda _engine: stop.set())
+
+    # mode=rw: a database file not created yet (or removed) is never created here, empty.
+    uri = Path(path).resolve().as_uri() + "?mode=rw"
+
+    def run() -> None:
+        connection: sqlite3.Connection | None = None
+        try:
+            while not stop.wait(CHECKPOINT_EVERY_S) and alive() is not None:
+                try:
+                    connection = connection or sqlite3.connect(uri, uri=True, timeout=1, isolation_level=None)
+                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.OperationalError:
+                    continue  # no file yet, or busy: the next round (or the safety net) catches up
+        finally:
+            if connection is not None:
+                connection.close()
+
+    threading.Thread(target=run, name=f"sqlite-checkpoint {Path(path).name}", daemon=True).start()
 
 
 @contextmanager

@@ -33,7 +33,7 @@ class SchemaOutOfDate(RuntimeError):
 
 @st.cache_resource(on_release=lambda engine: engine.dispose(), show_spinner=False)
 def _engine(url: str) -> Engine:
-    engine = make_engine(url)
+    engine = make_engine(url, background_checkpoints=True)
     if not is_current(engine):
         engine.dispose()
         raise SchemaOutOfDate("The database schema is not up to date: run `python -m engagement init`.")

@@ -351,7 +351,10 @@ def test_admin_creates_a_challenge_imports_a_roster_deactivates_someone_and_find
     form = tab.get_by_test_id("stForm").first
     form.get_by_label("Short name (letters, digits and hyphens, e.g. home-energy-2027)").fill("lights-off-2027")
     form.get_by_label("Name", exact=True).fill("Lights off week")
-    form.get_by_role("button", name="Create challenge").click()
+    # Leave the field first, as a person does before reaching for the button: a text field's
+    # value is committed on blur, and a click that also blurs it can land mid-redraw.
+    form.get_by_label("Name", exact=True).press("Tab")
+    click_and_wait_for_run(page, form.get_by_role("button", name="Create challenge"))
     expect(page.get_by_text("Created Lights off week.")).to_be_visible()
     wait_for_app(page)
     created = next(c for c in in_store(url, challenges.list_challenges) if c.slug == "lights-off-2027")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -109,3 +111,46 @@ def test_plain_postgresql_urls_use_psycopg_3() -> None:
     assert engine.url.drivername == "postgresql+psycopg"
     assert engine.dialect.driver == "psycopg"
     engine.dispose()
+
+
+def _checkpointers() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name.startswith("sqlite-checkpoint")]
+
+
+def test_the_dashboards_engine_checkpoints_the_log_in_the_background(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No commit stops to copy the log back (the safety net is far off); a thread does it, and ends with the engine.
+
+    Once the thread has copied every frame back, the next writer starts the log
+    from its beginning again, so writing the same again leaves the file its size;
+    without the thread (and under the safety net) it would grow to twice as large.
+    """
+    monkeypatch.setattr(db_engine, "CHECKPOINT_EVERY_S", 0.05)
+    path = tmp_path / "served.db"
+    engine = make_engine(f"sqlite:///{path}", background_checkpoints=True)
+    with engine.begin() as connection:
+        assert _pragma(connection, "wal_autocheckpoint") == db_engine.WAL_SAFETY_NET_PAGES
+        connection.exec_driver_sql("CREATE TABLE t (x TEXT)")
+
+    def write_a_batch() -> int:
+        with engine.begin() as connection:
+            for _ in range(100):
+                connection.exec_driver_sql("INSERT INTO t VALUES (?)", ("x" * 2000,))
+        return Path(f"{path}-wal").stat().st_size
+
+    first = write_a_batch()
+    assert len(_checkpointers()) == 1
+    time.sleep(1.0)
+    assert write_a_batch() <= first
+    engine.dispose()
+    deadline = time.monotonic() + 5
+    while _checkpointers() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _checkpointers() == []
+
+
+def test_other_engines_leave_checkpoints_to_sqlite(sqlite_engine: Engine) -> None:
+    with sqlite_engine.connect() as connection:
+        assert _pragma(connection, "wal_autocheckpoint") == 1000
+    assert _checkpointers() == []
