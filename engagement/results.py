@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, literal_column, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, lazyload
 
 from db import bulk
 from db.models import Challenge, Kind, Person, Result, Role, Status, Team
@@ -68,7 +68,9 @@ def _context(session: Session, rows: Sequence[ResultInput], now: datetime | None
     people: dict[int, Person] = {}
     ids = list(person_ids)
     for start in range(0, len(ids), 500):
-        people.update({p.id: p for p in session.scalars(select(Person).where(Person.id.in_(ids[start : start + 500])))})
+        # Only the people's own columns are checked: no team or site joined in (they load if ever touched).
+        chunk = select(Person).options(lazyload("*")).where(Person.id.in_(ids[start : start + 500]))
+        people.update({p.id: p for p in session.scalars(chunk)})
     challenges = {c.id: c for c in session.scalars(select(Challenge).where(Challenge.id.in_(challenge_ids)))}
     return _Context(people, challenges, settings.load(session).zone, now or periods.now_utc())
 
