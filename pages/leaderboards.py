@@ -17,6 +17,8 @@ PERSON_LIMIT = 50
 # A light shade of the charts' highlight colour, with its own dark text: the theme's text is light in dark mode.
 TINT = "background-color: #FBE3D6; color: #111111"
 CHART_PEOPLE = 20
+CHART_TEAMS = 20
+TINTED_ROWS = 200
 RANK_LABELS = {
     RankBy.PER_MEMBER: "Points per member",
     RankBy.TOTAL: "Total points",
@@ -88,13 +90,18 @@ def person_summary(top: list[PersonRow], mine: PersonRow | None) -> str:
 
 
 def board_table(column: str, marker: str, records: list[dict[str, object]], **config: object) -> None:
-    """A board as a table; the viewer's row, already named by ``marker``, is also tinted for a quick find."""
+    """A board as a table; the viewer's row, already named by ``marker``, is also tinted for a quick find.
+
+    Styling sends a style for every cell, which costs more than the rest of the
+    page at a few thousand teams; past :data:`TINTED_ROWS` the marker alone names the row.
+    """
 
     def tint(row: pd.Series) -> list[str]:
         return [TINT if str(row[column]).endswith(marker) else ""] * len(row)
 
-    styled = pd.DataFrame(records).style.apply(tint, axis=1)
-    st.dataframe(styled, hide_index=True, width="stretch", column_config=config)
+    frame = pd.DataFrame(records)
+    shown = frame.style.apply(tint, axis=1) if len(frame) <= TINTED_ROWS else frame
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
 
 
 def draw_teams(scope: Scope, period: Period) -> None:
@@ -109,15 +116,21 @@ def draw_teams(scope: Scope, period: Period) -> None:
     if not rows:
         st.info("No team has active members who match these filters. Try Everyone or All sites.")
         return
+    # A bar per team reads well up to a few dozen; a large company's table below still lists every team.
+    charted = rows[:CHART_TEAMS] + [r for r in rows[CHART_TEAMS:] if r.team_id == actor.team_id]
     chart, words = st.columns([3, 2])
     chart.altair_chart(
-        charts.team_bars(rows, RANKED_VALUE[rank_by], actor.team_id),
+        charts.team_bars(charted, RANKED_VALUE[rank_by], actor.team_id),
         width="stretch",
-        alt=f"Bar chart of {len(rows)} teams ranked by {RANK_LABELS[rank_by].lower()}; "
+        alt=f"Bar chart of {len(charted)} teams ranked by {RANK_LABELS[rank_by].lower()}; "
         "the summary beside it and the table below give the same figures.",
     )
     words.markdown(team_summary(rows, rank_by))
-    words.caption(f"Ranked by {FORMULAS[rank_by]}. {POINTS_RULE}")
+    note = ""
+    if len(rows) > CHART_TEAMS:
+        yours = " and yours" if len(charted) > CHART_TEAMS else ""
+        note = f" The chart shows the top {CHART_TEAMS}{yours}; the table lists all {len(rows):,}."
+    words.caption(f"Ranked by {FORMULAS[rank_by]}. {POINTS_RULE}{note}")
     board_table(
         "Team",
         " (your team)",

@@ -20,6 +20,7 @@ from engagement import demo, leaderboards, organisation, periods, results, setti
 from engagement.access import SYSTEM
 from engagement.leaderboards import RankBy, Scope
 from tests.app.downloads import downloaded, record_downloads
+from tests.factories import make_person
 from ui.resources import VIEWER
 from ui.widgets import md
 
@@ -251,3 +252,26 @@ def test_a_period_without_points_says_so(app_as: Callable[[Role], AppTest]) -> N
     assert [i.value for i in at.tabs[1].info] == [
         "Nobody has points with these filters yet. Approved entries appear here at once."
     ]
+
+
+def test_a_large_company_charts_the_top_20_and_the_viewers_team(
+    app_as: Callable[[Role], AppTest], demo_url: str
+) -> None:
+    """Thirty more teams with points and none for Cedar: the chart stays readable, the table lists every team."""
+
+    def grow(session: Session) -> None:
+        today = periods.today(settings.load(session).zone)
+        running = next(c for c in session.scalars(select(Challenge)) if c.starts_on <= today <= c.ends_on)
+        cedar = session.scalar(select(Team.id).where(Team.name == "Cedar"))
+        session.execute(update(Result).where(Result.team_id == cedar).values(status=Status.REJECTED))
+        for i in range(30):
+            extra = make_person(session, team=f"Extra {i:02d}")
+            results.record_result(session, SYSTEM, results.ResultInput(extra.person_id or 0, running.id, 1.0, today))
+
+    in_db(demo_url, grow, write=True)
+    at = open_board(app_as)
+    table = team_table(at)
+    mine = next(r for r in table if r["Team"] == "Cedar (your team)")
+    assert len(table) > 30 and mine["Rank"] > 20
+    assert chart_labels(at, 0) == [f"{r['Rank']}. {r['Team']}" for r in [*table[:20], mine]]
+    assert f"The chart shows the top 20 and yours; the table lists all {len(table)}." in at.tabs[0].caption[0].value
