@@ -25,7 +25,7 @@ from typing import Any
 
 import altair as alt
 
-from engagement.impact import ImpactReport
+from engagement.impact import ImpactRow
 from engagement.leaderboards import PersonRow, TeamRow
 from engagement.morale import Cell, TeamComparison
 
@@ -201,10 +201,8 @@ def participation_vs_morale(rows: Sequence[TeamComparison]) -> alt.Chart:
     return _legible((points + labels).properties(height=320, usermeta=SVG))
 
 
-def impact_bars(report: ImpactReport, measure: str, title: str) -> alt.Chart:
-    records = [
-        {"group": r.group, "value": getattr(r, measure), "text": f"{getattr(r, measure):,.1f}"} for r in report.rows
-    ]
+def impact_bars(rows: Sequence[ImpactRow], measure: str, title: str) -> alt.Chart:
+    records = [{"group": r.group, "value": getattr(r, measure), "text": f"{getattr(r, measure):,.1f}"} for r in rows]
     base = alt.Chart(_frame(records)).encode(
         y=alt.Y("group:N", title=None, sort="-x", axis=alt.Axis(labelOverlap=False)),
         x=alt.X("value:Q", title=title),

@@ -14,6 +14,7 @@ from ui.widgets import csv_download, md, org_today, period_choice, table
 actor = require_role(Role.MANAGER, Role.ADMIN)
 
 GROUPINGS = {ImpactBy.TEAM: "Team", ImpactBy.SITE: "Site", ImpactBy.COMPANY: "Whole company"}
+CHART_GROUPS = 20  # bars that stay readable; the table beside the chart lists every group
 FACTOR_COLUMNS = ("kind", "value", "unit", "region", "year", "source")
 FIGURE = st.column_config.NumberColumn(format="%.2f")
 WHOLE = st.column_config.NumberColumn(format="%d")  # trees are planted whole
@@ -67,12 +68,15 @@ def draw_headline(report: ImpactReport, names: dict[str, str]) -> None:
 
 def draw_chart(report: ImpactReport, by: ImpactBy, names: dict[str, str]) -> None:
     measure = st.selectbox("Chart", list(names), format_func=names.__getitem__, key="impact.measure")
+    largest = sorted(report.rows, key=lambda r: -getattr(r, measure))
     chart, numbers = st.columns([3, 2])
     chart.altair_chart(
-        charts.impact_bars(report, measure, names[measure]),
+        charts.impact_bars(largest[:CHART_GROUPS], measure, names[measure]),
         width="stretch",
         alt=f"Bar chart of {names[measure]} by {GROUPINGS[by].lower()}; the table beside it gives the same figures.",
     )
+    if len(largest) > CHART_GROUPS:
+        chart.caption(f"The chart shows the {CHART_GROUPS} largest; the table beside it lists all {len(largest):,}.")
     total = getattr(report.total, measure)
     with numbers:
         table(
@@ -82,7 +86,7 @@ def draw_chart(report: ImpactReport, by: ImpactBy, names: dict[str, str]) -> Non
                     names[measure]: getattr(row, measure),
                     "Share of total (%)": round(100 * getattr(row, measure) / total, 1) if total else 0.0,
                 }
-                for row in sorted(report.rows, key=lambda r: -getattr(r, measure))
+                for row in largest
             ],
             **{
                 names[measure]: formats(names)[names[measure]],

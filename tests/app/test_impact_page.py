@@ -9,18 +9,20 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
-from db.models import Role, Team
-from engagement import demo, exports, impact, organisation, periods, settings
+from db.models import Challenge, Role, Team
+from engagement import demo, exports, impact, organisation, periods, results, settings
 from engagement.access import SYSTEM, Actor, actor_for_email
 from engagement.impact import ImpactBy, ImpactReport
 from tests.app.conftest import DASHBOARD, signed_in
 from tests.app.downloads import downloaded, record_downloads
 from tests.app.test_leaderboards_page import in_db
+from tests.factories import make_person
 from ui.widgets import md
 
 PAGE = "pages/impact_report.py"
@@ -170,3 +172,25 @@ def test_team_names_with_markup_are_shown_as_typed(app_as: Callable[[Role], AppT
     in_db(demo_url, rename, write=True)
     at = open_report(app_as)
     assert name in [r["Team"] for r in full_table(at)]
+
+
+def test_a_large_company_charts_the_20_largest_and_lists_every_team(
+    app_as: Callable[[Role], AppTest], demo_url: str
+) -> None:
+    def grow(session: Session) -> None:
+        today = periods.today(settings.load(session).zone)
+        running = next(c for c in session.scalars(select(Challenge)) if c.starts_on <= today <= c.ends_on)
+        for i in range(25):
+            extra = make_person(session, team=f"Extra {i:02d}")
+            results.record_result(session, SYSTEM, results.ResultInput(extra.person_id or 0, running.id, 1.0, today))
+
+    in_db(demo_url, grow, write=True)
+    at = open_report(app_as)
+    measure = at.selectbox(key="impact.measure").value
+    beside_chart = at.dataframe[0].value.to_dict("records")
+    bars = pa.ipc.open_stream(at.get("vega_lite_chart")[0].proto.data.data).read_pandas()
+    assert len(beside_chart) == len(report_for(demo_url, ImpactBy.TEAM).rows) > 30
+    assert list(bars["group"]) == [r["Team"] for r in beside_chart[:20]], measure
+    assert f"The chart shows the 20 largest; the table beside it lists all {len(beside_chart)}." in [
+        c.value for c in at.caption
+    ]

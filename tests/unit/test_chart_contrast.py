@@ -55,7 +55,7 @@ def charts_with_printed_text() -> dict[str, dict[str, Any]]:
         "team_bars": charts.team_bars(teams, "points_per_member", my_team_id=3).to_dict(),
         "person_bars": charts.person_bars(people, my_person_id=4).to_dict(),
         "hours_bars": charts.hours_bars([(f"activity {i}", 12.0 - i) for i in range(12)], "Activity").to_dict(),
-        "impact_bars": charts.impact_bars(report, "kwh_saved", "Energy saved (kWh)").to_dict(),
+        "impact_bars": charts.impact_bars(report.rows, "kwh_saved", "Energy saved (kWh)").to_dict(),
         "participation_vs_morale": charts.participation_vs_morale(
             [TeamComparison("Oak", 0.5, 3.0, 3.2, 9), TeamComparison("Ash", 0.8, 4.0, None, 2)]
         ).to_dict(),
