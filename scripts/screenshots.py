@@ -44,6 +44,7 @@ SHOTS: tuple[tuple[str, Role | None, str | None, str], ...] = (
     ("sign-in", None, None, DESKTOP),
     ("my-standing", Role.AGENT, "My standing", DESKTOP),
     ("leaderboards", Role.AGENT, "Leaderboards", DESKTOP),
+    ("challenges", Role.AGENT, "Challenges", DESKTOP),
     ("log-results", Role.LEAD, "Log results", DESKTOP),
     ("approvals", Role.LEAD, "Approvals", DESKTOP),
     ("morale", Role.MANAGER, "Morale", DESKTOP),
