@@ -41,6 +41,7 @@ from tests.e2e.browser import (
     new_context,
     open_page,
     open_url,
+    press,
     screenshot,
     show_grid,
     sign_in,
@@ -161,7 +162,7 @@ def test_agent_sees_their_standing_logs_volunteering_answers_the_pulse_and_sees_
         wait_for_app(page)
         form.get_by_label("Minutes volunteered").fill("90")
         form.get_by_label("Organisation (for example Be My Eyes)").fill("Be My Eyes")
-        form.get_by_role("button", name="Submit").click()
+        press(page, form.get_by_role("button", name="Submit"))
         expect(page.get_by_text("Sent to your lead for approval.")).to_be_visible()
         wait_for_app(page)
         assert result_count(url) == before + 1
@@ -171,7 +172,7 @@ def test_agent_sees_their_standing_logs_volunteering_answers_the_pulse_and_sees_
         pulse_form = page.get_by_test_id("stForm").filter(has=page.get_by_role("button", name="Send my answer"))
         pulse_form.get_by_text("4 Good").click()
         pulse_form.get_by_label("Anything to add? (optional)").fill("A good week, thanks")
-        pulse_form.get_by_role("button", name="Send my answer").click()
+        press(page, pulse_form.get_by_role("button", name="Send my answer"))
         expect(page.get_by_text("Thank you, you have answered this week's pulse.")).to_be_visible()
         wait_for_app(page)
         assert in_store(url, lambda s: pulse.answered_this_week(s, agent))
@@ -225,7 +226,7 @@ def test_lead_logs_for_the_team_imports_a_file_after_fixing_it_and_approves_with
         for value in typed.values():
             grid_type(page, value)
         names = {row: grid_cell(grid, 0, row) for row in typed}
-        whole.get_by_role("button", name="Save the table").click()
+        press(page, whole.get_by_role("button", name="Save the table"))
         expect(page.get_by_text(f"Saved 3 entries for {day.isoformat()}")).to_be_visible()
         wait_for_app(page)
         stored = in_store(url, lambda s: results.team_entries(s, lead, lead.team_id, day, day))
@@ -250,7 +251,7 @@ def test_lead_logs_for_the_team_imports_a_file_after_fixing_it_and_approves_with
         assert result_count(url) == before, "nothing is saved while a row is wrong"
         shot(page, role, "2-bad-file")
         upload(page, file_tab, "team-fixed.csv", bad.replace(",-2,", ",2,"))
-        file_tab.get_by_role("button", name="Import 3 rows").click()
+        press(page, file_tab.get_by_role("button", name="Import 3 rows"))
         expect(page.get_by_text("Imported 3 entries.")).to_be_visible()
         wait_for_app(page)
         assert result_count(url) == before + 3
@@ -264,7 +265,7 @@ def test_lead_logs_for_the_team_imports_a_file_after_fixing_it_and_approves_with
         grid_select(page, queue, 0, row)
         grid_tick(page)
         page.get_by_label("Reason (required to reject; the person sees it on My standing)").fill(REASON)
-        page.get_by_role("button", name="Approve").click()
+        press(page, page.get_by_role("button", name="Approve"))
         expect(page.get_by_text("Approved 1 entry.")).to_be_visible()
         wait_for_app(page)
         decided = in_store(url, lambda s: results.entries_for_person(s, lead, agent.person_id or 0, limit=5))
@@ -354,7 +355,7 @@ def test_admin_creates_a_challenge_imports_a_roster_deactivates_someone_and_find
     # Leave the field first, as a person does before reaching for the button: a text field's
     # value is committed on blur, and a click that also blurs it can land mid-redraw.
     form.get_by_label("Name", exact=True).press("Tab")
-    click_and_wait_for_run(page, form.get_by_role("button", name="Create challenge"))
+    press(page, form.get_by_role("button", name="Create challenge"))
     expect(page.get_by_text("Created Lights off week.")).to_be_visible()
     wait_for_app(page)
     created = next(c for c in in_store(url, challenges.list_challenges) if c.slug == "lights-off-2027")
@@ -368,7 +369,7 @@ def test_admin_creates_a_challenge_imports_a_roster_deactivates_someone_and_find
         "omar.reed@example.com,Omar Reed,Cedar,agent\n"
     )
     upload(page, people, "roster.csv", roster)
-    people.get_by_role("button", name="Import", exact=True).click()
+    press(page, people.get_by_role("button", name="Import", exact=True))
     expect(page.get_by_text("Imported 2 rows: 2 new, 0 changed, 0 unchanged.")).to_be_visible()
     wait_for_app(page)
 
@@ -383,7 +384,7 @@ def test_admin_creates_a_challenge_imports_a_roster_deactivates_someone_and_find
     people = panel(page, "People")
     choose(page, "Person", "Nia Jones (nia.jones@example.com)")
     status = panel(page, "Active or left")
-    status.get_by_role("button", name="Deactivate Nia Jones").click()
+    press(page, status.get_by_role("button", name="Deactivate Nia Jones"))
     expect(page.get_by_text("Nia Jones is deactivated.")).to_be_visible()
     wait_for_app(page)
     nia_id = in_store(url, lambda s: person(s, "nia.jones@example.com").id)
