@@ -202,7 +202,7 @@ def leaderboard(
             challenge_id,
             _day(start),
             _day(end),
-            site and organisation.site_id(session, site),
+            organisation.site_id(session, site) if site else None,
             WorkMode(work_mode) if work_mode else None,
         )
         if by == "team":
