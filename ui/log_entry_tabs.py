@@ -1,0 +1,218 @@
+"""The Log results page's typing tabs: one entry, and the whole team in a table (Streamlit only).
+
+Leads log for their own team, admins for the team they choose; what they log is
+approved at once. The table is matched to people by person id and is drawn from
+the roster as it was when the lead opened it, so a roster that changes while
+they type is caught instead of shifting numbers onto the wrong person.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from db.models import Challenge, Kind
+from engagement import grid, results
+from engagement.access import Actor
+from engagement.challenges import ACTIVITY_TYPES
+from engagement.errors import Conflict
+from engagement.organisation import PersonRow, TeamRow
+from engagement.text import NOTE_MAX
+from ui.log_forms import amount, or_conflict, renew, token
+from ui.resources import write
+from ui.widgets import attempt, flash, md
+
+GRID_ROWS_SHOWN = 20  # taller teams scroll inside the table
+ROW_PX = 35
+
+
+def one_entry(actor: Actor, roster: list[PersonRow], loggable: list[Challenge], today: date) -> None:
+    """Log one person's amount for one challenge and day; what was typed stays until it is saved."""
+    people = {p.id: p for p in roster}
+    by_id = {c.id: c for c in loggable}
+    challenge = by_id[st.selectbox("Challenge", list(by_id), format_func=lambda i: by_id[i].name, key="log.one.ch")]
+    volunteering = challenge.kind is Kind.VOLUNTEERING
+    if st.session_state.pop("log.one.empty", False):
+        # Emptied by setting values before the widgets are drawn: that also empties them in the browser.
+        typed = {f"log.one.quantity.{challenge.id}": None, "log.one.minutes": None}
+        st.session_state.update(typed | {"log.one.organisation": "", "log.one.note": ""})
+    # Not cleared on submit: after a mistake the lead corrects what they typed instead of typing it all again.
+    with st.form("log.one.form"):
+        person_id = st.selectbox("Person", list(people), format_func=lambda i: people[i].name, key="log.one.person")
+        if volunteering:
+            typed = st.number_input(
+                "Minutes volunteered", min_value=0, max_value=1440, value=None, step=5, key="log.one.minutes"
+            )
+            organisation_name = st.text_input(
+                "Organisation (for example Be My Eyes)", max_chars=100, key="log.one.organisation"
+            )
+            activity = st.selectbox("Activity", ACTIVITY_TYPES, key="log.one.activity")
+        else:
+            typed = st.number_input(
+                f"How much ({challenge.unit})",
+                min_value=0.0,
+                value=None,
+                step=0.5,
+                key=f"log.one.quantity.{challenge.id}",
+            )
+            organisation_name, activity = "", None
+        last_day = min(today, challenge.ends_on)
+        day = st.date_input(
+            "Day",
+            value=last_day,
+            min_value=challenge.starts_on,
+            max_value=last_day,
+            format="YYYY-MM-DD",
+            key=f"log.one.day.{challenge.id}",
+        )
+        note = st.text_input("Note (optional)", max_chars=NOTE_MAX, key="log.one.note")
+        submitted = st.form_submit_button("Save entry", type="primary")
+    if not submitted:
+        return
+    if typed is None:
+        st.error(
+            "Nothing was saved: type how much " + ("time (in minutes)." if volunteering else f"({challenge.unit}).")
+        )
+        return
+    quantity = typed / 60 if volunteering else float(typed)
+    entry = results.ResultInput(
+        person_id, challenge.id, quantity, day, note, organisation_name or None, activity, ref=token("one")
+    )
+    stored = attempt(lambda: write(results.record_results, actor, [entry], source="dashboard"))
+    if stored is not None:
+        renew("one")
+        st.session_state["log.one.empty"] = True
+        again = " (it was already saved by your first click)" if stored.already_stored else ""
+        flash(
+            f"Saved {amount(quantity, challenge.unit)} of {md(challenge.name)} for "
+            f"{md(people[person_id].name)} on {day.isoformat()}{again}."
+        )
+        st.rerun()
+
+
+def team_table(actor: Actor, team: TeamRow, roster: list[PersonRow], loggable: list[Challenge], today: date) -> None:
+    """Log the whole team for one day in a table, matched to people by id so a roster change cannot shift numbers."""
+    by_id = {c.id: c for c in loggable}
+    notice = st.session_state.pop("log.grid.notice", None)
+    if notice:
+        st.warning(notice)
+    chosen = st.multiselect(
+        "Challenges to fill in",
+        list(by_id),
+        default=[c.id for c in loggable if c.ends_on >= today],
+        format_func=lambda i: by_id[i].name,
+        key="log.grid.challenges",
+    )
+    if not chosen:
+        st.caption("Choose at least one challenge to get a column for it.")
+        return
+    # Volunteering last, so its organisation and activity columns sit next to it.
+    columns = sorted(grid.grid_columns([by_id[i] for i in chosen]), key=lambda c: c.volunteering)
+    editor_key = f"log.grid.{team.id}.{'-'.join(map(str, chosen))}.{st.session_state.get('log.grid.round', 0)}"
+    # The table is drawn from the roster as first shown under this key, so positions never shift under the lead.
+    drawn = st.session_state.get("log.grid.drawn")
+    if editor_key not in st.session_state or drawn is None or drawn[0] != editor_key:
+        drawn = st.session_state["log.grid.drawn"] = (editor_key, [(p.id, p.name) for p in roster])
+    people: list[tuple[int, str]] = drawn[1]
+    carried = st.session_state.get("log.grid.carried", {})
+    volunteering = any(c.volunteering for c in columns)
+    frame = roster_frame(people, columns, volunteering, carried)
+    config = {
+        c.label: st.column_config.NumberColumn(
+            c.label, min_value=0.0, step=0.5 if c.unit != "minutes" else 5, format="%g"
+        )
+        for c in columns
+    }
+    config["Person"] = st.column_config.TextColumn("Person", disabled=True, pinned=True)
+    config["Note"] = st.column_config.TextColumn("Note", max_chars=NOTE_MAX, width="medium")
+    if volunteering:
+        config["Organisation"] = st.column_config.TextColumn("Organisation", max_chars=100, width="medium")
+        config["Activity"] = st.column_config.SelectboxColumn("Activity", options=list(ACTIVITY_TYPES), width="small")
+    st.caption(
+        "Type what each person did on the day; leave a cell blank to log nothing for them. "
+        "Volunteering is in minutes. Press Enter after the last cell, then Save."
+    )
+    with st.form("log.grid.form"):
+        day = st.date_input("Day", value=today, max_value=today, format="YYYY-MM-DD", key="log.grid.day")
+        edited = st.data_editor(
+            frame,
+            key=editor_key,
+            num_rows="fixed",
+            hide_index=True,
+            column_config=config,
+            width="stretch",
+            height=ROW_PX * (min(len(people), GRID_ROWS_SHOWN) + 1) + 3,
+            placeholder="",
+        )
+        submitted = st.form_submit_button("Save the table", type="primary")
+    if not submitted:
+        return
+    rows = [
+        grid.GridRow(
+            int(person_id),
+            {c.challenge_id: as_number(rec[c.label]) for c in columns},
+            as_text(rec["Note"]),
+            as_text(rec.get("Organisation")) or None,
+            as_text(rec.get("Activity")) or None,
+        )
+        for person_id, rec in edited.iterrows()
+    ]
+    stored = attempt(
+        lambda: or_conflict(
+            lambda: write(
+                grid.record_grid, actor, team.id, [pid for pid, _ in people], day, columns, rows, ref=token("grid")
+            )
+        )
+    )
+    if isinstance(stored, Conflict):
+        roster_changed(edited)
+    elif stored is not None:
+        renew("grid")
+        st.session_state.pop("log.grid.carried", None)
+        saved = len(stored.ids) + len(stored.already_stored)
+        names = dict(people)
+        who = [names[r.person_id] for r in rows if any(not grid.is_blank(v) for v in r.cells.values())]
+        flash(f"Saved {saved} entr{'y' if saved == 1 else 'ies'} for {day.isoformat()}: {md(', '.join(who))}.")
+        st.rerun()
+
+
+def roster_frame(
+    people: list[tuple[int, str]],
+    columns: list[grid.GridColumn],
+    volunteering: bool,
+    carried: dict[int, dict[str, object]],
+) -> pd.DataFrame:
+    """One row per person (indexed by person id), prefilled with what the lead typed before a roster change."""
+    ids = [pid for pid, _ in people]
+    data: dict[str, pd.Series] = {"Person": pd.Series([name for _, name in people], index=ids, dtype="string")}
+    for c in columns:
+        data[c.label] = pd.Series([carried.get(pid, {}).get(c.label) for pid in ids], index=ids, dtype="float64")
+    texts = (["Organisation", "Activity"] if volunteering else []) + ["Note"]
+    for name in texts:
+        data[name] = pd.Series([carried.get(pid, {}).get(name) for pid in ids], index=ids, dtype="string")
+    return pd.DataFrame(data, index=pd.Index(ids, name="person_id"))
+
+
+def roster_changed(edited: pd.DataFrame) -> None:
+    """Redraw the table with today's roster, keeping what was typed for people still in it."""
+    st.session_state["log.grid.carried"] = {
+        int(pid): {k: v for k, v in rec.items() if k != "Person" and not pd.isna(v)} for pid, rec in edited.iterrows()
+    }
+    st.session_state["log.grid.round"] = st.session_state.get("log.grid.round", 0) + 1
+    st.session_state["log.grid.notice"] = (
+        "Nothing was saved: the roster changed; re-check your entries. "
+        "The table now shows the current team, with what you typed kept."
+    )
+    st.rerun()
+
+
+def as_number(value: object) -> float | None:
+    """A table cell as a number; a blank cell (None or NaN) logs nothing."""
+    return None if value is None or pd.isna(value) else float(value)  # type: ignore[arg-type]
+
+
+def as_text(value: object) -> str:
+    """A table cell as text; a blank cell (None or NaN) is empty, never "nan"."""
+    return "" if value is None or pd.isna(value) else str(value)  # type: ignore[arg-type]

@@ -1,0 +1,208 @@
+"""The Log results page's file and fixing tabs: a CSV upload, and correcting or voiding an entry (Streamlit only).
+
+An upload is checked by a dry run first and imports all of its rows or none.
+A fix carries the version of the entry as it was opened, so a save after
+someone else's change is refused and the form shows their version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import date, timedelta
+
+import streamlit as st
+
+from db.models import Status
+from engagement import imports, results
+from engagement.access import Actor
+from engagement.csvio import read_table
+from engagement.errors import Conflict, Problem, ValidationError
+from engagement.imports import ImportKind
+from engagement.organisation import TeamRow
+from engagement.text import NOTE_MAX
+from ui.log_forms import amount, or_conflict, renew
+from ui.resources import get_engine, read_fresh, write
+from ui.widgets import attempt, csv_download, flash, md, table
+
+RECENT_DAYS = 35
+MAX_UPLOAD_MB = 5
+PREVIEW_ROWS = 200
+
+
+def upload(actor: Actor, today: date) -> None:
+    """Import a CSV file of entries, after a dry run shows every problem; nothing is saved until all rows are valid."""
+    required, optional = imports.COLUMNS[ImportKind.RESULTS]
+    st.caption(
+        f"Columns: {', '.join(required)} (required); {', '.join(optional)} (optional). "
+        "Dates as YYYY-MM-DD; challenge by its short name (slug). Nothing is saved until every row is valid."
+    )
+    csv_download(
+        "Download a CSV template", imports.template(ImportKind.RESULTS), "results-template.csv", key="log.csv.template"
+    )
+    upload_key = f"log.csv.file.{st.session_state.get('log.csv.round', 0)}"
+    file = st.file_uploader("CSV file", type="csv", key=upload_key, max_upload_size=MAX_UPLOAD_MB)
+    if file is None:
+        return
+    data = file.getvalue()
+    if len(data) > MAX_UPLOAD_MB * 1024 * 1024:
+        # The browser enforces the limit; a client that skips it is refused here, before any parsing.
+        st.error(
+            f"Nothing was imported: the file is {len(data) / 1024 / 1024:.1f} MB and the limit here is "
+            f"{MAX_UPLOAD_MB} MB. Split it into smaller files, or ask an admin to import it with the command line."
+        )
+        return
+    problems = checked(actor, data)
+    if problems:
+        bad = len({p.row for p in problems})
+        st.error(
+            f"Rows with problems: {bad}. Fix them in the file and upload it again; "
+            "nothing is saved until every row is valid."
+        )
+        table([{"Row": p.row or "", "Column": p.field, "Problem": p.message} for p in problems])
+    rows = preview(data, problems)
+    if st.button(f"Import {rows} rows", disabled=bool(problems), type="primary", key="log.csv.import"):
+        with st.status(f"Importing {rows} rows…", expanded=True) as status:
+            report = attempt(lambda: imports.run_import(get_engine(), actor, ImportKind.RESULTS, data))
+            if report is None:
+                status.update(label="Nothing was imported", state="error")
+                return
+            status.update(label="Imported", state="complete")
+        st.cache_data.clear()
+        renew("csv")
+        flash(
+            f"Imported {report.created} entries"
+            + (f"; {report.unchanged} were already stored" if report.unchanged else "")
+            + "."
+        )
+        st.rerun()
+
+
+def checked(actor: Actor, data: bytes) -> list[Problem]:
+    """Every problem with the file, from a dry run (remembered per file, so reruns do not repeat it)."""
+    digest = hashlib.sha256(data).hexdigest()
+    cached = st.session_state.get("log.csv.checked")
+    if cached and cached[0] == digest:
+        return cached[1]  # type: ignore[no-any-return]
+    try:
+        imports.run_import(get_engine(), actor, ImportKind.RESULTS, data, dry_run=True)
+        problems: list[Problem] = []
+    except ValidationError as e:
+        problems = e.problems
+    st.session_state["log.csv.checked"] = (digest, problems)
+    return problems
+
+
+def preview(data: bytes, problems: list[Problem]) -> int:
+    """Show the file's rows with their problems beside them; return how many rows it has."""
+    required, optional = imports.COLUMNS[ImportKind.RESULTS]
+    try:
+        parsed = read_table(data, required, optional)
+    except ValidationError:
+        return 0  # the file itself cannot be read; the problems say why
+    by_row: dict[int, list[str]] = {}
+    for p in problems:
+        by_row.setdefault(p.row or 0, []).append(f"{p.field}: {p.message}")
+    st.caption(f"Preview ({min(len(parsed.rows), PREVIEW_ROWS)} of {len(parsed.rows)} rows)")
+    table([{"Row": n, **row, "Problems": "; ".join(by_row.get(n, []))} for n, row in parsed.rows[:PREVIEW_ROWS]])
+    return len(parsed.rows)
+
+
+def fix_entry(actor: Actor, team: TeamRow, today: date) -> None:
+    """Correct or void one of the team's recent entries; the version opened guards against overwriting a newer one."""
+    recent = read_fresh(results.team_entries, actor, team.id, today - timedelta(days=RECENT_DAYS), today, limit=300)
+    if not recent:
+        st.caption(f"No entries for {md(team.name)} in the last {RECENT_DAYS} days.")
+        return
+    st.caption(
+        f"Entries of the last {RECENT_DAYS} days, newest first. Choose one to correct its amount, day or note, "
+        "or to void it; every change is kept in the audit log."
+    )
+    table(
+        [
+            {
+                "Entry": e.id,
+                "Day": e.occurred_on.isoformat(),
+                "Person": e.person,
+                "Challenge": e.challenge,
+                "Amount": amount(e.quantity, e.unit),
+                "Status": e.status.value.capitalize(),
+                "Note": e.note,
+            }
+            for e in recent
+        ]
+    )
+    by_id = {e.id: e for e in recent}
+    picked = st.selectbox(
+        "Entry to fix",
+        list(by_id),
+        index=None,
+        placeholder="Choose an entry",
+        key="log.fix.entry",
+        format_func=lambda i: (
+            f"#{i} · {by_id[i].occurred_on} · {by_id[i].person} · "
+            f"{by_id[i].challenge} · {amount(by_id[i].quantity, by_id[i].unit)}"
+        ),
+    )
+    if picked is None:
+        return
+    # Keep the entry as it was when opened: saving then tells if someone else changed it meanwhile.
+    opened = st.session_state.get("log.fix.opened")
+    if opened is None or opened.id != picked:
+        opened = st.session_state["log.fix.opened"] = by_id[picked]
+    notice = st.session_state.pop("log.fix.notice", None)
+    if notice:
+        st.warning(notice)
+    if opened.status is Status.VOIDED:
+        st.info(f"This entry was voided ({md(opened.decision_reason or 'no reason given')}); it no longer counts.")
+        return
+    tag = f"{opened.id}.{opened.version}"
+    edit, void = st.columns(2)
+    with edit.form(f"log.fix.edit.{tag}"):
+        quantity = st.number_input(
+            f"Amount ({opened.unit})", min_value=0.0, value=opened.quantity, step=0.5, key=f"log.fix.quantity.{tag}"
+        )
+        day = st.date_input(
+            "Day", value=opened.occurred_on, max_value=today, format="YYYY-MM-DD", key=f"log.fix.day.{tag}"
+        )
+        note = st.text_input("Note", value=opened.note, max_chars=NOTE_MAX, key=f"log.fix.note.{tag}")
+        why = st.text_input("Why the change (kept in the audit log)", max_chars=NOTE_MAX, key=f"log.fix.why.{tag}")
+        save = st.form_submit_button("Save changes", type="primary")
+    with void.form(f"log.fix.void.{tag}"):
+        st.markdown("**Void this entry**: it stops counting but stays in the audit log.")
+        reason = st.text_input("Reason (required)", max_chars=NOTE_MAX, key=f"log.fix.reason.{tag}")
+        withdraw = st.form_submit_button("Void entry")
+    if save:
+        with edit:  # any problem shows under the form it is about
+            changed(
+                lambda: write(
+                    results.edit_result,
+                    actor,
+                    opened.id,
+                    opened.version,
+                    quantity=quantity,
+                    occurred_on=day,
+                    note=note,
+                    reason=why,
+                ),
+                "Entry updated.",
+            )
+    if withdraw:
+        with void:
+            changed(lambda: write(results.void_result, actor, opened.id, opened.version, reason), "Entry voided.")
+
+
+def changed(action: Callable[[], object], done: str) -> None:
+    """Run an edit or void; on a conflict reopen the latest version with a notice instead of saving over it."""
+    outcome = attempt(lambda: or_conflict(action))
+    if outcome is None:
+        return
+    st.session_state.pop("log.fix.opened", None)
+    if isinstance(outcome, Conflict):
+        st.session_state["log.fix.notice"] = (
+            "Nothing was saved: someone else changed this entry since you opened it. "
+            "The form now shows the latest version; check it and try again."
+        )
+    else:
+        flash(done)
+    st.rerun()
