@@ -138,7 +138,7 @@ def audit_entries(
 ) -> list[AuditRow]:
     """Newest audit entries first, filtered; admins only."""
     require(actor, Role.ADMIN)
-    query: Select[tuple[AuditEntry]] = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    query: Select[AuditEntry] = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
     if entity:
         query = query.where(AuditEntry.entity == entity)
     if action:

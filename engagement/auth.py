@@ -189,7 +189,14 @@ def list_accounts(session: Session, actor: Actor) -> list[AccountRow]:
     ).all()
     return [
         AccountRow(
-            p.id, p.email, p.name, p.role, p.active, a is not None, bool(a and a.must_change), a and a.changed_at
+            p.id,
+            p.email,
+            p.name,
+            p.role,
+            p.active,
+            a is not None,
+            bool(a and a.must_change),
+            a.changed_at if a is not None else None,
         )
         for p, a in rows
     ]

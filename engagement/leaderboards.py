@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from sqlalchemy import CTE, Float, Numeric, and_, case, cast, func, literal_column, or_, select, true, union_all
 from sqlalchemy.orm import Session
@@ -143,6 +144,8 @@ def person_points(scope: Scope, *, credited_site: int | None = None) -> CTE:
     if scope.challenge_id is not None:
         # One challenge: its cap and points are constants, read once, not joined per person-day.
         this = CHALLENGES.c.id == scope.challenge_id
+        cap: ColumnElement[Any]
+        per_unit: ColumnElement[Any]
         cap = select(CHALLENGES.c.daily_cap).where(this).scalar_subquery()
         per_unit = select(CHALLENGES.c.points_per_unit).where(this).scalar_subquery()
         source: FromClause = daily
@@ -407,7 +410,7 @@ def ranking(session: Session, actor: Actor, scope: Scope) -> Ranking:
     pp = person_points(scope)
     people = person_board_query(scope, pp).subquery("people_board")
     teams = team_board_query(scope, RankBy.PER_MEMBER, pp).subquery("team_board")
-    blank = literal_column("NULL")
+    blank: ColumnElement[Any] = literal_column("NULL")
     rows = session.execute(
         union_all(
             select(

@@ -10,7 +10,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlalchemy import select
@@ -80,11 +82,14 @@ def validate_threshold(value: object) -> int:
 def update(session: Session, actor: Actor, **changes: object) -> OrgSettings:
     """Change settings (admins only); each change is validated and audited."""
     require(actor, Role.ADMIN)
-    validators = {"timezone": validate_timezone, "anonymity_threshold": validate_threshold}
+    validators: dict[str, Callable[[Any], object]] = {
+        "timezone": validate_timezone,
+        "anonymity_threshold": validate_threshold,
+    }
     unknown = set(changes) - set(validators)
     if unknown:
         raise ValidationError.single(sorted(unknown)[0], "is not a setting")
-    cleaned = {key: str(validators[key](value)) for key, value in changes.items()}  # type: ignore[operator]
+    cleaned = {key: str(validators[key](value)) for key, value in changes.items()}
     for key, value in cleaned.items():
         _store(session, actor, key, value)
     return load(session)
