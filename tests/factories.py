@@ -1,16 +1,20 @@
-"""Plain factory functions that build small organisations through the domain API."""
+"""Plain factory functions that build small organisations through the domain API, and read them back."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from itertools import count
+from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
+from db.engine import make_engine, unit_of_work
 from db.models import Kind, Role, Status, WorkMode
 from engagement import challenges, organisation, results
 from engagement.access import SYSTEM, Actor
 
+T = TypeVar("T")
 _ids = count(1)
 # A fixed "now" inside every window the factories make: tests never depend on the real date.
 NOW = datetime(2026, 3, 18, 12, 0, tzinfo=UTC)
@@ -94,3 +98,13 @@ def log(
         results.ResultInput(person.person_id, challenge_id, quantity, day, status=status),
     )
     return result.id
+
+
+def in_store(database_url: str, fn: Callable[[Session], T], *, write: bool = False) -> T:
+    """Run ``fn`` on an app's database through the product's own engine, to check what a page saved."""
+    engine = make_engine(database_url)
+    try:
+        with unit_of_work(engine, write=write) as session:
+            return fn(session)
+    finally:
+        engine.dispose()

@@ -19,8 +19,7 @@ from db.models import Challenge, Kind, Person, Result, Role, Team
 from engagement import challenges, demo, impact, organisation, periods, results, settings
 from engagement.access import SYSTEM
 from engagement.impact import TargetStanding
-from tests.app.test_leaderboards_page import in_db
-from tests.factories import make_person
+from tests.factories import in_store, make_person
 from ui.resources import VIEWER
 from ui.widgets import md
 
@@ -52,15 +51,15 @@ def number(value: float) -> str:
 
 
 def by_slug(url: str, slug: str) -> Challenge:
-    return in_db(url, lambda s: challenges.by_slug(s, slug))
+    return in_store(url, lambda s: challenges.by_slug(s, slug))
 
 
 def team_of(url: str, role: Role) -> int | None:
-    return in_db(url, lambda s: s.scalar(select(Person.team_id).where(Person.email == demo.DEMO_ACCOUNTS[role])))
+    return in_store(url, lambda s: s.scalar(select(Person.team_id).where(Person.email == demo.DEMO_ACCOUNTS[role])))
 
 
 def standing_of(url: str, challenge: Challenge, team_id: int | None) -> TargetStanding:
-    found = in_db(url, lambda s: impact.target_standing(s, VIEWER, challenge.id, team_id))
+    found = in_store(url, lambda s: impact.target_standing(s, VIEWER, challenge.id, team_id))
     assert found is not None
     return found
 
@@ -100,9 +99,9 @@ def test_the_overview_states_each_challenges_window_points_cap_target_and_my_tea
     app_as: Callable[[Role], AppTest], demo_url: str
 ) -> None:
     at = open_page(app_as)
-    every = {c.name: c for c in in_db(demo_url, challenges.list_challenges)}
+    every = {c.name: c for c in in_store(demo_url, challenges.list_challenges)}
     team_id = team_of(demo_url, Role.AGENT) or 0
-    done = in_db(demo_url, lambda s: impact.team_totals(s, VIEWER, team_id, [c.id for c in every.values()]))
+    done = in_store(demo_url, lambda s: impact.team_totals(s, VIEWER, team_id, [c.id for c in every.values()]))
     for row in overview(at):
         c = every[row["Challenge"]]
         assert row["Kind"] == c.kind.value.title()
@@ -139,7 +138,7 @@ def test_my_team_comes_first_then_every_team_and_how_many_reached_the_target(
     app_as: Callable[[Role], AppTest], demo_url: str
 ) -> None:
     at = open_page(app_as)
-    teams = in_db(demo_url, lambda s: organisation.list_teams(s))
+    teams = in_store(demo_url, lambda s: organisation.list_teams(s))
     for slug, unit in (("plant-a-tree", "trees"), ("home-energy", "kWh"), ("virtual-volunteering", "hours")):
         challenge = by_slug(demo_url, slug)
         show(at, challenge)
@@ -171,7 +170,7 @@ def add_teams(url: str, challenge: Challenge, amounts: list[float]) -> None:
             entry = results.ResultInput(person.person_id or 0, challenge.id, amount, min(today, challenge.ends_on))
             results.record_result(session, SYSTEM, entry)
 
-    in_db(url, add, write=True)
+    in_store(url, add, write=True)
 
 
 def test_with_many_teams_only_mine_and_the_top_ten_are_drawn(app_as: Callable[[Role], AppTest], demo_url: str) -> None:
@@ -182,7 +181,7 @@ def test_with_many_teams_only_mine_and_the_top_ten_are_drawn(app_as: Callable[[R
     bars = progress_bars(at)
     assert len(bars) == 11 and bars[0]["mine"]
     assert sorted(b["team"] for b in bars[1:]) == sorted(t.team for t in standing.top)
-    assert standing.teams == len(in_db(demo_url, lambda s: organisation.list_teams(s))) == 9 + 30
+    assert standing.teams == len(in_store(demo_url, lambda s: organisation.list_teams(s))) == 9 + 30
     assert "**Top 10 teams**" in [m.value for m in at.markdown]
     assert f"{standing.reached} of {standing.teams} teams have reached the target." in [c.value for c in at.caption]
 
@@ -223,7 +222,7 @@ def test_the_pages_reads_do_not_grow_with_the_challenges_and_teams(
             )
             challenges.create_challenge(session, SYSTEM, data)
 
-    in_db(demo_url, add_challenges, write=True)
+    in_store(demo_url, add_challenges, write=True)
     add_teams(demo_url, by_slug(demo_url, "plant-a-tree"), [2.0] * 25)
     with counted_reads(monkeypatch) as after:
         at.run()
@@ -243,7 +242,7 @@ def test_impact_so_far_equals_challenge_impact(app_as: Callable[[Role], AppTest]
     }
     for slug, pairs in measures.items():
         challenge = by_slug(demo_url, slug)
-        row = in_db(demo_url, lambda s, cid=challenge.id: impact.challenge_impact(s, VIEWER, cid))
+        row = in_store(demo_url, lambda s, cid=challenge.id: impact.challenge_impact(s, VIEWER, cid))
         metrics = {m.label: m.value for m in show(at, challenge).metric}
         assert metrics == {label: number(getattr(row, field)) for label, field in pairs}
         heading = "**Impact, whole company**" if slug == "winter-switch-off" else "**Impact so far, whole company**"
@@ -257,7 +256,7 @@ def test_volunteering_hours_by_activity_and_organisation(app_as: Callable[[Role]
     assert not at.tabs, "only a volunteering challenge shown in full has the hours"
     challenge = by_slug(demo_url, "virtual-volunteering")
     show(at, challenge)
-    breakdown = in_db(demo_url, lambda s: results.volunteering_breakdown(s, challenge.id))
+    breakdown = in_store(demo_url, lambda s: results.volunteering_breakdown(s, challenge.id))
     by_activity, by_organisation = impact.volunteering_totals(breakdown)
     activity_tab, organisation_tab, both_tab = at.tabs
     assert [tuple(r.values()) for r in activity_tab.dataframe[0].value.to_dict("records")] == by_activity
@@ -278,7 +277,7 @@ def test_an_upcoming_challenge_is_listed_with_its_start(app_as: Callable[[Role],
         )
         challenges.create_challenge(session, SYSTEM, data)
 
-    in_db(demo_url, add, write=True)
+    in_store(demo_url, add, write=True)
     at = open_page(app_as)
     rows = overview(at)
     assert [r["Status"] for r in rows] == ["Running"] * 3 + ["Coming up", "Ended"]
@@ -298,7 +297,7 @@ def test_with_nothing_running_the_page_says_so_and_shows_the_latest(
         for c in challenges.list_challenges(session, open_on=today):
             challenges.close_challenge(session, SYSTEM, c.id, max(c.starts_on, yesterday))
 
-    in_db(demo_url, end_all, write=True)
+    in_store(demo_url, end_all, write=True)
     at = open_page(app_as)
     assert at.info[0].value.startswith("No challenge is running right now.")
     assert {r["Status"] for r in overview(at)} == {"Ended"}
@@ -316,7 +315,7 @@ def test_no_challenges_gives_a_helpful_message(
         session.execute(delete(Result))
         session.execute(delete(Challenge))
 
-    in_db(demo_url, remove_all, write=True)
+    in_store(demo_url, remove_all, write=True)
     at = open_page(app_as, role)
     assert len(at.info) == 1
     assert at.info[0].value.startswith("There are no challenges yet.") and advice in at.info[0].value
@@ -330,7 +329,7 @@ def test_team_names_with_markup_are_shown_as_typed(app_as: Callable[[Role], AppT
         team_id = session.scalar(select(Team.id).where(Team.name == "Cedar"))
         organisation.rename_team(session, SYSTEM, team_id or 0, name)
 
-    in_db(demo_url, rename, write=True)
+    in_store(demo_url, rename, write=True)
     at = open_page(app_as)
     texts = [bar.proto.text for bar in at.get("progress")]
     assert texts[0].startswith(f"{md(name)} (your team, rank ")

@@ -21,8 +21,7 @@ from engagement.access import SYSTEM, Actor, actor_for_email
 from engagement.impact import ImpactBy, ImpactReport
 from tests.app.conftest import DASHBOARD, signed_in
 from tests.app.downloads import downloaded, record_downloads
-from tests.app.test_leaderboards_page import in_db
-from tests.factories import make_person
+from tests.factories import in_store, make_person
 from ui.widgets import md
 
 PAGE = "pages/impact_report.py"
@@ -57,7 +56,7 @@ def report_for(url: str, by: ImpactBy, start: date | None = None, end: date | No
         assert isinstance(manager, Actor)
         return impact.impact_report(session, manager, by, start, end)
 
-    return in_db(url, read)
+    return in_store(url, read)
 
 
 def full_table(at: AppTest) -> list[dict[str, Any]]:
@@ -117,7 +116,7 @@ def test_a_chosen_period_limits_the_report(app_as: Callable[[Role], AppTest], de
     at = open_report(app_as)
     at.radio(key="impact.span").set_value("Choose a period").run()
     at.selectbox(key="impact.period").set_value("This month").run()
-    month = periods.this_month(periods.today(in_db(demo_url, settings.load).zone))
+    month = periods.this_month(periods.today(in_store(demo_url, settings.load).zone))
     report = report_for(demo_url, ImpactBy.TEAM, month.start, month.end)
     assert full_table(at) == expected_table(report, ImpactBy.TEAM)
     assert full_table(at)[-1] != expected_table(report_for(demo_url, ImpactBy.TEAM), ImpactBy.TEAM)[-1]
@@ -169,7 +168,7 @@ def test_team_names_with_markup_are_shown_as_typed(app_as: Callable[[Role], AppT
         team_id = session.scalar(select(Team.id).where(Team.name == "Cedar"))
         organisation.rename_team(session, SYSTEM, team_id or 0, name)
 
-    in_db(demo_url, rename, write=True)
+    in_store(demo_url, rename, write=True)
     at = open_report(app_as)
     assert name in [r["Team"] for r in full_table(at)]
 
@@ -184,7 +183,7 @@ def test_a_large_company_charts_the_20_largest_and_lists_every_team(
             extra = make_person(session, team=f"Extra {i:02d}")
             results.record_result(session, SYSTEM, results.ResultInput(extra.person_id or 0, running.id, 1.0, today))
 
-    in_db(demo_url, grow, write=True)
+    in_store(demo_url, grow, write=True)
     at = open_report(app_as)
     measure = at.selectbox(key="impact.measure").value
     beside_chart = at.dataframe[0].value.to_dict("records")

@@ -6,7 +6,7 @@ import csv
 import io
 from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -14,32 +14,20 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
-from db.engine import make_engine, unit_of_work
 from db.models import Challenge, Person, Result, Role, Status, Team, WorkMode
 from engagement import demo, leaderboards, organisation, periods, results, settings
 from engagement.access import SYSTEM
 from engagement.leaderboards import RankBy, Scope
 from tests.app.downloads import downloaded, record_downloads
-from tests.factories import make_person
+from tests.factories import in_store, make_person
 from ui.resources import VIEWER
 from ui.widgets import md
 
 PAGE = "pages/leaderboards.py"
-T = TypeVar("T")
-
-
-def in_db(url: str, fn: Callable[[Session], T], *, write: bool = False) -> T:
-    """Run ``fn`` on the test's database, as the page would read it (or change it first)."""
-    engine = make_engine(url)
-    try:
-        with unit_of_work(engine, write=write) as session:
-            return fn(session)
-    finally:
-        engine.dispose()
 
 
 def this_week(url: str) -> periods.Period:
-    return periods.this_week(periods.today(in_db(url, settings.load).zone))
+    return periods.this_week(periods.today(in_store(url, settings.load).zone))
 
 
 def open_board(app_as: Callable[[Role], AppTest], role: Role = Role.AGENT) -> AppTest:
@@ -98,7 +86,7 @@ def test_every_role_sees_both_boards(app_as: Callable[[Role], AppTest], role: Ro
 def test_team_table_equals_the_team_board(app_as: Callable[[Role], AppTest], demo_url: str) -> None:
     at = open_board(app_as)
     week = this_week(demo_url)
-    expected = in_db(demo_url, lambda s: leaderboards.team_leaderboard(s, VIEWER, Scope(None, week.start, week.end)))
+    expected = in_store(demo_url, lambda s: leaderboards.team_leaderboard(s, VIEWER, Scope(None, week.start, week.end)))
     assert shown(team_table(at)) == as_shown(expected)
     assert "points per member = team points ÷ active members on the roster" in at.tabs[0].caption[0].value
 
@@ -107,7 +95,7 @@ def test_ranking_by_total_reorders_the_board(app_as: Callable[[Role], AppTest], 
     at = open_board(app_as)
     at.radio(key="leaderboards.rank_by").set_value(RankBy.TOTAL).run()
     week = this_week(demo_url)
-    expected = in_db(
+    expected = in_store(
         demo_url,
         lambda s: leaderboards.team_leaderboard(s, VIEWER, Scope(None, week.start, week.end), RankBy.TOTAL),
     )
@@ -123,8 +111,8 @@ def test_site_filter_shows_only_that_sites_teams(app_as: Callable[[Role], AppTes
     assert {r["Team"] for r in table} == {"Willow", "Alder"}
     assert {r["Site"] for r in table} == {"Cardiff"}
     week = this_week(demo_url)
-    site_id = in_db(demo_url, lambda s: organisation.site_id(s, "Cardiff"))
-    expected = in_db(
+    site_id = in_store(demo_url, lambda s: organisation.site_id(s, "Cardiff"))
+    expected = in_store(
         demo_url, lambda s: leaderboards.team_leaderboard(s, VIEWER, Scope(None, week.start, week.end, site_id))
     )
     assert shown(table) == as_shown(expected)
@@ -136,7 +124,7 @@ def test_work_mode_filter_counts_only_those_members(app_as: Callable[[Role], App
     everyone = {r["Team"]: r["Members"] for r in team_table(at)}
     at.selectbox(key="leaderboards.work_mode").set_value(WorkMode.CENTRE).run()
     week = this_week(demo_url)
-    expected = in_db(
+    expected = in_store(
         demo_url,
         lambda s: leaderboards.team_leaderboard(s, VIEWER, Scope(None, week.start, week.end, None, WorkMode.CENTRE)),
     )
@@ -146,12 +134,12 @@ def test_work_mode_filter_counts_only_those_members(app_as: Callable[[Role], App
 
 
 def test_a_challenges_own_period_gives_that_challenges_board(app_as: Callable[[Role], AppTest], demo_url: str) -> None:
-    challenge = in_db(demo_url, lambda s: s.scalar(select(Challenge).where(Challenge.slug == "winter-switch-off")))
+    challenge = in_store(demo_url, lambda s: s.scalar(select(Challenge).where(Challenge.slug == "winter-switch-off")))
     assert challenge is not None
     at = open_board(app_as)
     at.selectbox(key="leaderboards.challenge").set_value(challenge.id).run()
     at.selectbox(key="leaderboards.period").set_value("Challenge period").run()
-    expected = in_db(demo_url, lambda s: leaderboards.team_leaderboard(s, VIEWER, Scope(challenge.id)))
+    expected = in_store(demo_url, lambda s: leaderboards.team_leaderboard(s, VIEWER, Scope(challenge.id)))
     assert shown(team_table(at)) == as_shown(expected)
     assert f"Challenge period: {challenge.starts_on} to {challenge.ends_on}" in at.caption[0].value
     assert "Counting Winter switch" in at.caption[0].value
@@ -175,13 +163,13 @@ def test_someone_without_a_team_sees_no_team_marked(app_as: Callable[[Role], App
 
 def test_the_person_board_is_the_top_50_plus_the_viewer(app_as: Callable[[Role], AppTest], demo_url: str) -> None:
     """Push the agent far down one challenge's board, then check the page still shows their own row."""
-    agent_id, challenge_id = in_db(demo_url, _push_agent_down, write=True)
+    agent_id, challenge_id = in_store(demo_url, _push_agent_down, write=True)
     at = open_board(app_as)
     at.selectbox(key="leaderboards.challenge").set_value(challenge_id).run()
     at.selectbox(key="leaderboards.period").set_value("Challenge period").run()
     scope = Scope(challenge_id)
-    top = in_db(demo_url, lambda s: leaderboards.person_leaderboard(s, VIEWER, scope, 50))
-    mine = in_db(demo_url, lambda s: leaderboards.person_row(s, VIEWER, scope, agent_id))
+    top = in_store(demo_url, lambda s: leaderboards.person_leaderboard(s, VIEWER, scope, 50))
+    mine = in_store(demo_url, lambda s: leaderboards.person_row(s, VIEWER, scope, agent_id))
     assert mine is not None and mine.rank > 50
     table = person_table(at)
     assert [(r["Rank"], r["Name"], r["Points"]) for r in table] == [
@@ -234,7 +222,7 @@ def test_team_names_with_markup_are_shown_as_typed(app_as: Callable[[Role], AppT
         team_id = session.scalar(select(Team.id).where(Team.name == "Cedar"))
         organisation.rename_team(session, SYSTEM, team_id or 0, name)
 
-    in_db(demo_url, rename, write=True)
+    in_store(demo_url, rename, write=True)
     at = open_board(app_as)
     assert f"{name} (your team)" in [r["Team"] for r in team_table(at)]
     assert at.tabs[0].markdown[0].value.startswith(f"Your team, {md(name)}, is")
@@ -268,7 +256,7 @@ def test_a_large_company_charts_the_top_20_and_the_viewers_team(
             extra = make_person(session, team=f"Extra {i:02d}")
             results.record_result(session, SYSTEM, results.ResultInput(extra.person_id or 0, running.id, 1.0, today))
 
-    in_db(demo_url, grow, write=True)
+    in_store(demo_url, grow, write=True)
     at = open_board(app_as)
     table = team_table(at)
     mine = next(r for r in table if r["Team"] == "Cedar (your team)")

@@ -37,7 +37,6 @@ from tests.e2e.browser import (
     grid_select,
     grid_tick,
     grid_type,
-    in_store,
     new_context,
     open_page,
     open_url,
@@ -47,6 +46,7 @@ from tests.e2e.browser import (
     sign_in,
     wait_for_app,
 )
+from tests.factories import in_store
 
 REASON = "Checked with the organisation's log"
 

@@ -28,7 +28,6 @@ from tests.e2e.browser import (
     grid_cell,
     grid_move,
     grid_tick,
-    in_store,
     named,
     open_url,
     screenshot,
@@ -36,6 +35,7 @@ from tests.e2e.browser import (
     tab_to,
     wait_for_app,
 )
+from tests.factories import in_store
 
 AGENT, LEAD = DEMO_ACCOUNTS[Role.AGENT], DEMO_ACCOUNTS[Role.LEAD]
 MINUTES = 90
