@@ -24,9 +24,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urljoin, urlsplit
+from weakref import WeakKeyDictionary
 
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, Playwright, Route, expect
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, Playwright, Route, WebSocket, expect
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from engagement.demo import DEMO_PASSWORD
 
@@ -74,6 +76,9 @@ _LINK_TEXTS = """links => links.map(a => {
 # (a chart in a closed expander or another tab draws only when opened).
 _DRAWN = """() => [...document.querySelectorAll("[data-testid='stVegaLiteChart']")]
   .every(chart => !chart.checkVisibility() || chart.querySelector('canvas, svg'))"""
+
+
+_NEXT_FRAMES = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
 
 
 def free_port() -> int:
@@ -241,60 +246,111 @@ def new_context(
     )
     context.set_default_timeout(TIMEOUT_MS)
     context.route("**/*", _local_only)
+    context.on("page", _watch_runs)
     return context
 
 
-# Counts changes of the app's script state from now on: a run that starts and ends between two
-# polls still leaves its changes here, so a wait cannot miss a quick rerun.
-_WATCH_RUNS = """() => {
-  const app = document.querySelector("[data-testid='stApp']");
-  window.ibStateChanges = 0;
-  window.ibRunWatch?.disconnect();
-  window.ibRunWatch = new MutationObserver(records => { window.ibStateChanges += records.length; });
-  window.ibRunWatch.observe(app, {attributes: true, attributeFilter: ["data-test-script-state"]});
-}"""
+@dataclass
+class Runs:
+    """Script runs as the page and the server tell each other over the app's websocket.
+
+    The page's ``data-test-script-state`` attribute can skip a quick run (on a busy
+    machine React draws "running" and "not running" in one go), and a click can
+    land while a button is being redrawn and never reach the app. The messages
+    themselves say for certain whether a click reached the server and whether the
+    run it started is over.
+    """
+
+    requested: int = 0  # rerun requests the page sent: a click, a tab or a form that reached the app
+    finished: int = 0  # runs that ended (not stopped early to make way for another run)
+    waiting: bool = False  # a request was sent and no run has ended since
+
+    def sent(self, payload: bytes | str) -> None:
+        if isinstance(payload, bytes):
+            message = BackMsg()
+            message.ParseFromString(payload)
+            if message.WhichOneof("type") == "rerun_script":
+                self.requested += 1
+                self.waiting = True
+
+    def received(self, payload: bytes | str) -> None:
+        # "script finished" is a few bytes; skipping big deltas keeps a data-heavy page cheap to watch.
+        if isinstance(payload, bytes) and len(payload) < 1024:
+            message = ForwardMsg()
+            message.ParseFromString(payload)
+            if message.WhichOneof("type") == "script_finished" and message.script_finished != _ENDED_FOR_RERUN:
+                self.finished += 1
+                self.waiting = False
+
+
+_ENDED_FOR_RERUN = ForwardMsg.ScriptFinishedStatus.FINISHED_EARLY_FOR_RERUN
+_RUNS: WeakKeyDictionary[Page, Runs] = WeakKeyDictionary()
+
+
+def _watch_runs(page: Page) -> None:
+    runs = _RUNS[page] = Runs()
+
+    def on_websocket(socket: WebSocket) -> None:
+        socket.on("framesent", runs.sent)
+        socket.on("framereceived", runs.received)
+
+    page.on("websocket", on_websocket)
+
+
+def _poll(page: Page, condition: Callable[[], bool], timeout_ms: int) -> bool:
+    """Wait until ``condition()`` holds; the browser's events are delivered while waiting."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        page.wait_for_timeout(20)
+    return True
 
 
 def click_and_wait_for_run(page: Page, target: Locator, *, starts_within_ms: int = 3_000) -> bool:
     """Click ``target``, then wait for the script run the click starts (if one starts) to finish.
 
     A rerun that lands while a test types would reset a form or a data editor;
-    a fixed pause is too short on a busy machine. Returns whether a run started.
+    a fixed pause is too short on a busy machine. Returns whether the click sent
+    the app a rerun request within ``starts_within_ms``.
     """
-    page.evaluate(_WATCH_RUNS)
+    runs = _RUNS[page]
+    before = runs.requested
     target.click()
-    try:
-        page.wait_for_function("() => window.ibStateChanges > 0", timeout=starts_within_ms)
-    except PlaywrightTimeoutError:
+    if not _poll(page, lambda: runs.requested > before, starts_within_ms):
         return False
     wait_for_app(page)
     return True
 
 
-def press(page: Page, button: Locator, *, attempts: int = 3) -> None:
-    """Click a button that must start a run, clicking again if the click did not reach the app.
+def press(page: Page, target: Locator, *, attempts: int = 3) -> None:
+    """Click a button (or tab) that must start a run, clicking again only if the click never reached the app.
 
     On a busy machine a click can land while the page redraws the button (the run
     before replaces it): the browser then delivers no click and nothing happens, as
-    a person would see and click again. A click that arrives changes the app's
-    script state within milliseconds, so waiting ten seconds before another click
-    cannot send one twice; a button gone by then was clicked.
+    a person would see and click again. A click that did arrive sent a request over
+    the websocket, so a second click can never submit a form twice.
     """
     for _ in range(attempts):
-        if click_and_wait_for_run(page, button, starts_within_ms=10_000) or not button.is_visible():
-            # A button that went away did its job (a run we did not see, on a very busy machine).
-            wait_for_app(page)
+        if click_and_wait_for_run(page, target, starts_within_ms=10_000):
             return
-    raise AssertionError(f"{attempts} clicks on {button} started no run")
+    raise AssertionError(f"{attempts} clicks on {target} sent the app no request")
 
 
 def wait_for_app(page: Page) -> None:
     """Wait until the app is connected, its script has finished and its charts have drawn.
 
-    Call it once the page shows something only the awaited run could draw (a
-    new document, a new URL, a new button): until then "notRunning" may still
-    describe the run before.
+    A page opened through :func:`new_context` waits for the end of every run it has
+    asked for (the websocket says so). Otherwise call it once the page shows something
+    only the awaited run could draw (a new document, a new URL, a new button): until
+    then "notRunning" may still describe the run before.
     """
+    runs = _RUNS.get(page)
+    if runs is not None:
+        if not _poll(page, lambda: not runs.waiting, TIMEOUT_MS):
+            raise AssertionError(f"the app's run did not end within {TIMEOUT_MS} ms")
+        # The last message has arrived; give the page two frames to draw what it carried.
+        page.evaluate(_NEXT_FRAMES)
     app = page.locator("[data-testid='stApp']")
     expect(app).to_have_attribute("data-test-connection-state", "CONNECTED", timeout=TIMEOUT_MS)
     expect(app).to_have_attribute("data-test-script-state", "notRunning", timeout=TIMEOUT_MS)
