@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from itertools import count
 from typing import TypeVar
@@ -100,11 +101,22 @@ def log(
     return result.id
 
 
-def in_store(database_url: str, fn: Callable[[Session], T], *, write: bool = False) -> T:
-    """Run ``fn`` on an app's database through the product's own engine, to check what a page saved."""
+@contextmanager
+def store(database_url: str, *, write: bool = True) -> Iterator[Session]:
+    """One transaction on a database through the product's own engine, which is disposed afterwards.
+
+    Tests open a running app's or a CLI's database this way, beside the process
+    that owns it, to set it up or check what was saved.
+    """
     engine = make_engine(database_url)
     try:
         with unit_of_work(engine, write=write) as session:
-            return fn(session)
+            yield session
     finally:
         engine.dispose()
+
+
+def in_store(database_url: str, fn: Callable[[Session], T], *, write: bool = False) -> T:
+    """Run ``fn`` on an app's database, to check what a page saved."""
+    with store(database_url, write=write) as session:
+        return fn(session)

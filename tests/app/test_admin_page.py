@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
-from db.engine import make_engine, unit_of_work
 from db.models import Challenge, Kind, Membership, Person, Role, Team
 from engagement import auth, challenges, demo, impact, organisation, settings
 from engagement.access import SYSTEM
 from tests.app.conftest import TIMEOUT, signed_in
+from tests.factories import store
 
 PAGE = "pages/admin.py"
 PAGE_FILE = str(Path(__file__).resolve().parents[2] / PAGE)
@@ -25,24 +23,14 @@ AGENT = demo.DEMO_ACCOUNTS[Role.AGENT]
 CYRILLIC_E = "\u0435"
 
 
-@contextmanager
-def database(url: str) -> Iterator[Session]:
-    engine = make_engine(url)
-    try:
-        with unit_of_work(engine) as session:
-            yield session
-    finally:
-        engine.dispose()
-
-
 def counts(url: str) -> tuple[int, ...]:
     """Rows in the tables an admin form writes to, to prove a refused form wrote nothing."""
-    with database(url) as s:
+    with store(url) as s:
         return tuple(s.scalar(select(func.count()).select_from(t)) or 0 for t in (Person, Team, Membership, Challenge))
 
 
 def person_id(url: str, email: str) -> int:
-    with database(url) as s:
+    with store(url) as s:
         found = s.scalar(select(Person.id).where(Person.email == email))
         assert found is not None
         return found
@@ -134,7 +122,7 @@ def test_adding_a_person_saves_them_in_their_team(app_as: Callable[[Role], AppTe
     at = fill_new_person(open_admin(app_as), "new.agent@example.com", "Noor Haddad", "Birch")
     assert [s.value for s in at.success] == ["Added Noor Haddad."]
     assert at.text_input(key=k(at, "admin.add", "email")).value == "", "the form starts afresh"
-    with database(demo_url) as s:
+    with store(demo_url) as s:
         person = s.scalars(select(Person).where(Person.email == "new.agent@example.com")).one()
         assert (person.name, person.role, person.team and person.team.name) == ("Noor Haddad", Role.AGENT, "Birch")
     assert any("new.agent@example.com" in line for line in audited(at, "person.create"))
@@ -175,7 +163,7 @@ def captions(at: AppTest) -> list[str]:
 def test_the_people_list_comes_a_page_at_a_time_and_the_picker_offers_that_page(
     app_as: Callable[[Role], AppTest], demo_url: str
 ) -> None:
-    with database(demo_url) as s:
+    with store(demo_url) as s:
         everyone = s.scalar(select(func.count()).select_from(Person).where(Person.active)) or 0
     assert 50 < everyone <= 100, "the demo fills one page and part of a second"
     at = open_admin(app_as)
@@ -196,7 +184,7 @@ def test_the_people_list_comes_a_page_at_a_time_and_the_picker_offers_that_page(
 
 
 def test_people_who_have_left_are_listed_only_when_asked_for(app_as: Callable[[Role], AppTest], demo_url: str) -> None:
-    with database(demo_url) as s:
+    with store(demo_url) as s:
         agent = s.scalars(select(Person).where(Person.email == AGENT)).one()
         organisation.deactivate_person(s, SYSTEM, agent.id, agent.version)
         name = agent.name
@@ -232,7 +220,7 @@ def test_moving_a_person_changes_their_team_from_the_date(app_as: Callable[[Role
     at.date_input(key=k(at, f"admin.move.{pid}", "since")).set_value(since)
     submit(at, f"admin.move.{pid}", "Move")
     assert at.success[0].value.endswith(f"to Birch from {since.isoformat()}.")
-    with database(demo_url) as s:
+    with store(demo_url) as s:
         person = s.get(Person, pid)
         assert person is not None and person.team is not None and person.team.name == "Birch"
         latest = s.scalars(select(Membership).where(Membership.person_id == pid).order_by(Membership.valid_from)).all()
@@ -266,14 +254,14 @@ def test_creating_a_challenge_refuses_bad_input_then_saves_good(
     at.date_input(key=k(at, "admin.challenge.new", "ends")).set_value(today + timedelta(days=30))
     submit(at, "admin.challenge.new", "Create challenge")
     assert [s.value for s in at.success] == ["Created Spring clean."]
-    with database(demo_url) as s:
+    with store(demo_url) as s:
         created = challenges.by_slug(s, "spring-clean")
         assert (created.points_per_unit, created.ends_on, created.unit) == (2.0, today + timedelta(days=30), "kWh")
     assert any("spring-clean" in line for line in audited(at, "challenge.create"))
 
 
 def open_challenge(at: AppTest, url: str, slug: str) -> int:
-    with database(url) as s:
+    with store(url) as s:
         challenge_id = challenges.by_slug(s, slug).id
     at.selectbox(key="admin.challenge.pick").set_value(challenge_id).run()
     assert not at.exception
@@ -292,17 +280,17 @@ def test_editing_a_challenge_saves_and_a_concurrent_edit_is_not_overwritten(
     at.number_input(key=k(at, form, "points")).set_value(3.0)
     submit(at, form, "Save changes")
     assert [s.value for s in at.success] == ["Saved Home energy saver."]
-    with database(demo_url) as s:
+    with store(demo_url) as s:
         assert challenges.get_challenge(s, cid).points_per_unit == 3.0
     # Someone else saves while this form is open: this save must be refused, theirs kept.
-    with database(demo_url) as s:
+    with store(demo_url) as s:
         theirs = challenges.get_challenge(s, cid)
         data = challenges.ChallengeInput(theirs.slug, "Their name", theirs.kind, 5.0, theirs.starts_on, theirs.ends_on)
         challenges.update_challenge(s, SYSTEM, cid, theirs.version, data)
     at.text_input(key=k(at, form, "name")).input("My name")
     submit(at, form, "Save changes")
     assert any("changed by someone else" in w.value for w in at.warning)
-    with database(demo_url) as s:
+    with store(demo_url) as s:
         kept = challenges.get_challenge(s, cid)
         assert (kept.name, kept.points_per_unit) == ("Their name", 5.0)
     assert at.text_input(key=k(at, form, "name")).value == "Their name", "the form reloads with their version"
@@ -312,7 +300,7 @@ def test_editing_a_challenge_saves_and_a_concurrent_edit_is_not_overwritten(
 def test_closing_a_challenge_early(app_as: Callable[[Role], AppTest], demo_url: str) -> None:
     at = open_admin(app_as, "Challenges")
     cid = open_challenge(at, demo_url, "home-energy")
-    with database(demo_url) as s:
+    with store(demo_url) as s:
         starts = challenges.get_challenge(s, cid).starts_on
     at.date_input(key=k(at, f"admin.close.{cid}", "on")).set_value(starts - timedelta(days=1))
     submit(at, f"admin.close.{cid}", "Close challenge")
@@ -320,7 +308,7 @@ def test_closing_a_challenge_early(app_as: Callable[[Role], AppTest], demo_url: 
     last = date.today() - timedelta(days=1)
     at.date_input(key=k(at, f"admin.close.{cid}", "on")).set_value(last)
     submit(at, f"admin.close.{cid}", "Close challenge")
-    with database(demo_url) as s:
+    with store(demo_url) as s:
         assert challenges.get_challenge(s, cid).ends_on == last
     assert any("ends on: " in line and last.isoformat() in line for line in audited(at, "challenge.close"))
 
@@ -333,12 +321,12 @@ def test_threshold_below_three_is_refused_and_three_is_saved(app_as: Callable[[R
     at.number_input(key=k(at, "admin.settings", "threshold")).set_value(2)
     submit(at, "admin.settings", "Save settings")
     assert "Anonymity threshold: must be at least 3 to keep answers anonymous" in errors(at)
-    with database(demo_url) as s:
+    with store(demo_url) as s:
         assert settings.load(s).anonymity_threshold == 5
     at.number_input(key=k(at, "admin.settings", "threshold")).set_value(3)
     submit(at, "admin.settings", "Save settings")
     assert [s.value for s in at.success] == ["Settings saved."]
-    with database(demo_url) as s:
+    with store(demo_url) as s:
         assert settings.load(s).anonymity_threshold == 3
     assert "setting: anonymity threshold: (default) → 3" in audited(at, "setting.update")
 
@@ -348,7 +336,7 @@ def test_a_new_login_and_a_reset_both_make_the_person_choose_a_password(
 ) -> None:
     agent = app_as(Role.AGENT)
     at = open_admin(app_as, "Accounts")
-    with database(demo_url) as s:
+    with store(demo_url) as s:
         newcomer = s.scalars(select(Person).where(Person.email == "aled.ahmed@example.com")).one()
         assert not auth.has_account(s, newcomer.id)
     at.selectbox(key=k(at, "admin.account.create", "person")).set_value(newcomer.id)
@@ -370,7 +358,7 @@ def test_a_new_login_and_a_reset_both_make_the_person_choose_a_password(
     assert len(issued) == 16
     agent.run()
     assert agent.title[0].value == "Impact Board", "the reset signs the agent out everywhere"
-    with database(demo_url) as s:
+    with store(demo_url) as s:
         result = auth.log_in(s, AGENT, issued)
         assert result.actor is not None and result.must_change
     assert audited(at, "account.create") and audited(at, "account.password_reset")
@@ -410,7 +398,7 @@ def test_a_good_roster_is_checked_then_imported(app_as: Callable[[Role], AppTest
     assert counts(demo_url) == before, "checking saves nothing"
     at.button(key="admin.import.go").click().run()
     assert [s.value for s in at.success] == ["Imported 1 row: 1 new, 0 changed, 0 unchanged."]
-    with database(demo_url) as s:
+    with store(demo_url) as s:
         zara = s.scalars(select(Person).where(Person.email == "zara@example.com")).one()
         assert zara.team is not None and zara.team.name == "Oakwood"
     assert at.file_uploader(key="admin.import.file.1").value is None, "the upload is cleared after importing"
@@ -420,7 +408,7 @@ def test_a_good_roster_is_checked_then_imported(app_as: Callable[[Role], AppTest
 
 
 def team_id(url: str, name: str) -> int:
-    with database(url) as s:
+    with store(url) as s:
         found = s.scalar(select(Team.id).where(Team.name == name))
         assert found is not None
         return found
@@ -440,7 +428,7 @@ def test_renaming_a_team_refuses_a_look_alike_and_retiring_needs_an_empty_team(
     at.text_input(key=k(at, f"admin.team.{rowan}", "name")).input("Rowan Tree")
     submit(at, f"admin.team.{rowan}", "Save team")
     assert [s.value for s in at.success] == ["Saved team Rowan Tree."]
-    with database(demo_url) as s:
+    with store(demo_url) as s:
         team = s.get(Team, rowan)
         assert team is not None and (team.name, team.active) == ("Rowan Tree", True)
     assert any("name: Rowan → Rowan Tree" in line for line in audited(at, "team.update"))
@@ -456,11 +444,11 @@ def test_a_factor_needs_a_source_and_can_be_put_in_use(app_as: Callable[[Role], 
     at.checkbox(key=k(at, form, "use")).check()
     submit(at, form, "Add factor")
     assert "source: is required" in errors(at)
-    with database(demo_url) as s:
+    with store(demo_url) as s:
         assert impact.factors_in_use(s)[Kind.ENERGY].value == 0.445
     at.text_area(key=k(at, form, "source")).input("Welsh Government, Energy generation in Wales 2024")
     submit(at, form, "Add factor")
-    with database(demo_url) as s:
+    with store(demo_url) as s:
         in_use = impact.factors_in_use(s)[Kind.ENERGY]
         assert (in_use.value, in_use.region) == (0.2, "Wales")
     assert audited(at, "factor.create") and audited(at, "factor.use")

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,25 +10,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
-from db.engine import make_engine, unit_of_work
 from db.models import Person, Result, Role, Status
 from engagement import demo, periods, results
 from engagement.access import SYSTEM, Actor, actor_for_email
 from tests.app.conftest import DASHBOARD, TIMEOUT, signed_in
+from tests.factories import store
 
 PAGE = "pages/approvals.py"
 APPROVE = "FormSubmitter:approvals.form-Approve"
 REJECT = "FormSubmitter:approvals.form-Reject"
-
-
-@contextmanager
-def store(url: str) -> Iterator[Session]:
-    engine = make_engine(url)
-    try:
-        with unit_of_work(engine) as session:
-            yield session
-    finally:
-        engine.dispose()
 
 
 def lead(session: Session) -> Actor:

@@ -2,37 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
-from db.engine import make_engine, unit_of_work
 from db.models import AuditEntry, Challenge, Person, Result, Role, Status, Team
 from engagement import demo, imports, organisation, periods, results
 from engagement.access import SYSTEM
 from engagement.imports import ImportKind
 from tests.app.conftest import DASHBOARD, TIMEOUT, signed_in
+from tests.factories import store
 
 PAGE = "pages/log_results.py"
 ONE_SUBMIT = "FormSubmitter:log.one.form-Save entry"
 GRID_SUBMIT = "FormSubmitter:log.grid.form-Save the table"
 ENERGY = "Home energy saver (kWh)"
-
-
-@contextmanager
-def store(url: str) -> Iterator[Session]:
-    engine = make_engine(url)
-    try:
-        with unit_of_work(engine) as session:
-            yield session
-    finally:
-        engine.dispose()
 
 
 def count(url: str) -> int:

@@ -6,8 +6,6 @@ import hashlib
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -15,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import Engine, func, inspect, select, text
 from sqlalchemy.orm import Session
 
-from db.engine import PROJECT_ROOT, make_engine, unit_of_work
+from db.engine import PROJECT_ROOT, make_engine
 from db.models import AuditEntry, Base, Result, Role
 
 # A challenge window wholly in the past, so no test depends on today's date.
@@ -84,16 +82,6 @@ def cli_env(url: str) -> dict[str, str]:
 
 def no_traceback(process: subprocess.CompletedProcess[str]) -> None:
     assert "Traceback" not in process.stderr + process.stdout, process.stderr
-
-
-@contextmanager
-def store(url: str, *, write: bool = True) -> Iterator[Session]:
-    engine = make_engine(url)
-    try:
-        with unit_of_work(engine, write=write) as session:
-            yield session
-    finally:
-        engine.dispose()
 
 
 def count_results(session: Session, **where: object) -> int:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from db.models import Challenge, Person, Role, Team
 from engagement import challenges, demo, organisation, periods, pulse, results
 from engagement.access import SYSTEM, Actor
-from tests.reliability.helpers import store
+from tests.factories import store
 
 # Every payload points at 127.0.0.2, an address nothing listens on: a request there means markup ran.
 PERSON = "<img src=http://127.0.0.2:9/p.png onerror=alert(1)>Ana"

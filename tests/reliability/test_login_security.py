@@ -24,7 +24,7 @@ from db.models import Account, LoginThrottle, Person, Role
 from engagement import auth, demo, organisation
 from engagement.access import SYSTEM
 from tests.app.conftest import DASHBOARD, TIMEOUT
-from tests.reliability.helpers import store
+from tests.factories import store
 
 SIGN_IN = "FormSubmitter:login.form-Sign in"
 AGENT = demo.DEMO_ACCOUNTS[Role.AGENT]
