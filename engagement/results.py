@@ -23,7 +23,7 @@ from sqlalchemy import func, insert, literal_column, select, update
 from sqlalchemy.orm import Session, aliased, lazyload
 
 from db import bulk
-from db.models import Challenge, Kind, Person, Result, Role, Status, Team
+from db.models import Challenge, Kind, Membership, Person, Result, Role, Status, Team
 from engagement import audit, organisation, periods, settings, text
 from engagement.access import Actor, require
 from engagement.errors import Conflict, NotFound, PermissionDenied, Problem, ValidationError
@@ -54,25 +54,62 @@ class ResultInput:
 
 @dataclass
 class _Context:
-    """People and challenges a batch refers to, loaded once for the whole batch."""
+    """People and challenges a batch refers to, loaded once for the whole batch.
 
+    Saving one entry is the dashboard's commonest write, so its reads are few:
+    each person comes with their current team and since when (most entries fall
+    in it, so the membership history is read only for older days), and the
+    organisation's time zone is read only for people without one of their own.
+    """
+
+    session: Session
     people: dict[int, Person]
     challenges: dict[int, Challenge]
-    org_zone: ZoneInfo
     now: datetime
+    current_team: dict[int, tuple[int, date]] = field(default_factory=dict)  # person -> (team, member since)
+    _org_zone: ZoneInfo | None = None
+
+    def zone_of(self, person: Person | None) -> ZoneInfo:
+        if person is not None and person.timezone:
+            return ZoneInfo(person.timezone)
+        if self._org_zone is None:
+            self._org_zone = settings.load(self.session).zone
+        return self._org_zone
+
+    def teams_on(self, pairs: Sequence[tuple[int, date]]) -> dict[tuple[int, date], int | None]:
+        """The team each (person, day) credits: the current one from memory, older days from the history."""
+        teams: dict[tuple[int, date], int | None] = {}
+        older = []
+        for person_id, day in pairs:
+            current = self.current_team.get(person_id)
+            if current is not None and day >= current[1]:
+                teams[(person_id, day)] = current[0]
+            else:
+                older.append((person_id, day))
+        return teams | (organisation.teams_on(self.session, older) if older else {})
 
 
 def _context(session: Session, rows: Sequence[ResultInput], now: datetime | None) -> _Context:
-    person_ids = {r.person_id for r in rows}
-    challenge_ids = {r.challenge_id for r in rows}
-    people: dict[int, Person] = {}
-    ids = list(person_ids)
+    ctx = _Context(session, {}, {}, now or periods.now_utc())
+    ids = list({r.person_id for r in rows})
+    open_memberships: dict[int, list[tuple[int, date]]] = {}
     for start in range(0, len(ids), 500):
-        # Only the people's own columns are checked: no team or site joined in (they load if ever touched).
-        chunk = select(Person).options(lazyload("*")).where(Person.id.in_(ids[start : start + 500]))
-        people.update({p.id: p for p in session.scalars(chunk)})
-    challenges = {c.id: c for c in session.scalars(select(Challenge).where(Challenge.id.in_(challenge_ids)))}
-    return _Context(people, challenges, settings.load(session).zone, now or periods.now_utc())
+        # Only the people's own columns and their open membership: no team or site objects joined in.
+        chunk = (
+            select(Person, Membership.team_id, Membership.valid_from)
+            .options(lazyload("*"))
+            .outerjoin(Membership, (Membership.person_id == Person.id) & Membership.valid_to.is_(None))
+            .where(Person.id.in_(ids[start : start + 500]))
+        )
+        for person, team_id, since in session.execute(chunk):
+            ctx.people[person.id] = person
+            if team_id is not None:
+                open_memberships.setdefault(person.id, []).append((team_id, since))
+    # Two open memberships would be a broken history: such a person's days are looked up in full.
+    ctx.current_team = {p: found[0] for p, found in open_memberships.items() if len(found) == 1}
+    challenge_ids = {r.challenge_id for r in rows}
+    ctx.challenges = {c.id: c for c in session.scalars(select(Challenge).where(Challenge.id.in_(challenge_ids)))}
+    return ctx
 
 
 def check(actor: Actor, data: ResultInput, ctx: _Context, row: int | None = None) -> list[Problem]:
@@ -105,8 +142,7 @@ def check(actor: Actor, data: ResultInput, ctx: _Context, row: int | None = None
             f"{data.occurred_on.isoformat()} is outside the challenge window "
             f"{challenge.starts_on.isoformat()} to {challenge.ends_on.isoformat()}",
         )
-    zone = ZoneInfo(person.timezone) if person is not None and person.timezone else ctx.org_zone
-    if data.occurred_on > periods.today(zone, ctx.now):
+    if data.occurred_on > periods.today(ctx.zone_of(person), ctx.now):
         problem("occurred_on", f"{data.occurred_on.isoformat()} is in the future")
     for name, limit in (("note", text.NOTE_MAX), ("organisation", text.NAME_MAX), ("activity_type", 40)):
         value = getattr(data, name)
@@ -189,7 +225,7 @@ def record_results(
     fresh = [rows[i] for i in fresh_indexes]
     if not fresh:
         return recorded
-    teams = organisation.teams_on(session, [(r.person_id, r.occurred_on) for r in fresh])
+    teams = ctx.teams_on([(r.person_id, r.occurred_on) for r in fresh])
     logged_at = ctx.now.astimezone(UTC).replace(tzinfo=None)
     values = []
     for data in fresh:

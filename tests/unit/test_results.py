@@ -11,7 +11,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from db.engine import unit_of_work
-from db.models import AuditEntry, Kind, Person, Result, Role, Status
+from db.models import AuditEntry, Kind, Membership, Person, Result, Role, Status
 from engagement import organisation, results
 from engagement.access import SYSTEM, Actor
 from engagement.errors import Conflict, PermissionDenied, ValidationError
@@ -253,6 +253,39 @@ def test_a_result_credits_the_team_of_the_day(session: Session) -> None:
     teams = {t.id: t.name for t in organisation.list_teams(session)}
     team_of = {i: teams[session.get(Result, i).team_id] for i in (early, late, late_entry)}  # type: ignore[union-attr]
     assert team_of == {early: "Old", late: "Old", late_entry: "New"}
+
+
+def test_saving_one_entry_reads_the_person_with_their_team_and_the_challenge_and_nothing_else(
+    engine: Engine,
+) -> None:
+    """Each read is a round trip to the server; the dashboard's commonest write keeps to two."""
+    with unit_of_work(engine) as s:
+        challenge = make_challenge(s)
+        person = make_person(s)
+        assert person.person_id is not None
+        organisation.update_person(s, SYSTEM, person.person_id, 1, timezone="Europe/Lisbon")
+    with unit_of_work(engine) as s, statement_log(engine) as statements:
+        saved = record_result(s, SYSTEM, _entry(person, challenge), source="dashboard")
+    reads = [sql.split(" FROM ")[1].split()[0] for sql in statements if sql.startswith("SELECT")]
+    assert reads == ["people", "challenges"], statements
+    assert len(writes(statements)) == 2, "the entry and its audit line"
+    assert saved.team_id == person.team_id
+
+
+def test_a_person_with_two_open_memberships_is_credited_from_their_history(engine: Engine) -> None:
+    """A broken history is not guessed at: the day is looked up as for an older entry."""
+    with unit_of_work(engine) as s:
+        challenge = make_challenge(s)
+        person = make_person(s, team="Cedar")
+        birch = make_person(s, team="Birch").team_id
+        assert person.person_id is not None and birch is not None
+        s.add(Membership(person_id=person.person_id, team_id=birch, valid_from=date(2026, 3, 1)))
+    with unit_of_work(engine) as s, statement_log(engine) as statements:
+        saved = record_result(s, SYSTEM, _entry(person, challenge))
+    with unit_of_work(engine) as s:
+        expected = organisation.teams_on(s, [(person.person_id, D)])[(person.person_id, D)]
+    assert any(sql.startswith("SELECT") and "FROM team_memberships" in sql for sql in statements)
+    assert saved.team_id == expected and expected in (person.team_id, birch)
 
 
 # -- idempotent refs -------------------------------------------------------------
