@@ -1,4 +1,4 @@
-"""Amounts in plain words with their unit, as people say them: "20 minutes", "1 tree", "4.5 kWh"."""
+"""Amounts and places in plain words, as people say them: "20 minutes", "1 tree", "4.5 kWh", "3rd"."""
 
 from __future__ import annotations
 
@@ -20,6 +20,12 @@ def in_words(quantity: float, unit: str) -> str:
         return _duration(round(quantity * 60))
     number = f"{quantity:,.2f}".rstrip("0").rstrip(".")
     return f"{number} {_singular(unit) if number == '1' else unit}"
+
+
+def ordinal(n: int) -> str:
+    """A place in a ranking: "1st", "2nd", "3rd", "4th"; 11th to 13th, as said, end in "th"."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def _duration(minutes: int) -> str:

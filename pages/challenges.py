@@ -3,191 +3,21 @@
 The overview is two reads (the challenges, the viewer's team's totals); the
 details are read for the one challenge shown, and a team target shows the
 viewer's team and the leading teams only. So the page's work stays the same
-however many challenges and teams the organisation has.
+however many challenges and teams the organisation has. The drawing lives in
+``ui.challenge_sections``; this page picks the challenge and lays it out.
 """
-
-from datetime import date
 
 import streamlit as st
 
-from db.models import Challenge, Kind, Role
-from engagement import challenges, charts, impact, results
+from db.models import Role
+from engagement import challenges, impact
 from engagement.challenges import Phase
-from engagement.impact import Factor, ImpactRow, TargetStanding, TeamAmount
+from ui import challenge_sections
 from ui.auth import require_role
 from ui.resources import VIEWER, read
-from ui.widgets import md, org_today, table
+from ui.widgets import org_today
 
 actor = require_role(*Role)
-
-STATUS = {Phase.RUNNING: "Running", Phase.UPCOMING: "Coming up", Phase.ENDED: "Ended"}
-LEADING_TEAMS = 10
-# What each kind's impact is measured in: (ImpactRow field, label) pairs. Labels stay short enough
-# for a half-width card at 1280 px (Streamlit cuts a metric label with "…"); the help says it in full.
-MEASURES = {
-    Kind.ENERGY: (("kwh_saved", "kWh saved"), ("kg_co2e_avoided", "kg CO2 avoided")),
-    Kind.TREES: (("trees_planted", "Trees planted"), ("kg_co2e_per_year", "kg CO2 a year")),
-    Kind.VOLUNTEERING: (("volunteer_hours", "Hours volunteered"), ("volunteer_value", "Value")),
-}
-EXPLAINED = {
-    "kg_co2e_avoided": "Greenhouse gas not released thanks to the energy saved, in kg of carbon dioxide "
-    "(other gases counted as the CO2 that would warm as much: CO2e).",
-    "kg_co2e_per_year": "Greenhouse gas the planted trees take in each year, in kg of carbon dioxide "
-    "(other gases counted as the CO2 that would warm as much: CO2e).",
-    "volunteer_value": "What the hours volunteered are worth, at the value of an hour named below.",
-}
-CONVERTED = {"kg_co2e_avoided", "kg_co2e_per_year", "volunteer_value"}
-HOURS = st.column_config.NumberColumn(format="%.2f")
-# Past 100 % the bar stays full and the figure beside it goes on.
-YOUR_TEAM = st.column_config.ProgressColumn(
-    width="small",
-    format="%.0f%%",
-    min_value=0,
-    max_value=100,
-    help="Your team's approved entries, as a share of the team target.",
-)
-
-
-def number(value: float) -> str:
-    """One decimal, without a trailing ".0" (54 trees, 6,024.2 kWh)."""
-    return f"{value:,.1f}".removesuffix(".0")
-
-
-def days(n: int) -> str:
-    return f"{n} day{'s' * (n != 1)}"
-
-
-def window_words(c: Challenge, phase: Phase, today: date) -> str:
-    start, end = c.starts_on.isoformat(), c.ends_on.isoformat()
-    if phase is Phase.UPCOMING:
-        return f"Starts {start} (in {days((c.starts_on - today).days)}) and runs until {end}."
-    if phase is Phase.ENDED:
-        return f"Ran from {start} to {end} (ended {days((today - c.ends_on).days)} ago)."
-    return f"Running since {start}, until {end} ({days((c.ends_on - today).days + 1)} left, today included)."
-
-
-def team_bar(c: Challenge, team: TeamAmount, target: float, mine: str = "") -> None:
-    """One team's progress; the bar stops at full, the words say how far past the target it went."""
-    reached = ", target reached" if team.amount >= target else ""
-    st.progress(
-        min(team.amount / target, 1.0),
-        text=f"{md(team.team)}{mine}: {number(team.amount)} of {target:,.0f} {c.unit} "
-        f"({team.amount / target:.0%}{reached})",
-    )
-
-
-def draw_target(c: Challenge, standing: TargetStanding) -> None:
-    """The viewer's team first, then the leading teams, and how many teams have reached the target."""
-    target, reached = standing.target, standing.reached
-    st.markdown(f"**Team target: {target:,.0f} {c.unit} per team** (approved entries)")
-    verb = "has" if reached == 1 else "have"
-    st.caption(f"{reached:,} of {standing.teams:,} teams {verb} reached the target.")
-    if standing.mine is not None:
-        team_bar(c, standing.mine, target, f" (your team, rank {standing.mine.rank:,} of {standing.teams:,})")
-    if not any(t.amount for t in standing.top):
-        st.caption("No team has approved entries yet.")
-        return
-    listed = len(standing.top)
-    st.markdown(f"**Top {listed} teams**" if standing.teams > listed else f"**All {listed} teams**")
-    columns = st.columns(2)
-    for i, team in enumerate(standing.top):
-        with columns[i % 2]:
-            team_bar(c, team, target, " (your team)" if standing.mine == team else "")
-
-
-def draw_impact(c: Challenge, row: ImpactRow, factor: Factor | None) -> None:
-    st.markdown("**Impact so far, whole company**" if c.ends_on >= org_today() else "**Impact, whole company**")
-    for cell, (field, label) in zip(st.columns(2), MEASURES[c.kind], strict=True):
-        value = number(getattr(row, field))
-        if field in CONVERTED and factor is None:
-            value = "no factor yet"
-        elif field == "volunteer_value" and factor is not None:
-            label = f"{label} ({md(factor.unit.split()[0])})"
-        cell.metric(label, value, help=EXPLAINED.get(field))
-    if factor is not None:
-        st.caption(
-            f"Converted with {factor.value:g} {md(factor.unit)} ({md(factor.region)}, {factor.year}). "
-            f"Source: {md(factor.source)}"
-        )
-    else:
-        st.caption("No conversion factor is in use for this kind yet; an admin can add one on the Admin page.")
-
-
-def draw_volunteering(c: Challenge) -> None:
-    breakdown = read(results.volunteering_breakdown, c.id)
-    if not breakdown:
-        st.caption("No approved volunteering hours yet.")
-        return
-    by_activity, by_organisation = impact.volunteering_totals(breakdown)
-    activity_tab, organisation_tab, both_tab = st.tabs(["Hours by activity", "Hours by organisation", "Both"])
-    for tab, title, totals in (
-        (activity_tab, "Activity", by_activity),
-        (organisation_tab, "Organisation", by_organisation),
-    ):
-        chart, numbers = tab.columns([3, 2])
-        chart.altair_chart(
-            charts.hours_bars(totals, title),
-            width="stretch",
-            alt=f"Bar chart of volunteer hours by {title.lower()}; the table beside it gives the same figures.",
-        )
-        with numbers:
-            table([{title: name, "Hours": hours} for name, hours in totals], Hours=HOURS)
-    with both_tab:
-        table([{"Activity": a, "Organisation": o, "Hours": round(h, 2)} for a, o, h in breakdown], Hours=HOURS)
-
-
-def draw_challenge(c: Challenge, phase: Phase, today: date, factors: dict[Kind, Factor]) -> None:
-    st.subheader(md(c.name))
-    st.caption(window_words(c, phase, today))
-    rules, achieved = st.columns([3, 2], gap="large")
-    with rules:
-        if c.description:
-            st.markdown(md(c.description))
-        st.markdown("\n".join(f"- {rule}" for rule in challenges.rules_in_words(c)))
-    if phase is Phase.UPCOMING:
-        achieved.caption("Nothing can be logged until it starts.")
-        return
-    with achieved:
-        draw_impact(c, read(impact.challenge_impact, VIEWER, c.id), factors.get(c.kind))
-    standing = read(impact.target_standing, VIEWER, c.id, actor.team_id, top=LEADING_TEAMS) if c.team_target else None
-    if standing is not None:
-        draw_target(c, standing)
-    if c.kind is Kind.VOLUNTEERING:
-        draw_volunteering(c)
-
-
-def in_order(every: list[Challenge], today: date) -> list[tuple[Challenge, Phase]]:
-    """Running ones first (newest first), then coming up (soonest first), then ended (latest first)."""
-    by_phase = {phase: [c for c in every if challenges.phase_on(c, today) is phase] for phase in Phase}
-    return [
-        (c, phase)
-        for phase, chosen in by_phase.items()
-        for c in sorted(chosen, key=lambda c: c.starts_on, reverse=phase is not Phase.UPCOMING)
-    ]
-
-
-def draw_overview(ordered: list[tuple[Challenge, Phase]]) -> None:
-    """One row per challenge, with the viewer's team's progress from a single read of its totals."""
-    targeted = [c for c, phase in ordered if c.team_target and phase is not Phase.UPCOMING]
-    done = None
-    if actor.team_id is not None:
-        done = read(impact.team_totals, VIEWER, actor.team_id, tuple(c.id for c in targeted))
-    rows = []
-    for c, phase in ordered:
-        row: dict[str, object] = {
-            "Challenge": c.name,
-            "Status": STATUS[phase],
-            "Kind": c.kind.value.title(),
-            "Window": f"{c.starts_on.isoformat()} to {c.ends_on.isoformat()}",
-            "Points": f"{c.points_per_unit:g} per {c.unit.rstrip('s')}",
-            "Daily cap": f"{c.daily_cap:g} {c.unit}" if c.daily_cap else "none",
-            "Team target": f"{c.team_target:,.0f} {c.unit}" if c.team_target else "",
-        }
-        if done is not None:
-            row["Your team"] = 100 * done.get(c.id, 0.0) / c.team_target if c in targeted and c.team_target else None
-        rows.append(row)
-    table(rows, **{"Your team": YOUR_TEAM})
-
 
 st.title("Challenges")
 today = org_today()
@@ -201,10 +31,10 @@ if not every:
     st.info(f"There are no challenges yet. {where}")
     st.stop()
 
-ordered = in_order(every, today)
+ordered = challenge_sections.in_order(every, today)
 if ordered[0][1] is not Phase.RUNNING:
     st.info("No challenge is running right now. Upcoming and past challenges are listed below.")
-draw_overview(ordered)
+challenge_sections.overview(actor, ordered)
 by_id = {c.id: (c, phase) for c, phase in ordered}
 # Bound to the address bar (?challenges.shown=<name>), so a link can open a given challenge.
 shown = st.selectbox(
@@ -216,4 +46,4 @@ shown = st.selectbox(
 )
 factors = {f.kind: f for f in read(impact.list_factors, VIEWER) if f.in_use}
 with st.container(border=True):
-    draw_challenge(*by_id[shown], today, factors)
+    challenge_sections.in_full(actor, *by_id[shown], today, factors)

@@ -1,200 +1,27 @@
-"""Leaderboards: team and individual boards for one challenge or all, any period, by site and work mode."""
+"""Leaderboards: team and individual boards for one challenge or all, any period, by site and work mode.
 
-import pandas as pd
+This page reads the filters and lays out the tabs; each tab's drawing lives
+in ``ui.leaderboard_tabs``.
+"""
+
 import streamlit as st
 
 from db.models import Role, WorkMode
-from engagement import challenges, charts, exports, leaderboards, organisation
-from engagement.leaderboards import RANKED_VALUE, PersonRow, RankBy, Scope, TeamRow
-from engagement.periods import Period
+from engagement import challenges, organisation
+from engagement.leaderboards import Scope
+from ui import leaderboard_tabs
 from ui.auth import require_role
-from ui.resources import VIEWER, read
-from ui.widgets import csv_download, md, org_today, period_choice, reset_note
+from ui.resources import read
+from ui.widgets import md, org_today, period_choice, reset_note
 
 actor = require_role(*Role)
 
-PERSON_LIMIT = 50
-# A light shade of the charts' highlight colour, with its own dark text: the theme's text is light in dark mode.
-TINT = "background-color: #FBE3D6; color: #111111"
-CHART_PEOPLE = 20
-CHART_TEAMS = 20
-TINTED_ROWS = 200
-RANK_LABELS = {
-    RankBy.PER_MEMBER: "Points per member",
-    RankBy.TOTAL: "Total points",
-    RankBy.PARTICIPATION: "Participation",
-}
-FORMULAS = {
-    RankBy.PER_MEMBER: "points per member = team points ÷ active members on the roster",
-    RankBy.TOTAL: "total points = every point credited to the team (a result counts for the team "
-    "the person was in on that day)",
-    RankBy.PARTICIPATION: "participation = members with points ÷ active members on the roster",
-}
-POINTS_RULE = (
-    "Points = approved amount × the challenge's points per unit; amounts above a challenge's daily cap "
-    "do not earn points. Equal values share a rank (1, 2, 2, 4)."
-)
 # Filter options use "" / 0 for "all": a None option makes Streamlit offer to clear the box.
 WORK_MODES: dict[str, str] = {
     "": "Everyone",
     WorkMode.HOME: "Working from home",
     WorkMode.CENTRE: "Working at a centre",
 }
-
-
-def ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
-def amount(value: float, rank_by: RankBy, *, gap: bool = False) -> str:
-    """A ranked value in words with its unit, e.g. "14.2 points per member" or "45% taking part"."""
-    if rank_by is RankBy.PARTICIPATION:
-        return f"{value * 100:.0f} percentage points" if gap else f"{value:.0%} of members taking part"
-    if rank_by is RankBy.PER_MEMBER:  # two decimals, as in the table
-        return f"{value:,.2f} points per member"
-    return f"{value:,.1f} points"
-
-
-def team_summary(rows: list[TeamRow], rank_by: RankBy) -> str:
-    """One sentence beside the chart: where the viewer's team stands and how far behind the team above."""
-    leader = rows[0]
-    if leader.points == 0:
-        return "No team has points in this period yet: approved entries appear here at once."
-    lead = f"{md(leader.team)} leads with {amount(getattr(leader, RANKED_VALUE[rank_by]), rank_by)}."
-    if actor.team_id is None:
-        return lead
-    position = leaderboards.team_position(rows, actor.team_id, rank_by)
-    if position is None:
-        return f"Your team is not on this board with these filters. {lead}"
-    mine = position.row
-    sentence = f"Your team, {md(mine.team)}, is {ordinal(mine.rank)} of {position.teams_ranked}"
-    if position.above is None:
-        shared = " (shared)" if sum(r.rank == 1 for r in rows) > 1 else ""
-        return f"{sentence}{shared}, with {amount(getattr(mine, RANKED_VALUE[rank_by]), rank_by)}."
-    gap = amount(position.gap or 0.0, rank_by, gap=True)
-    return f"{sentence}, {gap} behind {md(position.above.team)}."
-
-
-def person_summary(top: list[PersonRow], mine: PersonRow | None) -> str:
-    leader = top[0]
-    lead = f"{md(leader.name)} leads with {leader.points:,.1f} points."
-    if actor.person_id is None:
-        return lead
-    if mine is None:
-        return f"You have no points on this board yet: log an activity on My standing. {lead}"
-    if mine.rank == 1:
-        return f"You are 1st with {mine.points:,.1f} points."
-    behind = leader.points - mine.points
-    return f"You are {ordinal(mine.rank)} with {mine.points:,.1f} points, {behind:,.1f} behind the top. {lead}"
-
-
-def board_table(column: str, marker: str, records: list[dict[str, object]], **config: object) -> None:
-    """A board as a table; the viewer's row, already named by ``marker``, is also tinted for a quick find.
-
-    Styling sends a style for every cell, which costs more than the rest of the
-    page at a few thousand teams; past :data:`TINTED_ROWS` the marker alone names the row.
-    """
-
-    def tint(row: pd.Series) -> list[str]:
-        return [TINT if str(row[column]).endswith(marker) else ""] * len(row)
-
-    frame = pd.DataFrame(records)
-    shown = frame.style.apply(tint, axis=1) if len(frame) <= TINTED_ROWS else frame
-    st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
-
-
-def draw_teams(scope: Scope, period: Period) -> None:
-    rank_by = st.radio(
-        "Rank teams by",
-        list(RankBy),
-        format_func=RANK_LABELS.__getitem__,
-        horizontal=True,
-        key="leaderboards.rank_by",
-    )
-    rows = read(leaderboards.team_leaderboard, VIEWER, scope, rank_by)
-    if not rows:
-        st.info("No team has active members who match these filters. Try Everyone or All sites.")
-        return
-    # A bar per team reads well up to a few dozen; a large company's table below still lists every team.
-    charted = rows[:CHART_TEAMS] + [r for r in rows[CHART_TEAMS:] if r.team_id == actor.team_id]
-    chart, words = st.columns([3, 2])
-    chart.altair_chart(
-        charts.team_bars(charted, RANKED_VALUE[rank_by], actor.team_id),
-        width="stretch",
-        alt=f"Bar chart of {len(charted)} teams ranked by {RANK_LABELS[rank_by].lower()}; "
-        "the summary beside it and the table below give the same figures.",
-    )
-    words.markdown(team_summary(rows, rank_by))
-    note = ""
-    if len(rows) > CHART_TEAMS:
-        yours = " and yours" if len(charted) > CHART_TEAMS else ""
-        note = f" The chart shows the top {CHART_TEAMS}{yours}; the table lists all {len(rows):,}."
-    words.caption(f"Ranked by {FORMULAS[rank_by]}. {POINTS_RULE}{note}")
-    board_table(
-        "Team",
-        " (your team)",
-        [
-            {
-                "Rank": r.rank,
-                "Team": r.team + (" (your team)" if r.team_id == actor.team_id else ""),
-                "Site": r.site or "",
-                "Points": r.points,
-                "Members": r.members,
-                "Points per member": r.points_per_member,
-                "Members taking part": r.participants,
-                "Participation (%)": round(r.participation * 100),
-            }
-            for r in rows
-        ],
-        Points=st.column_config.NumberColumn(format="%.1f"),
-        **{
-            "Points per member": st.column_config.NumberColumn(format="%.2f"),
-            "Participation (%)": st.column_config.NumberColumn(format="%d%%"),
-            "Team": st.column_config.TextColumn(width="medium"),
-        },
-    )
-    csv = exports.to_csv(exports.team_records(rows), exports.TEAM_COLUMNS)
-    csv_download("Download team board (CSV)", csv, f"teams-{period.start}-{period.end}.csv", "leaderboards.teams_csv")
-
-
-def draw_people(scope: Scope, period: Period) -> None:
-    top = read(leaderboards.person_leaderboard, VIEWER, scope, PERSON_LIMIT)
-    if not top:
-        st.info("Nobody has points with these filters yet. Approved entries appear here at once.")
-        return
-    mine = read(leaderboards.person_row, VIEWER, scope, actor.person_id)
-    shown = top + ([mine] if mine is not None and all(r.person_id != mine.person_id for r in top) else [])
-    charted = shown[:CHART_PEOPLE] + ([mine] if mine is not None and mine not in shown[:CHART_PEOPLE] else [])
-    chart, words = st.columns([3, 2])
-    chart.altair_chart(
-        charts.person_bars(charted, actor.person_id),
-        width="stretch",
-        alt=f"Bar chart of {len(charted)} people ranked by points; the table below gives the same figures.",
-    )
-    words.markdown(person_summary(top, mine))
-    note = f"The chart shows the top {CHART_PEOPLE}" + (" and you" if len(charted) > CHART_PEOPLE else "") + "."
-    words.caption(f"People are ranked by points. {POINTS_RULE} {note if len(shown) > CHART_PEOPLE else ''}")
-    if len(top) == PERSON_LIMIT:
-        st.caption(f"The table lists the top {PERSON_LIMIT}" + (" and your own row." if len(shown) > len(top) else "."))
-    board_table(
-        "Name",
-        " (you)",
-        [
-            {
-                "Rank": r.rank,
-                "Name": r.name + (" (you)" if r.person_id == actor.person_id else ""),
-                "Team": r.team or "",
-                "Points": r.points,
-            }
-            for r in shown
-        ],
-        Points=st.column_config.NumberColumn(format="%.1f"),
-    )
-    csv = exports.to_csv(exports.person_records(shown), exports.PERSON_COLUMNS)
-    name = f"people-{period.start}-{period.end}.csv"
-    csv_download("Download people board (CSV)", csv, name, "leaderboards.people_csv")
-
 
 st.title("Leaderboards")
 today = org_today()
@@ -226,6 +53,6 @@ st.caption(f"{reset_note(period)} Counting {counting}; {md(site or 'all sites')}
 
 teams_tab, people_tab = st.tabs(["Teams", "People"])
 with teams_tab:
-    draw_teams(scope, period)
+    leaderboard_tabs.teams_tab(actor, scope, period)
 with people_tab:
-    draw_people(scope, period)
+    leaderboard_tabs.people_tab(actor, scope, period)

@@ -1,238 +1,38 @@
 """My standing: my points and rank, my team's place, my entries, quick logging, this week's pulse.
 
 This week's ranks are shown at once; the month's and a challenge's when asked
-for, so the page's reads stay small however large the organisation.
+for, so the page's reads stay small however large the organisation. Each
+section's drawing lives in ``ui.standing_sections``; this page lays them out.
 """
-
-import uuid
-from datetime import date
 
 import streamlit as st
 
-from db.models import Kind, Role, Status
-from engagement import amounts, challenges, impact, leaderboards, periods, pulse, results
-from engagement.access import Actor
-from engagement.challenges import ACTIVITY_TYPES
-from engagement.leaderboards import Scope, Standing
+from db.models import Role
+from engagement import challenges, periods
+from ui import standing_sections
 from ui.auth import require_role
-from ui.resources import VIEWER, read, read_fresh, write
-from ui.widgets import attempt, flash, md, org_settings, org_today, reset_note, show_flash, table
+from ui.resources import read
+from ui.widgets import org_today, show_flash
 
 actor = require_role(*Role)
-
-STATUS_LABELS = {
-    Status.PENDING: "Waiting for your lead",
-    Status.APPROVED: "Approved",
-    Status.REJECTED: "Not approved",
-    Status.VOIDED: "Withdrawn",
-}
-
-
-def ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
-def standing_sentence(s: Standing) -> str:
-    """One plain sentence about the team, e.g. "Cedar is 3rd of 8, 4.2 points per member behind Birch"."""
-    if s.team is None:
-        return "Your team has no ranking yet."
-    sentence = f"{md(s.team.team)} is {ordinal(s.team.rank)} of {s.teams_ranked} teams"
-    if s.team_above is not None and s.gap_to_team_above is not None:
-        sentence += f", {s.gap_to_team_above:,.1f} points per member behind {md(s.team_above.team)}"
-    elif s.team.rank == 1:
-        sentence += ", at the top"
-    return sentence + "."
-
-
-def show_standing(label: str, s: Standing) -> None:
-    mine, team = st.columns(2)
-    if s.me is None:
-        mine.metric(f"My points, {label}", "0", help="Log an activity to get on the board.")
-    else:
-        mine.metric(f"My points, {label}", f"{s.me.points:,.1f}", help=None)
-        mine.caption(f"You are {ordinal(s.me.rank)} of {s.people_ranked} people with points.")
-    if actor.team_id is None:
-        team.caption("You are not on a team, so only your own points show here. Teams are on Leaderboards.")
-        return
-    if s.team is not None:
-        team.metric(f"My team, {label}", f"{ordinal(s.team.rank)} of {s.teams_ranked}")
-    team.caption(standing_sentence(s))
-
-
-def shared_standing(scope: Scope) -> Standing:
-    """My standing from the board everyone shares: one ranking per period and process, not one per person."""
-    return read(leaderboards.ranking, VIEWER, scope).standing_of(actor)
-
 
 st.title("My standing")
 show_flash()
 today = org_today()
 open_challenges = read(challenges.list_challenges, open_on=today)
 
-week, month = periods.this_week(today), periods.this_month(today)
-with st.container(border=True):
-    st.subheader(week.label)
-    show_standing("this week", shared_standing(Scope(start=week.start, end=week.end)))
-    st.caption(reset_note(week))
-with st.container(border=True):
-    # Ranking everyone over a whole month is the page's heaviest read, so it waits until asked for.
-    st.subheader(month.label)
-    if st.toggle("Show my rank and my team's place this month", key="standing.month_rank"):
-        show_standing("this month", shared_standing(Scope(start=month.start, end=month.end)))
-    else:
-        points = read(leaderboards.my_period_points, actor, month.start, month.end)
-        st.metric("My points, this month", f"{points:,.1f}")
-    st.caption(reset_note(month))
-
-
-def show_running(actor: Actor, running: list) -> None:  # type: ignore[type-arg]
-    """Every running challenge at a glance (my points, my team's target), and my rank in one I choose.
-
-    Points and targets come from my own and my team's figures only; ranking
-    everyone is done for the one challenge asked about, so the page stays
-    quick however large the organisation.
-    """
-    ids = tuple(c.id for c in running)
-    mine = read(leaderboards.my_points, actor, ids)
-    team_done = read(impact.team_totals, VIEWER, actor.team_id, ids) if actor.team_id is not None else {}
-    for challenge in running:
-        with st.container(border=True):
-            per, points = challenge.unit.rstrip("s"), challenge.points_per_unit
-            st.markdown(f"**{md(challenge.name)}** · {points:g} point{'s' * (points != 1)} per {per}")
-            st.metric("My points, this challenge", f"{mine.get(challenge.id, 0.0):,.1f}")
-            if challenge.team_target and actor.team_id is not None:
-                done, target = team_done.get(challenge.id, 0.0), challenge.team_target
-                # The bar stops at full; the words say how far past the target the team went.
-                reached = ", target reached" if done >= target else ""
-                amount = f"{done:,.1f}".removesuffix(".0")
-                st.progress(
-                    min(done / target, 1.0),
-                    text=f"Team target: {amount} of {target:,.0f} {challenge.unit} ({done / target:.0%}{reached})",
-                )
-    names = {c.id: c.name for c in running}
-    picked = st.selectbox(
-        "See where you and your team stand in a challenge",
-        list(names),
-        index=None,
-        format_func=names.__getitem__,
-        placeholder="Choose a challenge",
-        key="standing.rank_in",
-    )
-    if picked is not None:
-        with st.container(border=True):
-            show_standing(names[picked], shared_standing(Scope(picked)))
-
+standing_sections.this_week(actor, periods.this_week(today))
+standing_sections.this_month(actor, periods.this_month(today))
 
 if open_challenges:
     st.subheader("Challenges running now")
-    show_running(actor, open_challenges)
+    standing_sections.running_challenges(actor, open_challenges)
 else:
     st.info("No challenges are running right now. Your admin can start one on the Admin page.")
 
-
-def quick_log(actor: Actor, open_challenges: list, today: date) -> None:  # type: ignore[type-arg]
-    st.subheader("Log my activity")
-    if not open_challenges:
-        st.caption("There is nothing to log until a challenge starts.")
-        return
-    token = st.session_state.setdefault("standing.log_token", uuid.uuid4().hex)
-    by_name = {c.name: c for c in open_challenges}
-    name = st.selectbox("Challenge", list(by_name), key="standing.log.challenge")
-    challenge = by_name[name]
-    with st.form("standing.log", clear_on_submit=True):
-        if challenge.kind is Kind.VOLUNTEERING:
-            minutes = st.number_input("Minutes volunteered", min_value=1, max_value=1440, value=30, step=5)
-            organisation = st.text_input("Organisation (for example Be My Eyes)", max_chars=100)
-            activity = st.selectbox("Activity", ACTIVITY_TYPES)
-            quantity = minutes / 60
-        else:
-            quantity = st.number_input(
-                f"How much ({challenge.unit})", min_value=0.0, value=1.0, step=0.5, format="%.2f"
-            )
-            organisation, activity = "", None
-        day = st.date_input("Day", value=today, max_value=today, format="YYYY-MM-DD")
-        note = st.text_input("Note (optional)", max_chars=500)
-        submitted = st.form_submit_button("Submit", type="primary")
-    if submitted:
-        entry = results.ResultInput(
-            actor.person_id or 0,
-            challenge.id,
-            float(quantity),
-            day,
-            note,
-            organisation or None,
-            activity,
-            ref=token,
-        )
-        saved = attempt(lambda: write(results.record_result, actor, entry, source="dashboard"))
-        if saved is not None:
-            st.session_state["standing.log_token"] = uuid.uuid4().hex
-            waiting = saved.status is Status.PENDING
-            flash("Sent to your lead for approval." if waiting else "Saved and approved. Your points are updated.")
-            st.rerun()
-
-
 if actor.role is not Role.MANAGER:  # managers read; they do not log
-    quick_log(actor, open_challenges, today)
+    standing_sections.quick_log(actor, open_challenges, today)
 
-st.subheader("My recent entries")
-entries = read_fresh(results.entries_for_person, actor, actor.person_id or 0, limit=15)
-if entries:
-    table(
-        [
-            {
-                "Day": e.occurred_on.isoformat(),
-                "Challenge": e.challenge,
-                "Amount": amounts.in_words(e.quantity, e.unit),
-                "Status": STATUS_LABELS[e.status],
-                "Lead's note": e.decision_reason or "",
-                "Your note": e.note,
-            }
-            for e in entries
-        ],
-        # The lead's reason (why an entry was not approved) must be readable without dragging the column wider.
-        **{"Lead's note": st.column_config.TextColumn(width="medium")},
-    )
-else:
-    st.caption("No entries yet. Log your first activity above.")
-
-st.subheader("This week's pulse")
-if actor.team_id is None:
-    st.caption("The weekly pulse is answered by members of a team.")
-elif read_fresh(pulse.answered_this_week, actor):
-    st.success("Thank you, you have answered this week's pulse. You can answer again next Monday.")
-else:
-    k = org_settings().anonymity_threshold
-    st.caption(f"Anonymous to your managers: they only see groups of {k} or more answers, never yours.")
-    with st.form("standing.pulse", clear_on_submit=True):
-        score = st.radio(
-            "How was your week at work?",
-            [1, 2, 3, 4, 5],
-            index=None,
-            horizontal=True,
-            format_func=lambda v: {1: "1 Very bad", 2: "2 Bad", 3: "3 OK", 4: "4 Good", 5: "5 Very good"}[v],
-        )
-        enps = st.select_slider(
-            "How likely are you to recommend working here to a friend? (0 not at all, 10 very likely)",
-            options=list(range(11)),
-            value=7,
-        )
-        comment = st.text_area("Anything to add? (optional)", max_chars=2000)
-        sent = st.form_submit_button("Send my answer", type="primary")
-    if sent:
-        if score is None:
-            st.error("Choose how your week was (1 to 5).")
-        elif attempt(lambda: write(pulse.answer_pulse, actor, int(score), int(enps), comment)) is not None:
-            flash("Thank you. Your answer is saved.")
-            st.rerun()
-
-history = read_fresh(pulse.my_history, actor)
-if history:
-    with st.expander("My pulse history (only you can see this)"):
-        table(
-            [
-                {"Week of": h.week.isoformat(), "Score": h.score, "Recommend (0-10)": h.enps, "Comment": h.comment}
-                for h in history
-            ]
-        )
+standing_sections.recent_entries(actor)
+standing_sections.weekly_pulse(actor)
+standing_sections.pulse_history(actor)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from db.models import Kind, Person, Result, Role, Status
 from engagement import audit, challenges, impact, leaderboards, morale, organisation, periods, pulse, results, settings
 from engagement.access import Actor, actor_for_email
-from engagement.amounts import in_words
+from engagement.amounts import in_words, ordinal
 from engagement.demo import DEMO_ACCOUNTS
 from engagement.impact import ImpactBy
 from engagement.leaderboards import Scope
@@ -61,10 +61,6 @@ def actor(url: str, role: Role) -> Actor:
 
 def today(url: str) -> date:
     return in_store(url, lambda s: periods.today(settings.load(s).zone))
-
-
-def ordinal(n: int) -> str:
-    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 
 
 def result_count(url: str) -> int:

@@ -1,10 +1,10 @@
-"""Amounts in plain words: the unit always shown, time in hours and minutes."""
+"""Amounts in plain words: the unit always shown, time in hours and minutes; places as ordinals."""
 
 from __future__ import annotations
 
 import pytest
 
-from engagement.amounts import in_words
+from engagement.amounts import in_words, ordinal
 
 
 @pytest.mark.parametrize(
@@ -26,3 +26,24 @@ from engagement.amounts import in_words
 )
 def test_amounts_read_as_people_say_them(quantity: float, unit: str, words: str) -> None:
     assert in_words(quantity, unit) == words
+
+
+@pytest.mark.parametrize(
+    ("n", "words"),
+    [
+        (1, "1st"),
+        (2, "2nd"),
+        (3, "3rd"),
+        (4, "4th"),
+        (11, "11th"),
+        (12, "12th"),
+        (13, "13th"),
+        (21, "21st"),
+        (22, "22nd"),
+        (101, "101st"),
+        (111, "111th"),
+        (112, "112th"),
+    ],
+)
+def test_places_read_as_ordinals(n: int, words: str) -> None:
+    assert ordinal(n) == words
