@@ -28,11 +28,9 @@ from tests.e2e.browser import (
     build_demo_database,
     dashboard,
     launch_chromium,
-    new_context,
     open_page,
-    open_url,
     screenshot,
-    sign_in,
+    signed_in_page,
 )
 
 OUT = ROOT / "docs" / "screenshots"
@@ -70,18 +68,14 @@ def main() -> int:
         with dashboard(database_url, folder / "streamlit.log") as server, sync_playwright() as playwright:
             browser = launch_chromium(playwright)
             for (role, screen), shots in groupby(SHOTS, key=lambda shot: (shot[1], shot[3])):
-                context = new_context(browser, **SCREENS[screen])
-                page = context.new_page()
-                open_url(page, server.url)
-                if role is not None:
-                    sign_in(page, DEMO_ACCOUNTS[role])
-                for name, _, title, _ in shots:
-                    if title is not None:
-                        open_page(page, title)
-                    if name in SCROLL_TO:
-                        page.locator(SCROLL_TO[name]).first.evaluate("element => element.scrollIntoView()")
-                    print(screenshot(page, OUT / f"{name}.png").relative_to(ROOT))
-                context.close()
+                email = DEMO_ACCOUNTS[role] if role is not None else None
+                with signed_in_page(browser, server.url, email, **SCREENS[screen]) as page:
+                    for name, _, title, _ in shots:
+                        if title is not None:
+                            open_page(page, title)
+                        if name in SCROLL_TO:
+                            page.locator(SCROLL_TO[name]).first.evaluate("element => element.scrollIntoView()")
+                        print(screenshot(page, OUT / f"{name}.png").relative_to(ROOT))
             browser.close()
     return 0
 

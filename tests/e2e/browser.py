@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 from weakref import WeakKeyDictionary
 
@@ -372,6 +372,23 @@ def sign_in(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
     form.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_test_id("stSidebar").get_by_role("button", name="Sign out")).to_be_visible()
     wait_for_app(page)
+
+
+@contextmanager
+def signed_in_page(browser: Browser, url: str, email: str | None, **profile: Any) -> Iterator[Page]:
+    """A page in a fresh profile (see :func:`new_context`) on ``url``, signed in as ``email`` unless None.
+
+    The profile is closed afterwards, also when the test fails half-way.
+    """
+    context = new_context(browser, **profile)
+    try:
+        page = context.new_page()
+        open_url(page, url)
+        if email is not None:
+            sign_in(page, email)
+        yield page
+    finally:
+        context.close()
 
 
 def nav_links(page: Page) -> Locator:

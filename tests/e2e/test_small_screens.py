@@ -24,11 +24,9 @@ from tests.e2e.browser import (
     Server,
     exception_problems,
     layout_problems,
-    new_context,
     open_page,
-    open_url,
     screenshot,
-    sign_in,
+    signed_in_page,
 )
 
 PAGES = ("My standing", "Leaderboards")
@@ -37,11 +35,7 @@ PAGES = ("My standing", "Leaderboards")
 @pytest.mark.parametrize("screen", list(SMALL_SCREENS), ids=str)
 def test_my_standing_and_leaderboards_fit_a_small_screen(app_server: Server, browser: Browser, screen: str) -> None:
     settings: dict[str, Any] = SMALL_SCREENS[screen]
-    context = new_context(browser, **settings)
-    try:
-        page = context.new_page()
-        open_url(page, app_server.url)
-        sign_in(page, DEMO_ACCOUNTS[Role.AGENT])
+    with signed_in_page(browser, app_server.url, DEMO_ACCOUNTS[Role.AGENT], **settings) as page:
         found: dict[str, list[str]] = {}
         for title in PAGES:
             open_page(page, title)
@@ -54,5 +48,3 @@ def test_my_standing_and_leaderboards_fit_a_small_screen(app_server: Server, bro
                 if problems:
                     found[name] = problems
         assert not found, found
-    finally:
-        context.close()
