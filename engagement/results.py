@@ -58,8 +58,8 @@ class _Context:
 
     Saving one entry is the dashboard's commonest write, so its reads are few:
     each person comes with their current team and since when (most entries fall
-    in it, so the membership history is read only for older days), and the
-    organisation's time zone is read only for people without one of their own.
+    in it, so the membership history is read only for older days) and with the
+    organisation's time zone, for people without one of their own.
     """
 
     session: Session
@@ -96,13 +96,14 @@ def _context(session: Session, rows: Sequence[ResultInput], now: datetime | None
     for start in range(0, len(ids), 500):
         # Only the people's own columns and their open membership: no team or site objects joined in.
         chunk = (
-            select(Person, Membership.team_id, Membership.valid_from)
+            select(Person, Membership.team_id, Membership.valid_from, settings.zone_column())
             .options(lazyload("*"))
             .outerjoin(Membership, (Membership.person_id == Person.id) & Membership.valid_to.is_(None))
             .where(Person.id.in_(ids[start : start + 500]))
         )
-        for person, team_id, since in session.execute(chunk):
+        for person, team_id, since, org_zone in session.execute(chunk):
             ctx.people[person.id] = person
+            ctx._org_zone = settings.zone_of_value(org_zone)
             if team_id is not None:
                 open_memberships.setdefault(person.id, []).append((team_id, since))
     # Two open memberships would be a broken history: such a person's days are looked up in full.

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from sqlalchemy import select
+from sqlalchemy import ScalarSelect, select
 from sqlalchemy.orm import Session
 
 from db.models import Setting
@@ -38,6 +38,19 @@ class OrgSettings:
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+
+def zone_column() -> ScalarSelect[str]:
+    """The organisation's time zone as a column, so a statement can read it with its own rows.
+
+    Saving an entry needs it beside the person; one statement is one round trip fewer.
+    Read it with :func:`zone_of_value`.
+    """
+    return select(Setting.value).where(Setting.key == "timezone").scalar_subquery()
+
+
+def zone_of_value(value: str | None) -> ZoneInfo:
+    return ZoneInfo(value or DEFAULT_TIMEZONE)
 
 
 def load(session: Session) -> OrgSettings:

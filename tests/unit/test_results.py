@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from db.engine import unit_of_work
 from db.models import AuditEntry, Kind, Membership, Person, Result, Role, Status
-from engagement import organisation, results
+from engagement import organisation, results, settings
 from engagement.access import SYSTEM, Actor
 from engagement.errors import Conflict, PermissionDenied, ValidationError
 from engagement.leaderboards import Scope, person_leaderboard
@@ -255,19 +255,24 @@ def test_a_result_credits_the_team_of_the_day(session: Session) -> None:
     assert team_of == {early: "Old", late: "Old", late_entry: "New"}
 
 
+@pytest.mark.parametrize("own_zone", [None, "Europe/Lisbon"], ids=["organisation's zone", "own zone"])
 def test_saving_one_entry_reads_the_person_with_their_team_and_the_challenge_and_nothing_else(
-    engine: Engine,
+    engine: Engine, own_zone: str | None
 ) -> None:
     """Each read is a round trip to the server; the dashboard's commonest write keeps to two."""
     with unit_of_work(engine) as s:
+        settings.update(s, SYSTEM, timezone="Pacific/Auckland")
         challenge = make_challenge(s)
         person = make_person(s)
         assert person.person_id is not None
-        organisation.update_person(s, SYSTEM, person.person_id, 1, timezone="Europe/Lisbon")
+        if own_zone:
+            organisation.update_person(s, SYSTEM, person.person_id, 1, timezone=own_zone)
     with unit_of_work(engine) as s, statement_log(engine) as statements:
         saved = record_result(s, SYSTEM, _entry(person, challenge), source="dashboard")
-    reads = [sql.split(" FROM ")[1].split()[0] for sql in statements if sql.startswith("SELECT")]
-    assert reads == ["people", "challenges"], statements
+    reads = [sql for sql in statements if sql.startswith("SELECT")]
+    assert len(reads) == 2, reads
+    assert "FROM people LEFT OUTER JOIN team_memberships" in reads[0] and "FROM settings" in reads[0]
+    assert "FROM challenges" in reads[1]
     assert len(writes(statements)) == 2, "the entry and its audit line"
     assert saved.team_id == person.team_id
 
