@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import date
 
@@ -165,6 +166,19 @@ def phase_on(challenge: Challenge, day: date) -> Phase:
     if day > challenge.ends_on:
         return Phase.ENDED
     return Phase.RUNNING
+
+
+def by_phase(every: Sequence[Challenge], today: date) -> list[tuple[Challenge, Phase]]:
+    """Running ones first (newest first), then coming up (soonest first), then ended (latest first).
+
+    The order people look for them in: what they can log for now, what comes next, what is over.
+    """
+    phases = {phase: [c for c in every if phase_on(c, today) is phase] for phase in Phase}
+    return [
+        (c, phase)
+        for phase, chosen in phases.items()
+        for c in sorted(chosen, key=lambda c: c.starts_on, reverse=phase is not Phase.UPCOMING)
+    ]
 
 
 WHAT_TO_LOG = {

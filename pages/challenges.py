@@ -31,7 +31,7 @@ if not every:
     st.info(f"There are no challenges yet. {where}")
     st.stop()
 
-ordered = challenge_sections.in_order(every, today)
+ordered = challenges.by_phase(every, today)
 if ordered[0][1] is not Phase.RUNNING:
     st.info("No challenge is running right now. Upcoming and past challenges are listed below.")
 challenge_sections.overview(actor, ordered)

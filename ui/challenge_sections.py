@@ -161,16 +161,6 @@ def in_full(actor: Actor, c: Challenge, phase: Phase, today: date, factors: dict
         draw_volunteering(c)
 
 
-def in_order(every: list[Challenge], today: date) -> list[tuple[Challenge, Phase]]:
-    """Running ones first (newest first), then coming up (soonest first), then ended (latest first)."""
-    by_phase = {phase: [c for c in every if challenges.phase_on(c, today) is phase] for phase in Phase}
-    return [
-        (c, phase)
-        for phase, chosen in by_phase.items()
-        for c in sorted(chosen, key=lambda c: c.starts_on, reverse=phase is not Phase.UPCOMING)
-    ]
-
-
 def overview(actor: Actor, ordered: list[tuple[Challenge, Phase]]) -> None:
     """One row per challenge, with the viewer's team's progress from a single read of its totals."""
     targeted = [c for c, phase in ordered if c.team_target and phase is not Phase.UPCOMING]

@@ -1,4 +1,4 @@
-"""phase_on and rules_in_words: how the Challenges page describes a challenge."""
+"""phase_on, by_phase and rules_in_words: how the Challenges page describes and orders challenges."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 from sqlalchemy.orm import Session
 
-from db.models import Kind
+from db.models import Challenge, Kind
 from engagement import challenges
-from engagement.challenges import Phase, phase_on, rules_in_words
+from engagement.challenges import Phase, by_phase, phase_on, rules_in_words
 from tests.factories import make_challenge
 
 
@@ -25,6 +25,31 @@ from tests.factories import make_challenge
 def test_a_challenge_runs_from_its_first_to_its_last_day(session: Session, day: date, phase: Phase) -> None:
     challenge = challenges.get_challenge(session, make_challenge(session))  # 2026-03-02 to 2026-03-29
     assert phase_on(challenge, day) is phase
+
+
+def test_challenges_are_listed_running_then_coming_up_then_ended() -> None:
+    """Running newest first, coming up soonest first, ended latest first."""
+
+    def challenge(slug: str, starts: date, ends: date) -> Challenge:
+        return Challenge(slug=slug, starts_on=starts, ends_on=ends)
+
+    every = [
+        challenge("ended-early", date(2026, 1, 1), date(2026, 1, 31)),
+        challenge("next-month", date(2026, 4, 1), date(2026, 4, 30)),
+        challenge("running-old", date(2026, 2, 1), date(2026, 3, 31)),
+        challenge("ended-late", date(2026, 2, 1), date(2026, 3, 14)),
+        challenge("next-week", date(2026, 3, 23), date(2026, 4, 5)),
+        challenge("running-new", date(2026, 3, 9), date(2026, 3, 22)),
+    ]
+    ordered = by_phase(every, date(2026, 3, 15))
+    assert [(c.slug, phase) for c, phase in ordered] == [
+        ("running-new", Phase.RUNNING),
+        ("running-old", Phase.RUNNING),
+        ("next-week", Phase.UPCOMING),
+        ("next-month", Phase.UPCOMING),
+        ("ended-late", Phase.ENDED),
+        ("ended-early", Phase.ENDED),
+    ]
 
 
 def test_rules_state_unit_points_cap_approval_and_window(session: Session) -> None:
