@@ -12,7 +12,7 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import ParamSpec, TypeVar
 
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -34,6 +34,9 @@ from engagement.parsing import (
     parse_optional_positive,
     parse_positive,
 )
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class ImportKind(enum.StrEnum):
@@ -94,9 +97,12 @@ def _cell(row: dict[str, str], name: str) -> str:
     return row.get(name, "") or ""
 
 
-def _collect(problems: list[Problem], row: int, column: str, parse: Callable[[], Any]) -> Any:
+def _collect(
+    problems: list[Problem], row: int, column: str, parse: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+) -> T | None:
+    """``parse(*args, **kwargs)``, or None with the problem noted under ``row`` and ``column``."""
     try:
-        return parse()
+        return parse(*args, **kwargs)
     except FieldError as e:
         problems.append(Problem(column, str(e), row))
     except text.TextProblem as e:
@@ -116,23 +122,22 @@ def import_people(session: Session, actor: Actor, table: Table, today: date) -> 
     first_seen: dict[str, int] = {}
     for row_number, row in table.rows:
         before = len(problems)
-        email = _collect(problems, row_number, "email", lambda row=row: organisation.validate_email(row["email"]))
-        role = _collect(problems, row_number, "role", lambda row=row: parse_choice(row["role"], Role))
-        mode = _collect(
-            problems,
-            row_number,
-            "work_mode",
-            lambda row=row: parse_choice(row["work_mode"], WorkMode) if _cell(row, "work_mode") else WorkMode.HOME,
+        email = _collect(problems, row_number, "email", organisation.validate_email, row["email"])
+        role = _collect(problems, row_number, "role", parse_choice, row["role"], Role)
+        mode = (
+            _collect(problems, row_number, "work_mode", parse_choice, row["work_mode"], WorkMode)
+            if _cell(row, "work_mode")
+            else WorkMode.HOME
         )
-        active = _collect(
-            problems, row_number, "active", lambda row=row: parse_bool(row["active"]) if _cell(row, "active") else True
-        )
+        active = _collect(problems, row_number, "active", parse_bool, row["active"]) if _cell(row, "active") else True
         if email and email in first_seen:
             problems.append(Problem("email", f"{email} is repeated (first on row {first_seen[email]})", row_number))
         elif email:
             first_seen[email] = row_number
         if len(problems) > before:
             continue
+        # A parse that gave None noted a problem, so none is None past this point.
+        assert email is not None and role is not None and mode is not None and active is not None
         data = organisation.PersonInput(
             email=email,
             name=row["name"],
@@ -212,13 +217,15 @@ def import_challenges(session: Session, actor: Actor, table: Table, today: date)
     comma = table.decimal_comma
     for row_number, row in table.rows:
         before = len(problems)
-        kind = _collect(problems, row_number, "kind", lambda row=row: parse_choice(row["kind"], Kind))
+        kind = _collect(problems, row_number, "kind", parse_choice, row["kind"], Kind)
         values = {
             name: _collect(
                 problems,
                 row_number,
                 name,
-                lambda row=row, name=name: parse_optional_positive(row.get(name, ""), decimal_comma=comma),
+                parse_optional_positive,
+                row.get(name, ""),
+                decimal_comma=comma,
             )
             for name in ("daily_cap", "team_target", "auto_approve_up_to")
         }
@@ -226,16 +233,19 @@ def import_challenges(session: Session, actor: Actor, table: Table, today: date)
             problems,
             row_number,
             "points_per_unit",
-            lambda row=row: parse_positive(row["points_per_unit"], decimal_comma=comma),
+            parse_positive,
+            row["points_per_unit"],
+            decimal_comma=comma,
         )
-        starts = _collect(problems, row_number, "starts_on", lambda row=row: parse_date(row["starts_on"]))
-        ends = _collect(problems, row_number, "ends_on", lambda row=row: parse_date(row["ends_on"]))
+        starts = _collect(problems, row_number, "starts_on", parse_date, row["starts_on"])
+        ends = _collect(problems, row_number, "ends_on", parse_date, row["ends_on"])
         slug = row["slug"]
         if slug in seen:
             problems.append(Problem("slug", f"{slug!r} is repeated (first on row {seen[slug]})", row_number))
         seen.setdefault(slug, row_number)
         if len(problems) > before:
             continue
+        assert kind is not None and ppu is not None and starts is not None and ends is not None
         data = challenges.ChallengeInput(
             slug=slug,
             name=row["name"],
@@ -324,20 +334,22 @@ def import_results(
             problems,
             row_number,
             "quantity",
-            lambda row=row, unit=unit: parse_number(row["quantity"], decimal_comma=comma, unit=unit),
+            parse_number,
+            row["quantity"],
+            decimal_comma=comma,
+            unit=unit,
         )
-        day = _collect(problems, row_number, "occurred_on", lambda row=row: parse_date(row["occurred_on"]))
-        status = _collect(
-            problems,
-            row_number,
-            "status",
-            lambda row=row: parse_choice(row["status"], Status) if _cell(row, "status") else None,
+        day = _collect(problems, row_number, "occurred_on", parse_date, row["occurred_on"])
+        status = (
+            _collect(problems, row_number, "status", parse_choice, row["status"], Status)
+            if _cell(row, "status")
+            else None
         )
         if status is Status.VOIDED:
             problems.append(Problem("status", "must be pending, approved or rejected", row_number))
         if len(problems) > before:
             continue
-        assert person_id is not None and challenge is not None
+        assert person_id is not None and challenge is not None and quantity is not None and day is not None
         entries.append(
             results.ResultInput(
                 person_id=person_id,
@@ -393,22 +405,24 @@ def import_pulse(session: Session, actor: Actor, table: Table, today: date) -> I
             problems.append(
                 Problem("email", f"{person.email} has no team; the pulse is answered by team members", row_number)
             )
-        day = _collect(problems, row_number, "week_of", lambda row=row: parse_date(row["week_of"]))
+        day = _collect(problems, row_number, "week_of", parse_date, row["week_of"])
         if day is not None and periods.week_start(day) > this_monday:
             problems.append(Problem("week_of", f"{day.isoformat()} is in a future week", row_number))
-        score = _collect(problems, row_number, "score", lambda row=row: parse_int(row["score"], 1, 5))
-        enps = _collect(
-            problems, row_number, "enps", lambda row=row: parse_int(row["enps"], 0, 10) if _cell(row, "enps") else None
-        )
+        score = _collect(problems, row_number, "score", parse_int, row["score"], 1, 5)
+        enps = _collect(problems, row_number, "enps", parse_int, row["enps"], 0, 10) if _cell(row, "enps") else None
         comment = _collect(
             problems,
             row_number,
             "comment",
-            lambda row=row: text.clean(_cell(row, "comment"), "comment", text.COMMENT_MAX, multiline=True),
+            text.clean,
+            _cell(row, "comment"),
+            "comment",
+            text.COMMENT_MAX,
+            multiline=True,
         )
         if len(problems) > before:
             continue
-        assert person is not None and person.team_id is not None
+        assert person is not None and person.team_id is not None and day is not None and score is not None
         key = (person.id, periods.week_start(day))
         if key in seen:
             problems.append(
