@@ -321,7 +321,8 @@ def _record_by_day(session: Session, entries: list[results.ResultInput], today: 
 
 
 def _rate(key: Kind | str) -> float:
-    return {Kind.ENERGY: 0.35, Kind.TREES: 0.05, Kind.VOLUNTEERING: 0.12}.get(key, 0.25)  # type: ignore[call-overload]
+    rates: dict[Kind | str, float] = {Kind.ENERGY: 0.35, Kind.TREES: 0.05, Kind.VOLUNTEERING: 0.12}
+    return rates.get(key, 0.25)
 
 
 def _entry(rng: random.Random, actor: Actor, challenge_id: int, key: Kind | str, day: date) -> results.ResultInput:

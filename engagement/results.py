@@ -14,12 +14,12 @@ CSV) is written in one transaction or not at all.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, literal_column, select, update
+from sqlalchemy import Row, Select, func, insert, literal_column, select, update
 from sqlalchemy.orm import Session, aliased, lazyload
 
 from db import bulk
@@ -272,7 +272,7 @@ def record_results(
     return recorded
 
 
-def _jsonable(values: dict[str, object], logged_at: datetime) -> dict[str, object]:
+def _jsonable(values: Mapping[str, object], logged_at: datetime) -> dict[str, object]:
     out: dict[str, object] = {}
     for key, value in values.items():
         if key == "version":
@@ -518,7 +518,7 @@ class Entry:
     possible_duplicate: bool = False
 
 
-def _entries_query():  # type: ignore[no-untyped-def]
+def _entries_query() -> Select[Result, Person, Challenge, str | None, str | None]:
     logger = Person.__table__.alias("logger")
     return (
         select(Result, Person, Challenge, Team.name, logger.c.email)
@@ -529,7 +529,7 @@ def _entries_query():  # type: ignore[no-untyped-def]
     )
 
 
-def _entry(row, duplicate: bool = False) -> Entry:  # type: ignore[no-untyped-def]
+def _entry(row: Row[Result, Person, Challenge, str | None, str | None], duplicate: bool = False) -> Entry:
     result, person, challenge, team, logged_by = row
     return Entry(
         result.id,

@@ -128,8 +128,8 @@ def _sqlite_insert(engine: Engine, org: Org) -> None:
         triggers = connection.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall()
         for name, _ in triggers:
             connection.execute(f"DROP TRIGGER {name}")
-        for table, columns, chunks in rows.tables(org, auth.HASHER.hash(rows.BENCH_PASSWORD)):
-            insert = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+        for table_name, columns, chunks in rows.tables(org, auth.HASHER.hash(rows.BENCH_PASSWORD)):
+            insert = f"INSERT INTO {table_name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
             for chunk in chunks:
                 connection.executemany(insert, chunk)
         for rollup in rows.rollups("sqlite"):
@@ -223,15 +223,14 @@ def _pg_copy(engine: Engine, org: Org) -> None:
         with connection.cursor() as cursor:
             for rolled_up in ("results", "results_monthly"):  # the rollups are built once below
                 cursor.execute(f"ALTER TABLE {rolled_up} DISABLE TRIGGER USER")
-            for table, columns, chunks in rows.tables(org, auth.HASHER.hash(rows.BENCH_PASSWORD)):
-                with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for table_name, columns, chunks in rows.tables(org, auth.HASHER.hash(rows.BENCH_PASSWORD)):
+                with cursor.copy(f"COPY {table_name} ({', '.join(columns)}) FROM STDIN") as copy:
                     for chunk in chunks:
                         for row in chunk:
                             copy.write_row(row)
                 if "id" in columns:
-                    cursor.execute(
-                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
-                    )
+                    sequence = f"pg_get_serial_sequence('{table_name}', 'id')"
+                    cursor.execute(f"SELECT setval({sequence}, (SELECT max(id) FROM {table_name}))")
             for rollup in rows.rollups("postgresql"):
                 cursor.execute(rollup)
             for rolled_up in ("results", "results_monthly"):
