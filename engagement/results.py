@@ -67,14 +67,14 @@ class _Context:
     challenges: dict[int, Challenge]
     now: datetime
     current_team: dict[int, tuple[int, date]] = field(default_factory=dict)  # person -> (team, member since)
-    _org_zone: ZoneInfo | None = None
+    org_zone: ZoneInfo | None = None  # read with the people; read on its own only if none was found
 
     def zone_of(self, person: Person | None) -> ZoneInfo:
         if person is not None and person.timezone:
             return ZoneInfo(person.timezone)
-        if self._org_zone is None:
-            self._org_zone = settings.load(self.session).zone
-        return self._org_zone
+        if self.org_zone is None:
+            self.org_zone = settings.load(self.session).zone
+        return self.org_zone
 
     def teams_on(self, pairs: Sequence[tuple[int, date]]) -> dict[tuple[int, date], int | None]:
         """The team each (person, day) credits: the current one from memory, older days from the history."""
@@ -103,7 +103,7 @@ def _context(session: Session, rows: Sequence[ResultInput], now: datetime | None
         )
         for person, team_id, since, org_zone in session.execute(chunk):
             ctx.people[person.id] = person
-            ctx._org_zone = settings.zone_of_value(org_zone)
+            ctx.org_zone = ctx.org_zone or settings.zone_of_value(org_zone)
             if team_id is not None:
                 open_memberships.setdefault(person.id, []).append((team_id, since))
     # Two open memberships would be a broken history: such a person's days are looked up in full.
