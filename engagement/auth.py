@@ -3,27 +3,34 @@
 - Hashes use argon2id at OWASP's recommended minimum (19 MiB, 2 passes, 1 lane):
   strong enough, and cheap enough that a shift-start login storm on two cores
   does not stall the dashboard. At most two hashes run at once per process.
-- Every failed login, for a known email or not, counts against that email in
-  the database; after :data:`MAX_FAILURES` in a row the email is locked for
-  :data:`LOCK_MINUTES`. The message never says whether the email exists.
+- Every attempt, for a known email or not, is counted against that email in
+  the database before its password is checked, in one atomic statement; the
+  :data:`MAX_FAILURES`-th failure in a row locks the email for
+  :data:`LOCK_MINUTES`, so at most that many passwords are ever checked per
+  lock window, however many arrive at once. A success resets the count. The
+  Account page's current-password check counts against the same email. The
+  message never says whether the email exists.
 - ``session_epoch`` rises on every password change or reset and on
   deactivation; a dashboard session opened under an older epoch is signed out
   at its next click.
-"""
+- A single sign-on identity is accepted only with an email its provider says
+  it has verified (:func:`sso_identity`)."""
 
 from __future__ import annotations
 
 import secrets
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import case, delete, literal, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from db.models import Account, LoginThrottle, Person, Role
+from db.models import Account, LoginThrottle, Person, Role, UTCDateTime
 from engagement import audit, periods
 from engagement.access import Actor, normalise_email, require
 from engagement.errors import NotFound, PermissionDenied, ValidationError
@@ -34,6 +41,12 @@ MAX_LENGTH = 256
 MAX_FAILURES = 5
 LOCK_MINUTES = 15
 LOGIN_FAILED = "Incorrect email or password."
+NOT_CURRENT_PASSWORD = "That is not your current password."
+SSO_NO_EMAIL = "Your sign-in provider sent no email address, so Impact Board cannot tell who you are."
+SSO_UNVERIFIED = (
+    "Your sign-in provider has not confirmed that this email address is yours, so Impact Board cannot "
+    "sign you in with it. Ask your IT team to verify it."
+)
 _HASHING = threading.BoundedSemaphore(2)
 # Verified against when the email is unknown, so both paths cost the same.
 _DUMMY_HASH = HASHER.hash("not a real password, only here to spend the same time")
@@ -71,76 +84,154 @@ def _verify(password_hash: str, password: str) -> bool:
 
 
 def log_in(session: Session, email: str, password: str, now: datetime | None = None) -> Login:
-    """Check an email and password; count failures; never say which part was wrong."""
+    """Check an email and password, counting the attempt first; never say which part was wrong."""
     now = now or periods.now_utc()
     key = normalise_email(email)[:254]
-    throttle = session.get(LoginThrottle, key)
-    if throttle is not None and throttle.locked_until is not None and throttle.locked_until > now:
-        minutes = max(1, round((throttle.locked_until - now).total_seconds() / 60))
-        return Login(None, message=f"Too many failed attempts. Try again in {minutes} minutes.")
-    if len(password) > MAX_LENGTH:
-        return _failed(session, key, throttle, now)
-    row = session.execute(
-        select(Person, Account).join(Account, Account.person_id == Person.id).where(Person.email == key)
-    ).first()
-    if row is None:
-        _verify(_DUMMY_HASH, password)
-        return _failed(session, key, throttle, now)
-    person, account = row
-    if not _verify(account.password_hash, password) or not person.active:
-        return _failed(session, key, throttle, now)
-    if throttle is not None:
-        session.delete(throttle)
+    attempt = _claim_attempt(session, key, now)
+    found = None if attempt.refused else _active_account(session, key, password)
+    if found is None:
+        return Login(None, message=attempt.message(LOGIN_FAILED, now))
+    person, account = found
+    _forget_attempts(session, key)
     if HASHER.check_needs_rehash(account.password_hash):
         account.password_hash = _hash(password)
     return Login(Actor.of(person), account.session_epoch, account.must_change)
 
 
-def _failed(session: Session, key: str, throttle: LoginThrottle | None, now: datetime) -> Login:
-    if throttle is None:
-        throttle = LoginThrottle(email=key, failures=0)
-        session.add(throttle)
-    if throttle.locked_until is not None and throttle.locked_until <= now:
-        throttle.failures, throttle.locked_until = 0, None
-    throttle.failures += 1
-    if throttle.failures >= MAX_FAILURES:
-        throttle.locked_until = now + timedelta(minutes=LOCK_MINUTES)
-        return Login(None, message=f"Too many failed attempts. Try again in {LOCK_MINUTES} minutes.")
-    return Login(None, message=LOGIN_FAILED)
+def _active_account(session: Session, key: str, password: str) -> tuple[Person, Account] | None:
+    """The active person with this email and password, or None: one hash either way, none for an overlong one."""
+    if len(password) > MAX_LENGTH:
+        return None
+    row = session.execute(
+        select(Person, Account).join(Account, Account.person_id == Person.id).where(Person.email == key)
+    ).first()
+    if row is None:
+        _verify(_DUMMY_HASH, password)
+        return None
+    person, account = row
+    return (person, account) if _verify(account.password_hash, password) and person.active else None
 
 
-def set_password(
-    session: Session, actor: Actor, person_id: int, new_password: str, *, current_password: str | None = None
-) -> None:
-    """Change a password: your own (with the current one), or anyone's as an admin (a reset).
+@dataclass(frozen=True)
+class _Attempt:
+    """One attempt's place in its email's window: its number, and when the lock ends once the window is full."""
 
-    A reset makes the person choose a new password at their next login; either
-    way their other open sessions are signed out.
+    number: int
+    locked_until: datetime | None
+
+    @property
+    def refused(self) -> bool:
+        """Past the window's last slot: answered without checking the password."""
+        return self.number > MAX_FAILURES
+
+    def message(self, wrong: str, now: datetime) -> str:
+        """What to say when this attempt failed: ``wrong``, or how long the lock lasts once it holds."""
+        if self.number < MAX_FAILURES or self.locked_until is None:
+            return wrong
+        minutes = max(1, round((self.locked_until - now).total_seconds() / 60))
+        return f"Too many failed attempts. Try again in {minutes} minutes."
+
+
+def _claim_attempt(session: Session, key: str, now: datetime) -> _Attempt:
+    """Count an attempt against ``key`` before its password is checked, in one atomic statement.
+
+    ``INSERT … ON CONFLICT DO UPDATE … RETURNING``: the first attempt inserts,
+    each later one adds one to the stored count. The store locks the row until
+    this transaction ends (PostgreSQL the row, SQLite the whole database), so
+    parallel attempts queue and each sees every attempt before it; a read,
+    count and write in Python let 32 parallel guesses through instead of 5.
+    Claiming the slot before the check is what keeps the checks at
+    :data:`MAX_FAILURES` per window: the fifth attempt sets the lock (a success
+    lifts it again), later ones are refused unchecked and still counted. A
+    lock that has run out starts a new window.
     """
-    own = actor.person_id == person_id
-    if not own:
-        require(actor, Role.ADMIN)
+    expired = LoginThrottle.locked_until <= now
+    number = case((expired, 1), else_=LoginThrottle.failures + 1)
+    lock_ends = literal(now + timedelta(minutes=LOCK_MINUTES), UTCDateTime())
+    locked_until = case(
+        (LoginThrottle.locked_until > now, LoginThrottle.locked_until),
+        (number >= MAX_FAILURES, lock_ends),
+        else_=None,
+    )
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = (
+        insert(LoginThrottle)
+        .values(email=key, failures=1, locked_until=None)
+        .on_conflict_do_update(
+            index_elements=[LoginThrottle.email], set_={"failures": number, "locked_until": locked_until}
+        )
+        .returning(LoginThrottle.failures, LoginThrottle.locked_until)
+    )
+    failures, until = session.execute(statement).one()
+    return _Attempt(failures, until)
+
+
+def _forget_attempts(session: Session, key: str) -> None:
+    """A success starts the email's count again."""
+    session.execute(delete(LoginThrottle).where(LoginThrottle.email == key))
+
+
+def change_own_password(
+    session: Session, actor: Actor, current_password: str, new_password: str, *, now: datetime | None = None
+) -> str | None:
+    """Change your own password, the current one checked under the sign-in throttle.
+
+    Returns the refusal to show (not your current password, or too many
+    attempts), None when changed. A wrong current password is returned, not
+    raised: its count must be committed, and an exception would roll it back.
+    Guesses here and at sign-in share the person's counter and lock, so an
+    unattended signed-in tab is no way around the lockout. Other sessions of
+    the person are signed out.
+    """
+    require(actor, *Role)
+    check_password(new_password)
+    person = session.get(Person, actor.person_id) if actor.person_id is not None else None
+    account = session.get(Account, person.id) if person is not None else None
+    if person is None or account is None:
+        raise PermissionDenied("you have no password to change; ask an admin to create your account")
+    now = now or periods.now_utc()
+    key = normalise_email(person.email)[:254]
+    attempt = _claim_attempt(session, key, now)
+    if attempt.refused or len(current_password) > MAX_LENGTH or not _verify(account.password_hash, current_password):
+        return attempt.message(NOT_CURRENT_PASSWORD, now)
+    _forget_attempts(session, key)
+    _save_password(session, actor, person, account, new_password, now)
+    return None
+
+
+def set_password(session: Session, actor: Actor, person_id: int, new_password: str) -> None:
+    """Set someone else's password as an admin: their first one, or a reset.
+
+    They must choose a new password at their next sign-in, and a reset signs
+    out their open sessions. Your own password changes only through
+    :func:`change_own_password`, with the current one, under the throttle.
+    """
+    require(actor, Role.ADMIN)
+    if actor.person_id == person_id:
+        raise PermissionDenied("change your own password on the Account page, with your current one")
     check_password(new_password)
     person = session.get(Person, person_id)
     if person is None:
         raise NotFound(f"no person with id {person_id}")
-    account = session.get(Account, person_id)
-    if own and account is not None and not _verify(account.password_hash, current_password or ""):
-        raise ValidationError.single("current_password", "is not your current password")
-    if own and account is None:
-        raise PermissionDenied("you have no password to change; ask an admin to create your account")
-    now = periods.now_utc()
+    _save_password(session, actor, person, session.get(Account, person_id), new_password, periods.now_utc())
+
+
+def _save_password(
+    session: Session, actor: Actor, person: Person, account: Account | None, password: str, now: datetime
+) -> None:
+    """Store a new hash, move the epoch on (ending other sessions) and audit it; a reset must be changed."""
+    own = actor.person_id == person.id
     if account is None:
-        account = Account(person_id=person_id, password_hash="", session_epoch=1, changed_at=now)
+        account = Account(person_id=person.id, password_hash="", session_epoch=1, changed_at=now)
         session.add(account)
         action = "account.create"
     else:
         account.session_epoch += 1
         action = "account.password_change" if own else "account.password_reset"
-    account.password_hash = _hash(new_password)
+    account.password_hash = _hash(password)
     account.must_change = not own
     account.changed_at = now
-    audit.record(session, actor, action, "account", person_id, None, {"email": person.email})
+    audit.record(session, actor, action, "account", person.id, None, {"email": person.email})
 
 
 def create_account(session: Session, actor: Actor, person_id: int, password: str, *, must_change: bool = True) -> None:
@@ -152,6 +243,30 @@ def create_account(session: Session, actor: Actor, person_id: int, password: str
     account = session.get(Account, person_id)
     assert account is not None
     account.must_change = must_change
+
+
+@dataclass(frozen=True)
+class SsoIdentity:
+    """Who single sign-on says this is: the email, and why it cannot be used (empty when it can)."""
+
+    email: str
+    refusal: str = ""
+
+
+def sso_identity(claims: Mapping[str, object]) -> SsoIdentity:
+    """Accept a single sign-on identity only when its provider vouches for the email.
+
+    The email is what finds the person, so an address the provider has not
+    verified (``email_verified`` false, missing, or anything but true) could be
+    anyone's: a provider that lets people enter their own address would let
+    them in as a colleague. A refused identity gets the message to show.
+    """
+    email = claims.get("email")
+    if not isinstance(email, str) or not email.strip():
+        return SsoIdentity("", SSO_NO_EMAIL)
+    if claims.get("email_verified") is not True:
+        return SsoIdentity(email.strip(), SSO_UNVERIFIED)
+    return SsoIdentity(email.strip())
 
 
 def session_epoch(session: Session, person_id: int) -> int:

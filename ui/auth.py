@@ -10,7 +10,6 @@ takes effect at the next click.
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import streamlit as st
 from sqlalchemy.orm import Session
@@ -21,6 +20,7 @@ from engagement.access import Actor, actor_for_email
 from engagement.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from engagement.errors import ValidationError
 from ui.resources import read_fresh, write
+from ui.widgets import md
 
 SESSION_KEY = "ib.auth"
 IDLE_SECONDS = 30 * 60
@@ -34,19 +34,18 @@ def sso_configured() -> bool:
         return False
 
 
-def _sso_identity() -> dict[str, Any] | None:
+def _sso_identity() -> auth.SsoIdentity | None:
+    """Who single sign-on vouches for in this browser, or None when nobody signed in that way."""
     if not st.user.get("is_logged_in", False):
         return None
-    return {"email": st.user.get("email"), "verified": st.user.get("email_verified", True)}
+    return auth.sso_identity(st.user)
 
 
 def current_actor() -> Actor | None:
     """The logged-in, active person, or None."""
     sso = _sso_identity()
     if sso is not None:
-        if not sso["email"] or sso["verified"] is False:
-            return None
-        return read_fresh(actor_for_email, str(sso["email"]))
+        return None if sso.refusal else read_fresh(actor_for_email, sso.email)
     login = st.session_state.get(SESSION_KEY)
     if not login:
         return None
@@ -106,7 +105,9 @@ def login_form() -> None:
         st.info(notice)
     sso = _sso_identity()
     if sso is not None:
-        st.error(f"There is no active Impact Board account for {sso['email']}. Ask an admin to add you.")
+        st.error(
+            sso.refusal or f"There is no active Impact Board account for {md(sso.email)}. Ask an admin to add you."
+        )
         st.button("Sign out", on_click=st.logout, key="login.sso_logout")
         return
     if sso_configured():
@@ -162,9 +163,12 @@ def change_password_form(actor: Actor, *, forced: bool = False) -> None:
         st.error("The two new passwords are different.")
         return
     try:
-        write(auth.set_password, actor, actor.person_id, new, current_password=current)
+        refusal = write(auth.change_own_password, actor, current, new)
     except ValidationError as e:
         st.error(str(e.problems[0]).replace("_", " ").capitalize())
+        return
+    if refusal:
+        st.error(refusal)
         return
     epoch = read_fresh(auth.session_epoch, actor.person_id)
     login = st.session_state.get(SESSION_KEY)

@@ -332,7 +332,7 @@ def test_passwords_are_stored_only_as_argon2id_hashes(engine: Engine) -> None:
         assert person.person_id
         auth.create_account(session, admin, person.person_id, PASSWORD)
     with unit_of_work(engine) as session:
-        auth.set_password(session, person, person.person_id, PASSWORD + " new", current_password=PASSWORD)
+        assert auth.change_own_password(session, person, PASSWORD, PASSWORD + " new") is None
     with unit_of_work(engine) as session:
         auth.log_in(session, "ana@example.org", PASSWORD)  # the old one: a failure, counted
         auth.log_in(session, "ana@example.org", PASSWORD + " new")

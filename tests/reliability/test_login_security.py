@@ -1,5 +1,8 @@
 """Signing in: strong hashes, one message for every failure, a lockout no new tab resets, sessions that end.
 
+The lockout holds under parallel guessers (each attempt is counted before its
+password is checked) and covers the Account page's current-password check.
+
 Also the configuration that keeps the server safe: Streamlit pinned past its
 known advisories, XSRF protection and CORS on, error details off, and no page
 that renders raw HTML.
@@ -8,29 +11,38 @@ that renders raw HTML.
 from __future__ import annotations
 
 import re
+import threading
 import tomllib
+from collections import Counter
 from collections.abc import Callable
+from datetime import timedelta
 from importlib.metadata import version as installed_version
 from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
 from packaging.version import Version
-from sqlalchemy import select
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 from streamlit.testing.v1 import AppTest
 
 from db.engine import PROJECT_ROOT, make_engine, unit_of_work
 from db.models import Account, LoginThrottle, Person, Role
 from engagement import auth, demo, organisation
-from engagement.access import SYSTEM
+from engagement.access import SYSTEM, Actor
 from tests.app.conftest import DASHBOARD, TIMEOUT
-from tests.factories import store
+from tests.factories import NOW, make_person, store
 
 SIGN_IN = "FormSubmitter:login.form-Sign in"
 AGENT = demo.DEMO_ACCOUNTS[Role.AGENT]
 # GHSA-7p48-42j8-8846 / CVE-2026-33682 (SSRF via UNC paths) is the newest Streamlit advisory we know of,
 # fixed in 1.54.0 (reliability catalogue §2.1).
 NEWEST_ADVISORY_FIX = Version("1.54.0")
+PASSWORD = "the right passphrase"
+GUESSERS = 16
+LOCKED = f"Too many failed attempts. Try again in {auth.LOCK_MINUTES} minutes."
+CHANGE_PASSWORD = "FormSubmitter:account.password-Change password"
 HASH = re.compile(r"^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$")
 
 
@@ -149,6 +161,159 @@ def test_a_megabyte_password_is_refused_before_any_hashing(demo_url: str, monkey
     assert all(n <= auth.MAX_LENGTH for n in hashed), "a long password reached argon2"
     at = sign_in(new_tab(), AGENT, huge)
     assert errors(at) == [auth.LOGIN_FAILED]
+
+
+# -- parallel guessers, and the Account page's check -----------------------------------------------
+
+# Two ways to try a password for one person: the sign-in form, and the Account page's "current password".
+ATTEMPTS: dict[str, Callable[[Session, Actor, str], str]] = {
+    "sign-in": lambda s, person, password: auth.log_in(s, person.email, password, now=NOW).message,
+    "account page": lambda s, person, password: (
+        auth.change_own_password(s, person, password, "a brand new passphrase", now=NOW) or ""
+    ),
+}
+WRONG = {"sign-in": auth.LOGIN_FAILED, "account page": auth.NOT_CURRENT_PASSWORD}
+
+
+def person_with_password(engine: Engine) -> Actor:
+    with unit_of_work(engine) as session:
+        person = make_person(session, email="ana@example.org")
+        assert person.person_id is not None
+        auth.create_account(session, SYSTEM, person.person_id, PASSWORD, must_change=False)
+    return person
+
+
+def count_verifications(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every password argon2 is asked to check, in order (appending to a list is atomic across threads)."""
+    checked: list[str] = []
+    real_verify = auth._verify
+    monkeypatch.setattr(auth, "_verify", lambda h, p: (checked.append(p), real_verify(h, p))[1])
+    return checked
+
+
+def stored_hash(engine: Engine, person: Actor) -> str | None:
+    with unit_of_work(engine, write=False) as session:
+        return session.scalar(select(Account.password_hash).where(Account.person_id == person.person_id))
+
+
+def guess_in_parallel(url: str, attempt: Callable[[Session, Actor, str], str], person: Actor) -> list[str | Exception]:
+    """GUESSERS wrong passwords at once, each on its own connection, all released by one barrier."""
+    engine = make_engine(url, poolclass=NullPool)
+    barrier = threading.Barrier(GUESSERS)
+    outcomes: list[str | Exception] = [RuntimeError("never ran")] * GUESSERS
+
+    def guess(n: int) -> None:
+        barrier.wait(30)
+        try:
+            with unit_of_work(engine) as session:
+                outcomes[n] = attempt(session, person, f"wrong guess {n:02d}")
+        except Exception as e:  # the outcome is the assertion
+            outcomes[n] = e
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(GUESSERS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    engine.dispose()
+    return outcomes
+
+
+@pytest.mark.parametrize("earlier", [0, 3], ids=["new email", "3 failures before"])
+@pytest.mark.parametrize("way", list(ATTEMPTS))
+def test_parallel_guessers_get_no_more_than_five_passwords_checked(
+    engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch, way: str, earlier: int
+) -> None:
+    person = person_with_password(engine)
+    before = stored_hash(engine, person)
+    for n in range(earlier):
+        with unit_of_work(engine) as session:
+            assert ATTEMPTS[way](session, person, f"earlier guess {n}") == WRONG[way]
+    checked = count_verifications(monkeypatch)
+    outcomes = guess_in_parallel(database_url, ATTEMPTS[way], person)
+    assert [o for o in outcomes if isinstance(o, Exception)] == []
+    checks_left = auth.MAX_FAILURES - earlier
+    assert len(checked) == checks_left, "passwords checked after the lock"
+    assert Counter(outcomes) == {WRONG[way]: checks_left - 1, LOCKED: GUESSERS - checks_left + 1}
+    with unit_of_work(engine) as session:
+        assert ATTEMPTS[way](session, person, PASSWORD) == LOCKED, "the right password during the lock"
+    assert len(checked) == checks_left, "the right password was checked during the lock"
+    assert stored_hash(engine, person) == before
+    row = throttle(database_url, person.email)
+    assert row is not None and row.locked_until == NOW + timedelta(minutes=auth.LOCK_MINUTES)
+
+
+def test_the_account_page_and_sign_in_share_one_count(engine: Engine, database_url: str) -> None:
+    person = person_with_password(engine)
+    for n in range(auth.MAX_FAILURES - 1):
+        with unit_of_work(engine) as session:
+            assert auth.log_in(session, person.email, f"guess {n}", now=NOW).actor is None
+    with unit_of_work(engine) as session:
+        assert auth.change_own_password(session, person, "one more guess", "a brand new passphrase", now=NOW) == LOCKED
+    with unit_of_work(engine) as session:
+        assert auth.log_in(session, person.email.upper(), PASSWORD, now=NOW).message == LOCKED
+
+
+def test_a_correct_current_password_resets_the_count(engine: Engine, database_url: str) -> None:
+    person = person_with_password(engine)
+    for n in range(auth.MAX_FAILURES - 1):
+        with unit_of_work(engine) as session:
+            assert auth.log_in(session, person.email, f"guess {n}", now=NOW).actor is None
+    with unit_of_work(engine) as session:
+        assert auth.change_own_password(session, person, PASSWORD, "a brand new passphrase", now=NOW) is None
+    assert throttle(database_url, person.email) is None
+    with unit_of_work(engine) as session:
+        assert auth.log_in(session, person.email, "a brand new passphrase", now=NOW).actor == person
+
+
+def test_the_lock_ends_after_its_window_and_the_count_starts_again(engine: Engine, database_url: str) -> None:
+    person = person_with_password(engine)
+    for n in range(auth.MAX_FAILURES):
+        with unit_of_work(engine) as session:
+            auth.log_in(session, person.email, f"guess {n}", now=NOW)
+    almost = NOW + timedelta(minutes=auth.LOCK_MINUTES - 1)
+    with unit_of_work(engine) as session:
+        assert auth.log_in(session, person.email, PASSWORD, now=almost).message == LOCKED.replace(
+            str(auth.LOCK_MINUTES), "1"
+        )
+    after = NOW + timedelta(minutes=auth.LOCK_MINUTES)
+    with unit_of_work(engine) as session:
+        assert auth.log_in(session, person.email, "a new guess", now=after).message == auth.LOGIN_FAILED
+    row = throttle(database_url, person.email)
+    assert row is not None and (row.failures, row.locked_until) == (1, None)
+    with unit_of_work(engine) as session:
+        assert auth.log_in(session, person.email, PASSWORD, now=after).actor == person
+
+
+def change_password(at: AppTest, current: str, new: str = "a brand new passphrase") -> AppTest:
+    current_box, new_box, again_box = at.text_input
+    current_box.set_value(current)
+    new_box.set_value(new)
+    again_box.set_value(new)
+    return at.button(key=CHANGE_PASSWORD).click().run()
+
+
+def test_the_account_page_throttles_current_password_guesses(demo_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = sign_in(new_tab(), AGENT, demo.DEMO_PASSWORD)
+    at.switch_page("pages/account.py").run()
+    checked = count_verifications(monkeypatch)
+    for n in range(1, auth.MAX_FAILURES):
+        assert errors(change_password(at, f"guess number {n}")) == [auth.NOT_CURRENT_PASSWORD]
+    assert errors(change_password(at, "the fifth guess")) == [LOCKED]
+    right_but_locked = change_password(at, demo.DEMO_PASSWORD)
+    assert errors(right_but_locked) == [LOCKED] and not right_but_locked.success
+    assert len(checked) == auth.MAX_FAILURES
+    assert "Too many failed attempts" in errors(sign_in(new_tab(), AGENT, demo.DEMO_PASSWORD))[0]
+    assert len(checked) == auth.MAX_FAILURES, "sign-in checked a password during the lock"
+
+
+def test_your_own_password_changes_only_with_the_current_one(engine: Engine) -> None:
+    with unit_of_work(engine) as session:
+        admin = make_person(session, team=None, role=Role.ADMIN, email="admin@example.org")
+        assert admin.person_id is not None
+        auth.create_account(session, SYSTEM, admin.person_id, PASSWORD, must_change=False)
+    with pytest.raises(auth.PermissionDenied, match="Account page"), unit_of_work(engine) as session:
+        auth.set_password(session, admin, admin.person_id, "a password of my choice")
 
 
 # -- sessions end when they should ----------------------------------------------------------
