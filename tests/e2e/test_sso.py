@@ -1,16 +1,20 @@
 """Single sign-on for real: Streamlit's ``st.login`` against a local OpenID Connect provider.
 
 ``oidc-provider-mock`` runs on 127.0.0.1 and signs in whoever's email is typed
-into its authorize form. The app runs from a temporary copy of the code with
-its own ``.streamlit/secrets.toml``, so no secret is ever written into the repo.
+into its authorize form, with the claims last stored for that subject
+(``PUT /users/<sub>``); without any it sends only ``email``, no
+``email_verified``. The app runs from a temporary copy of the code with its own
+``.streamlit/secrets.toml``, so no secret is ever written into the repo.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import sys
-from collections.abc import Iterator
+import urllib.request
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import pytest
@@ -19,7 +23,7 @@ from sqlalchemy import select
 
 from db.engine import make_engine, unit_of_work
 from db.models import Person
-from engagement import organisation
+from engagement import auth, organisation
 from engagement.access import SYSTEM
 from tests.e2e.browser import (
     SCREENSHOTS,
@@ -38,6 +42,7 @@ from tests.e2e.browser import (
 )
 
 CLIENT_ID = "impact-board-e2e"
+VERIFIED: Mapping[str, object] = {"email_verified": True}
 
 
 @dataclass(frozen=True)
@@ -82,8 +87,21 @@ def sso(demo_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         yield SsoApp(app, provider, database_url)
 
 
-def sign_in_with_sso(page: Page, sso: SsoApp, email: str) -> None:
-    """Click the SSO button, type ``email`` into the provider's form, and wait for the app."""
+def provider_claims(sso: SsoApp, sub: str, claims: Mapping[str, object]) -> None:
+    """Make the provider issue exactly ``claims`` (beside ``sub``) for ``sub`` from now on."""
+    request = urllib.request.Request(
+        f"{sso.provider.url}/users/{sub}",
+        data=json.dumps(claims).encode(),
+        headers={"Content-Type": "application/json"},
+        method="PUT",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 204
+
+
+def sign_in_with_sso(page: Page, sso: SsoApp, email: str, claims: Mapping[str, object] = VERIFIED) -> None:
+    """Sign in at the provider as ``email`` with ``claims`` beside it, and wait for the app."""
+    provider_claims(sso, email, {"email": email, **claims})
     open_url(page, sso.app.url)
     page.get_by_role("button", name="Sign in with single sign-on").click()
     page.wait_for_url(f"{sso.provider.url}/**")
@@ -104,8 +122,9 @@ def deactivate(database_url: str, email: str) -> None:
         engine.dispose()
 
 
-def no_account_message(page: Page, email: str) -> None:
-    expect(page.get_by_text(f"There is no active Impact Board account for {email}")).to_be_visible()
+def refused(page: Page, message: str) -> None:
+    """Only the sign-in page with ``message`` and a way to sign out: no menu, no data."""
+    expect(page.get_by_text(message)).to_be_visible()
     wait_for_app(page)
     assert signed_out_problems(page) == []
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
@@ -125,7 +144,7 @@ def test_sso_email_matches_whatever_its_case(sso: SsoApp, page: Page) -> None:
 
 def test_sso_identity_without_an_account_gets_a_message_and_no_data(sso: SsoApp, page: Page) -> None:
     sign_in_with_sso(page, sso, "stranger@example.com")
-    no_account_message(page, "stranger@example.com")
+    refused(page, "There is no active Impact Board account for stranger@example.com")
     screenshot(page, SCREENSHOTS / "sso-no-account.png")
 
 
@@ -134,5 +153,17 @@ def test_a_person_deactivated_while_signed_in_is_shut_out_at_the_next_click(sso:
     assert "Leaderboards" in nav_titles(page)
     deactivate(sso.database_url, "agent@example.com")
     menu_link(page, "Leaderboards").click()
-    no_account_message(page, "agent@example.com")
+    refused(page, "There is no active Impact Board account for agent@example.com")
     screenshot(page, SCREENSHOTS / "sso-deactivated.png")
+
+
+@pytest.mark.parametrize(
+    "claims", [{"email_verified": False}, {}], ids=["email_verified false", "email_verified missing"]
+)
+def test_sso_identity_whose_email_is_not_verified_is_refused(
+    sso: SsoApp, page: Page, claims: dict[str, object]
+) -> None:
+    """The demo manager has an account; an address the provider does not vouch for still opens nothing."""
+    sign_in_with_sso(page, sso, "manager@example.com", claims)
+    refused(page, auth.SSO_UNVERIFIED)
+    expect(page.get_by_text("Demo Manager")).to_have_count(0)
