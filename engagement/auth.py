@@ -138,8 +138,8 @@ def _claim_attempt(session: Session, key: str, now: datetime) -> _Attempt:
     ``INSERT … ON CONFLICT DO UPDATE … RETURNING``: the first attempt inserts,
     each later one adds one to the stored count. The store locks the row until
     this transaction ends (PostgreSQL the row, SQLite the whole database), so
-    parallel attempts queue and each sees every attempt before it; a read,
-    count and write in Python let 32 parallel guesses through instead of 5.
+    parallel attempts queue and each sees every attempt before it (a read,
+    count and write in Python let parallel attempts overwrite each other's count).
     Claiming the slot before the check is what keeps the checks at
     :data:`MAX_FAILURES` per window: the fifth attempt sets the lock (a success
     lifts it again), later ones are refused unchecked and still counted. A
