@@ -372,6 +372,52 @@ class PulseWeekly(Base):
     detractors: Mapped[int] = mapped_column(Integer)
 
 
+class PulseWeek(Base):
+    """A closed pulse week: closed once, with the threshold its figures were settled under.
+
+    Answers for a week listed here are refused, and its :class:`MoraleCell` rows
+    never change, whatever later happens to thresholds, sites, teams or the zone.
+    """
+
+    __tablename__ = "pulse_weeks"
+
+    week_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    closed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    threshold: Mapped[int] = mapped_column(Integer)
+
+
+class MoraleCell(Base):
+    """One group's published figures for one closed week: what every morale view reads.
+
+    ``grouping`` is "team", "site" or "company" (``group_id`` 0); a team's
+    ``site_id`` is its site when the week closed. A hidden cell holds its
+    ``reason`` and no figures at all.
+    """
+
+    __tablename__ = "morale_cells"
+    __table_args__ = (
+        CheckConstraint(
+            "(reason IS NULL) = (responses IS NOT NULL AND score_sum IS NOT NULL AND avg_score IS NOT NULL)",
+            name="hidden_cells_hold_no_figures",
+        ),
+        CheckConstraint("reason IS NULL OR (enps IS NULL AND invited IS NULL)", name="hidden_cells_hold_nothing_else"),
+        Index("ix_morale_cells_group", "grouping", "group_id", "week_start"),
+    )
+
+    grouping: Mapped[str] = mapped_column(String(8), primary_key=True)
+    week_start: Mapped[date] = mapped_column(ForeignKey("pulse_weeks.week_start"), primary_key=True)
+    group_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    site_id: Mapped[int | None] = mapped_column(Integer)
+    site_name: Mapped[str | None] = mapped_column(String(200))
+    responses: Mapped[int | None] = mapped_column(Integer)
+    score_sum: Mapped[int | None] = mapped_column(Integer)
+    avg_score: Mapped[float | None] = mapped_column(Float)
+    enps: Mapped[float | None] = mapped_column(Float)
+    invited: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str | None] = mapped_column(String(20))
+
+
 class ImpactFactor(Base):
     """A conversion factor with its provenance; exactly one per kind is in use."""
 
