@@ -2,9 +2,9 @@
 
 Entries are written in the same transaction as the change they describe, so a
 rolled-back change leaves no trace and a committed one always has its entry.
-Pulse answers are logged as "a pulse was answered" with the week only: no
-values, no person and no time of day, or the log would become the list of who
-did and did not answer, and when.
+Pulse answers are not logged at all: any row per answer, by its position,
+id or time beside the person's other actions, would tell who answered. The
+log records when a pulse week closed ("pulse.week_close") instead.
 """
 
 from __future__ import annotations
@@ -93,22 +93,6 @@ def record_many(session: Session, actor: Actor, rows: Sequence[dict[str, Any]]) 
             }
             for row in rows
         ],
-    )
-
-
-def record_pulse_answer(session: Session, week_start: date, replaced: bool) -> None:
-    """Log that some pulse answer for ``week_start`` was given or replaced."""
-    midnight = datetime.combine(datetime.now(UTC).date(), datetime.min.time(), UTC)
-    session.add(
-        AuditEntry(
-            at=midnight,
-            actor_id=None,
-            actor_label="respondent",
-            action="pulse.replace" if replaced else "pulse.answer",
-            entity="pulse",
-            entity_id=None,
-            after=_dump({"week": week_start.isoformat()}),
-        )
     )
 
 

@@ -19,7 +19,7 @@ import click
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from db.engine import database_url, make_engine, unit_of_work
+from db.engine import database_url, make_engine, unit_of_work, write_transaction
 from db.migrate import SchemaTooNew, is_current, upgrade
 from db.models import WorkMode
 from engagement import (
@@ -33,6 +33,7 @@ from engagement import (
     morale,
     organisation,
     periods,
+    publication,
     settings,
 )
 from engagement.access import SYSTEM
@@ -222,6 +223,7 @@ def leaderboard(
 def morale_command(by: str, start: Any, end: Any, fmt: str) -> None:
     """Weekly morale per team, site or company; small groups are suppressed to keep answers anonymous."""
     engine = open_store()
+    write_transaction(engine, publication.close_weeks)  # weeks that ended since anyone looked close now
     with unit_of_work(engine, write=False) as session:
         today = periods.today(settings.load(session).zone)
         cells = morale.weekly_morale(

@@ -13,12 +13,13 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.models import Kind, Person, Role, Status, Team, WorkMode
-from engagement import auth, challenges, impact, organisation, periods, pulse, results, settings
+from engagement import auth, challenges, impact, organisation, periods, publication, pulse, results, settings
 from engagement.access import SYSTEM, Actor
 from engagement.errors import ValidationError
 
@@ -32,6 +33,8 @@ DEMO_ACCOUNTS = {
 }
 
 # site, time zone, teams (name, size including the lead)
+# The team whose morale falls: its last 4 closed weeks score 3 or less, the 4 before 4 or more.
+FALLING = "Alder"
 SITES = (
     ("Leeds", "Europe/London", (("Cedar", 12), ("Birch", 8), ("Rowan", 4), ("Yew", 4))),
     ("Cardiff", "Europe/London", (("Willow", 10), ("Alder", 7))),
@@ -144,6 +147,8 @@ def load_demo(session: Session, today: date | None = None, seed: int = SEED) -> 
         assert person_id is not None
         auth.create_account(session, SYSTEM, person_id, DEMO_PASSWORD, must_change=False)
     settings.mark_demo(session, SYSTEM)
+    # The ended weeks are published as they would have been, each closed at its end.
+    publication.close_weeks(session, datetime.combine(today, time(12), ZoneInfo("Europe/London")))
     everyone = session.scalar(select(func.count()).select_from(Person)) or 0
     return DemoSummary(everyone, n_results, n_answers)
 
@@ -374,11 +379,13 @@ def _pulse(session: Session, rng: random.Random, people: list[tuple[Actor, float
                 continue
             team_id = teams[(actor.person_id, monday)] or actor.team_id
             team = names[team_id]
-            if rng.random() > (0.95 if team == "Rowan" else 0.8):
+            if rng.random() > (0.95 if team in ("Rowan", FALLING) else 0.8):
                 continue
-            base = mood[team] - (0.25 * max(0, 5 - weeks_ago) if team == "Alder" else 0)
+            base = mood[team] - (0.25 * max(0, 5 - weeks_ago) if team == FALLING else 0)
             score = min(5, max(1, round(rng.gauss(base, 0.7))))
+            if team == FALLING:  # the alert compares the last 4 closed weeks with the 4 before, whatever the draw
+                score = min(score, 3) if 1 <= weeks_ago <= 4 else max(score, 4) if 5 <= weeks_ago <= 8 else score
             enps = min(10, max(0, round(rng.gauss(base * 2, 1.8))))
             answers.append(pulse.Answer(actor.person_id, team_id, monday, score, enps, ""))
-    pulse.store_answers(session, answers)
+    pulse.record_history(session, answers)
     return len(answers)

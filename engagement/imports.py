@@ -387,7 +387,10 @@ def _as_columns(problems: list[Problem]) -> list[Problem]:
 
 
 def import_pulse(session: Session, actor: Actor, table: Table, today: date) -> ImportReport:
-    """Store pulse answers (admins only); a person's second answer for a week replaces the first."""
+    """Store pulse answers for the open week (admins only); a person's second answer for a week replaces the first.
+
+    An ended or closed week takes no answer, on this path as on the form (see :mod:`engagement.pulse`).
+    """
     require(actor, Role.ADMIN)
     report = ImportReport(ImportKind.PULSE, rows=len(table.rows))
     emails = {normalise_email(row["email"]) for _, row in table.rows}
@@ -408,6 +411,8 @@ def import_pulse(session: Session, actor: Actor, table: Table, today: date) -> I
         day = _collect(problems, row_number, "week_of", parse_date, row["week_of"])
         if day is not None and periods.week_start(day) > this_monday:
             problems.append(Problem("week_of", f"{day.isoformat()} is in a future week", row_number))
+        elif day is not None and not pulse.takes_answers(session, day, this_monday):
+            problems.append(Problem("week_of", pulse.closed_week_problem(periods.week_start(day)), row_number))
         score = _collect(problems, row_number, "score", parse_int, row["score"], 1, 5)
         enps = _collect(problems, row_number, "enps", parse_int, row["enps"], 0, 10) if _cell(row, "enps") else None
         comment = _collect(
@@ -430,11 +435,11 @@ def import_pulse(session: Session, actor: Actor, table: Table, today: date) -> I
             )
             continue
         seen[key] = row_number
-        team_id = organisation.team_on(session, person.id, key[1]) or person.team_id
-        answers.append((row_number, pulse.Answer(person.id, team_id, day, score, enps, comment or "")))
+        # As on the form: the answer counts for the team the person is in when it is given.
+        answers.append((row_number, pulse.Answer(person.id, person.team_id, day, score, enps, comment or "")))
     if problems:
         raise ValidationError(problems)
-    replaced = pulse.store_answers(session, [a for _, a in answers])
+    replaced = pulse.store_answers(session, [a for _, a in answers], this_monday)
     report.created = len(answers) - replaced
     report.updated = replaced
     return report

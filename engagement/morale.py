@@ -2,7 +2,7 @@
 
 For each ISO week (its Monday) and group (team, site or the whole company):
 response count, mean score (1-5) and eNPS (% promoters 9-10 minus % detractors
-0-6). Privacy rules, applied before anything leaves this module:
+0-6). Privacy rules, applied when a week is settled:
 
 - a group with fewer answers than the threshold (default 5, never below 3) is
   suppressed: no score, no eNPS, and no response count;
@@ -10,15 +10,16 @@ response count, mean score (1-5) and eNPS (% promoters 9-10 minus % detractors
   its visible parts number 1 to threshold-1, since subtracting the visible
   teams from it would reveal a small group;
 - the same rules apply separately to eNPS, which some answers leave out;
-- the current week is still open and never shown (no live count to watch);
 - visibility is decided on the whole organisation, so no filter, period or
   grouping shows a different set of groups;
 - derived figures (alerts, period means) use visible weeks only.
 
-Each view reads only what its own decision needs, so a view of one site costs
-the same in an organisation of fifty teams or five thousand: a team shows on
-its own answers alone; a site on its own total and on what its shown teams
-hold; the company on those two figures for every site, summed in SQL.
+A week is settled once, when it closes (:mod:`engagement.publication`), under
+that moment's threshold and sites, and its cells are stored; every view here
+reads those stored cells and nothing else, so no later change of threshold,
+site, team, membership or time zone can make two views of one week differ.
+The open week is never shown (no live count to watch). Names are today's
+(a renamed team keeps its figures); everything else is as it was settled.
 """
 
 from __future__ import annotations
@@ -28,15 +29,15 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, exists, func, or_, select
-from sqlalchemy.orm import QueryableAttribute, Session
+from sqlalchemy.orm import QueryableAttribute, Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
-from db.models import Membership, Person, PulseWeekly, Role, Site, Team
-from engagement import leaderboards, periods, settings
+from db.models import Membership, MoraleCell, Person, PulseWeekly, Role, Site, Team
+from engagement import leaderboards, periods
 from engagement.access import Actor, require
 
 COMPANY = "Company"
@@ -66,6 +67,8 @@ class Cell:
     suppressed: bool
     invited: int | None = None
     reason: str | None = None
+    score_sum: int | None = None
+    site_id: int | None = None
 
     @property
     def response_rate(self) -> float | None:
@@ -99,31 +102,6 @@ class _Site:
     shown_enps: int = 0
 
 
-@dataclass(frozen=True)
-class _Org:
-    team_names: dict[int, str]
-    team_site: dict[int, int | None]
-    site_names: dict[int, str]
-
-
-def _closed_weeks(session: Session, start: date, end: date, now: datetime | None) -> tuple[date, date] | None:
-    """The Mondays of closed weeks in ``start``..``end``; the current week is left out."""
-    this_monday = periods.week_start(periods.today(settings.load(session).zone, now))
-    first, last = periods.week_start(start), min(periods.week_start(end), this_monday - timedelta(days=7))
-    return (first, last) if first <= last else None
-
-
-def _in_view(
-    team_column: QueryableAttribute[Any], site_id: int | None, team_id: int | None = None
-) -> list[ColumnElement[bool]]:
-    """Conditions keeping the rows of one team, one site's teams, or (no filter) every team."""
-    if team_id is not None:
-        return [team_column == team_id]
-    if site_id is not None:
-        return [team_column.in_(select(Team.id).where(Team.site_id == site_id))]
-    return []
-
-
 # -- visibility: the rules of the module docstring, on counts ---------------------------
 
 
@@ -147,50 +125,38 @@ def _cell(
     monday: date,
     group: str,
     group_id: int | None,
-    site: str | None,
+    site: tuple[int | None, str | None],
     sums: _Sums,
     score_ok: bool,
     enps_ok: bool,
     invited: int | None,
     k: int,
 ) -> Cell:
+    site_id, site_name = site
     if not score_ok:
         reason = TOO_FEW if sums.responses < k else BY_SUBTRACTION
-        return Cell(monday, group, group_id, site, None, None, None, True, None, reason)
+        return Cell(monday, group, group_id, site_name, None, None, None, True, None, reason, site_id=site_id)
     avg = round(sums.score_sum / sums.responses, 2)
     enps = round(100 * (sums.promoters - sums.detractors) / sums.enps_answers, 1) if enps_ok else None
-    return Cell(monday, group, group_id, site, sums.responses, avg, enps, False, invited)
+    return Cell(
+        monday, group, group_id, site_name, sums.responses, avg, enps, False, invited, None, sums.score_sum, site_id
+    )
 
 
-# -- reading ------------------------------------------------------------------------
+# -- settling a closed week: the whole organisation as it is when the week closes ----------
 
 
-def _org(session: Session, site_id: int | None, team_id: int | None = None) -> _Org:
-    """Names and sites of the teams in view, and the names of their sites."""
-    teams = session.execute(select(Team.id, Team.name, Team.site_id).where(*_in_view(Team.id, site_id, team_id))).all()
-    sites = {site for _, _, site in teams if site is not None}
-    return _Org({t: name for t, name, _ in teams}, {t: site for t, _, site in teams}, _site_names(session, sites))
-
-
-def _site_names(session: Session, sites: set[int] | None = None) -> dict[int, str]:
-    """Every site's name, or those of ``sites``."""
-    query = select(Site.id, Site.name)
-    return dict(session.execute(query if sites is None else query.where(Site.id.in_(sites))).all())
-
-
-def _team_weeks(session: Session, first: date, last: date, *where: ColumnElement[bool]) -> dict[date, dict[int, _Sums]]:
+def _team_weeks(session: Session, first: date, last: date) -> dict[date, dict[int, _Sums]]:
     """The weekly rollup's sums per week and team."""
     w = PulseWeekly
     query = select(w.week_start, w.team_id, w.responses, w.score_sum, w.enps_answers, w.promoters, w.detractors)
     weeks: dict[date, dict[int, _Sums]] = defaultdict(dict)
-    for week, team, *sums in session.execute(query.where(w.week_start.between(first, last), *where)):
+    for week, team, *sums in session.execute(query.where(w.week_start.between(first, last))):
         weeks[week][team] = _Sums(*sums)
     return weeks
 
 
-def _site_weeks(
-    session: Session, first: date, last: date, k: int, site_id: int | None
-) -> dict[date, dict[int | None, _Site]]:
+def _site_weeks(session: Session, first: date, last: date, k: int) -> dict[date, dict[int | None, _Site]]:
     """Per week and site (None: teams without one): its teams' sums and what its shown teams hold, summed in SQL."""
     w = PulseWeekly
 
@@ -204,22 +170,10 @@ def _site_weeks(
         .where(w.week_start.between(first, last))
         .group_by(w.week_start, Team.site_id)
     )
-    if site_id is not None:
-        query = query.where(Team.site_id == site_id)
     weeks: dict[date, dict[int | None, _Site]] = defaultdict(dict)
     for week, site, *sums, shown_responses, shown_enps in session.execute(query):
         weeks[week][site] = _Site(_Sums(*(int(n) for n in sums)), int(shown_responses), int(shown_enps))
     return weeks
-
-
-def _teams_with_members(session: Session, *where: ColumnElement[bool]) -> set[int]:
-    query = select(Person.team_id).where(Person.active, Person.team_id.is_not(None), *where).distinct()
-    return {team for team in session.scalars(query) if team is not None}
-
-
-def _sites_with_members(session: Session, site_id: int | None) -> set[int | None]:
-    query = select(Team.site_id).where(_has_members()).distinct()
-    return set(session.scalars(query if site_id is None else query.where(Team.site_id == site_id)))
 
 
 def _has_members() -> ColumnElement[bool]:
@@ -227,9 +181,7 @@ def _has_members() -> ColumnElement[bool]:
     return exists().where(Person.team_id == Team.id, Person.active)
 
 
-def _rosters(
-    session: Session, mondays: list[date], key: QueryableAttribute[Any], *where: ColumnElement[bool]
-) -> dict[date, dict[int | None, int]]:
+def _rosters(session: Session, mondays: list[date], key: QueryableAttribute[Any]) -> dict[date, dict[int | None, int]]:
     """People on each group's roster (``key``: the team or its site) on each Monday: active people's team history.
 
     Memberships covering every Monday are counted in SQL; the few that start or
@@ -248,7 +200,7 @@ def _rosters(
         .select_from(m)
         .join(Person, Person.id == m.person_id)
         .join(Team, Team.id == m.team_id)
-        .where(Person.active, m.valid_from <= last, or_(m.valid_to.is_(None), m.valid_to > first), *where)
+        .where(Person.active, m.valid_from <= last, or_(m.valid_to.is_(None), m.valid_to > first))
         .subquery("each")
     )
     spans = select(each.c.key, each.c.valid_from, each.c.valid_to, func.count())
@@ -263,48 +215,47 @@ def _rosters(
     return {monday: dict(groups) for monday, groups in out.items()}
 
 
-# -- the cells of each view ---------------------------------------------------------------
-
-
-def _team_cells(
-    session: Session, mondays: list[date], k: int, site_id: int | None, team_id: int | None = None
-) -> Iterator[Cell]:
-    """Every team in view that had answers or has members, each week; a team shows on its own answers alone."""
-    org = _org(session, site_id, team_id)
-    weeks = _team_weeks(session, mondays[0], mondays[-1], *_in_view(PulseWeekly.team_id, site_id, team_id))
-    rosters = _rosters(session, mondays, Membership.team_id, *_in_view(Membership.team_id, site_id, team_id))
-    active = _teams_with_members(session, *_in_view(Person.team_id, site_id, team_id))
+def _team_cells(session: Session, mondays: list[date], k: int, site_names: dict[int, str]) -> Iterator[Cell]:
+    """Every team that had answers or has members, each week; a team shows on its own answers alone."""
+    teams = {t: (name, site) for t, name, site in session.execute(select(Team.id, Team.name, Team.site_id))}
+    weeks = _team_weeks(session, mondays[0], mondays[-1])
+    rosters = _rosters(session, mondays, Membership.team_id)
+    active = set(session.scalars(select(Team.id).where(_has_members())))
     for monday in mondays:
         week = weeks.get(monday, {})
         for team in sorted(set(week) | active):
-            sums, site = week.get(team, _Sums()), org.team_site.get(team)
-            site_name = org.site_names.get(site) if site else None
+            sums, (name, site) = week.get(team, _Sums()), teams[team]
             score_ok, enps_ok = sums.responses >= k, sums.enps_answers >= k
-            yield _cell(
-                monday, org.team_names[team], team, site_name, sums, score_ok, enps_ok, rosters[monday].get(team), k
-            )
+            located = (site, site_names.get(site) if site else None)
+            yield _cell(monday, name, team, located, sums, score_ok, enps_ok, rosters[monday].get(team), k)
 
 
-def _site_cells(session: Session, mondays: list[date], k: int, site_id: int | None) -> Iterator[Cell]:
-    """Every site in view with answers or members, each week; a site shows on its own figures alone."""
-    weeks = _site_weeks(session, mondays[0], mondays[-1], k, site_id)
-    names = _site_names(session, None if site_id is None else {site_id})
-    rosters = _rosters(session, mondays, Team.site_id, *_in_view(Membership.team_id, site_id))
-    active = _sites_with_members(session, site_id)
+def _site_cells(
+    session: Session,
+    mondays: list[date],
+    k: int,
+    site_names: dict[int, str],
+    weeks: dict[date, dict[int | None, _Site]],
+) -> Iterator[Cell]:
+    """Every site with answers or members, each week; a site shows on its own figures alone."""
+    rosters = _rosters(session, mondays, Team.site_id)
+    active = set(session.scalars(select(Team.site_id).where(_has_members()).distinct()))
     for monday in mondays:
         week = weeks.get(monday, {})
-        for site, name in names.items():
+        for site, name in site_names.items():
             if site not in week and site not in active:
                 continue
             group = week.get(site, _Site())
             score_ok = _site_shows(group.sums.responses, group.shown, k)
             enps_ok = _site_shows(group.sums.enps_answers, group.shown_enps, k)
-            yield _cell(monday, name, site, name, group.sums, score_ok, enps_ok, rosters[monday].get(site, 0), k)
+            located = (site, name)
+            yield _cell(monday, name, site, located, group.sums, score_ok, enps_ok, rosters[monday].get(site, 0), k)
 
 
-def _company_cells(session: Session, mondays: list[date], k: int) -> Iterator[Cell]:
+def _company_cells(
+    session: Session, mondays: list[date], k: int, weeks: dict[date, dict[int | None, _Site]]
+) -> Iterator[Cell]:
     """The whole company, each week: shown unless its shown sites and teams leave a small group."""
-    weeks = _site_weeks(session, mondays[0], mondays[-1], k, None)
     rosters = _rosters(session, mondays, Team.site_id)
     for monday in mondays:
         sites, total = weeks.get(monday, {}), _Sums()
@@ -312,56 +263,93 @@ def _company_cells(session: Session, mondays: list[date], k: int) -> Iterator[Ce
             total.add(group.sums)
         score_ok = _company_shows({s: (g.sums.responses, g.shown) for s, g in sites.items()}, k)
         enps_ok = _company_shows({s: (g.sums.enps_answers, g.shown_enps) for s, g in sites.items()}, k)
-        yield _cell(monday, COMPANY, None, None, total, score_ok, enps_ok, sum(rosters[monday].values()), k)
+        invited = sum(rosters[monday].values())
+        yield _cell(monday, COMPANY, None, (None, None), total, score_ok, enps_ok, invited, k)
+
+
+def settle(session: Session, mondays: list[date], k: int) -> dict[GroupBy, list[Cell]]:
+    """Every group's cell for each of ``mondays`` under threshold ``k``: what closing those weeks publishes."""
+    first, last = min(mondays), max(mondays)
+    span = periods.weeks_between(first, last)
+    wanted = set(mondays)
+    site_names = dict(session.execute(select(Site.id, Site.name)).all())
+    sites = _site_weeks(session, first, last, k)
+    cells = {
+        GroupBy.TEAM: _team_cells(session, span, k, site_names),
+        GroupBy.SITE: _site_cells(session, span, k, site_names, sites),
+        GroupBy.COMPANY: _company_cells(session, span, k, sites),
+    }
+    return {by: [c for c in found if c.week in wanted] for by, found in cells.items()}
+
+
+# -- reading what closed weeks published ----------------------------------------------
+
+
+def _published(by: GroupBy, first: date, last: date, *where: ColumnElement[bool]) -> Any:
+    """The stored cells of one grouping in ``first``..``last`` (Mondays), with today's names of their groups."""
+    c, group_site, cell_site = MoraleCell, aliased(Site), aliased(Site)
+    query = select(c).where(c.grouping == by.value, c.week_start.between(first, last), *where)
+    if by is GroupBy.TEAM:
+        team = aliased(Team)
+        query = query.outerjoin(team, team.id == c.group_id).add_columns(func.coalesce(team.name, c.name))
+    elif by is GroupBy.SITE:
+        query = query.outerjoin(group_site, group_site.id == c.group_id).add_columns(
+            func.coalesce(group_site.name, c.name)
+        )
+    else:
+        query = query.add_columns(c.name)
+    return query.outerjoin(cell_site, cell_site.id == c.site_id).add_columns(func.coalesce(cell_site.name, c.site_name))
+
+
+def _cells(session: Session, by: GroupBy, start: date, end: date, *where: ColumnElement[bool]) -> list[Cell]:
+    out = []
+    for row, name, site in session.execute(_published(by, periods.week_start(start), periods.week_start(end), *where)):
+        group_id = None if by is GroupBy.COMPANY else row.group_id
+        out.append(
+            Cell(
+                row.week_start,
+                name,
+                group_id,
+                site,
+                row.responses,
+                row.avg_score,
+                row.enps,
+                row.reason is not None,
+                row.invited,
+                row.reason,
+                row.score_sum,
+                row.site_id,
+            )
+        )
+    return sorted(out, key=lambda cell: (cell.week, cell.group.casefold()))
 
 
 def weekly_morale(
-    session: Session,
-    actor: Actor,
-    by: GroupBy,
-    start: date,
-    end: date,
-    *,
-    site_id: int | None = None,
-    now: datetime | None = None,
+    session: Session, actor: Actor, by: GroupBy, start: date, end: date, *, site_id: int | None = None
 ) -> list[Cell]:
-    """Cells for every closed week in ``start``..``end``, by team, site or company.
+    """Cells of every closed week in ``start``..``end``, by team, site or company, as they were published.
 
-    Managers and admins only. ``site_id`` narrows the output to one site's teams
-    (or that site) and reads only theirs; it never changes which groups are
-    visible. The company has no cell within one site.
+    Managers and admins only. ``site_id`` narrows the output to the teams that
+    were in that site when each week closed (or to that site); it never changes
+    which groups are visible. The company has no cell within one site.
     """
     require(actor, Role.MANAGER, Role.ADMIN)
-    weeks_range = _closed_weeks(session, start, end, now)
-    if weeks_range is None or (by is GroupBy.COMPANY and site_id is not None):
+    if by is GroupBy.COMPANY and site_id is not None:
         return []
-    k = settings.load(session).anonymity_threshold
-    mondays = periods.weeks_between(*weeks_range)
-    if by is GroupBy.TEAM:
-        cells = _team_cells(session, mondays, k, site_id)
-    elif by is GroupBy.SITE:
-        cells = _site_cells(session, mondays, k, site_id)
-    else:
-        cells = _company_cells(session, mondays, k)
-    return sorted(cells, key=lambda c: (c.week, c.group.casefold()))
+    where: list[ColumnElement[bool]] = []
+    if site_id is not None:
+        where.append((MoraleCell.site_id if by is GroupBy.TEAM else MoraleCell.group_id) == site_id)
+    return _cells(session, by, start, end, *where)
 
 
-def team_trend(
-    session: Session, actor: Actor, team_id: int, start: date, end: date, *, now: datetime | None = None
-) -> list[Cell]:
-    """One team's cells for every closed week in ``start``..``end``, exactly as :func:`weekly_morale` shows them.
+def team_trend(session: Session, actor: Actor, team_id: int, start: date, end: date) -> list[Cell]:
+    """One team's cells of every closed week in ``start``..``end``, exactly as :func:`weekly_morale` shows them.
 
-    Managers and admins only. Whether a team's cell is shown depends on its own
-    answers alone (a site or the company may be withheld to protect a team,
-    never the other way round), so this reads that team's weekly sums only and
-    costs the same in an organisation of fifty people or fifty thousand.
+    Managers and admins only. Reads that team's stored cells alone, so it costs
+    the same in an organisation of fifty people or fifty thousand.
     """
     require(actor, Role.MANAGER, Role.ADMIN)
-    weeks_range = _closed_weeks(session, start, end, now)
-    if weeks_range is None:
-        return []
-    k = settings.load(session).anonymity_threshold
-    return list(_team_cells(session, periods.weeks_between(*weeks_range), k, None, team_id))
+    return _cells(session, GroupBy.TEAM, start, end, MoraleCell.group_id == team_id)
 
 
 @dataclass(frozen=True)
@@ -411,23 +399,28 @@ class _Pooled:
         return round(self.score_sum / self.responses, 2) if self.responses else None
 
 
-def _visible_weeks(
-    session: Session, windows: list[tuple[date, date]], k: int, site_id: int | None = None
+def _shown_weeks(
+    session: Session, windows: list[tuple[date, date]], *where: ColumnElement[bool]
 ) -> dict[int, list[_Pooled]]:
-    """Per team, its visible weeks pooled in each window (Mondays ``first``..``last``), in one grouped query.
+    """Per team, its shown closed weeks pooled in each window (Mondays ``first``..``last``), in one grouped query.
 
-    A team's week is visible on its own answers alone, so this needs no other group's figures.
+    Only published figures go in, so a pooled mean reveals nothing the cells did not.
     """
-    w = PulseWeekly
+    c = MoraleCell
     columns: list[ColumnElement[int]] = []
     for first, last in windows:
-        inside = and_(w.responses >= k, w.week_start.between(first, last))
-        columns += [func.sum(case((inside, w.score_sum), else_=0)), func.sum(case((inside, w.responses), else_=0))]
+        inside = c.week_start.between(first, last)
+        columns += [func.sum(case((inside, c.score_sum), else_=0)), func.sum(case((inside, c.responses), else_=0))]
         columns.append(func.count(case((inside, 1))))
     query = (
-        select(w.team_id, *columns)
-        .where(w.week_start.between(windows[0][0], windows[-1][1]), *_in_view(w.team_id, site_id))
-        .group_by(w.team_id)
+        select(c.group_id, *columns)
+        .where(
+            c.grouping == GroupBy.TEAM.value,
+            c.reason.is_(None),
+            c.week_start.between(windows[0][0], windows[-1][1]),
+            *where,
+        )
+        .group_by(c.group_id)
     )
     return {
         team: [_Pooled(*(int(n) for n in sums[i : i + 3])) for i in range(0, len(sums), 3)]
@@ -443,12 +436,16 @@ def _team_labels(session: Session, teams: Iterable[int]) -> dict[int, tuple[str,
 
 
 def pooled_mean(cells: Iterable[Cell]) -> tuple[float | None, int]:
-    """Mean score over visible cells, weighted by their responses, and those responses."""
+    """Mean score over visible cells, weighted by their responses, and those responses.
+
+    Exact from the cells' score sums; a cell built without one counts by its rounded mean.
+    """
     visible = [c for c in cells if not c.suppressed and c.responses and c.avg_score is not None]
     n = sum(c.responses or 0 for c in visible)
     if not n:
         return None, 0
-    return round(sum((c.avg_score or 0) * (c.responses or 0) for c in visible) / n, 2), n
+    total = sum(c.score_sum if c.score_sum is not None else (c.avg_score or 0) * (c.responses or 0) for c in visible)
+    return round(total / n, 2), n
 
 
 def pooled_response_rate(cells: Iterable[Cell]) -> tuple[float | None, int, int]:
@@ -461,25 +458,28 @@ def pooled_response_rate(cells: Iterable[Cell]) -> tuple[float | None, int, int]
     return round(min(responses / invited, 1.0), 4), responses, invited
 
 
-def alerts(session: Session, actor: Actor, *, drop: float = 0.5, now: datetime | None = None) -> list[Alert]:
+def alerts(session: Session, actor: Actor, *, drop: float = 0.5) -> list[Alert]:
     """Teams whose last 4 closed weeks' mean fell by ``drop`` or more against the 4 before, biggest fall first.
 
-    Each window needs at least 2 visible weeks, so a quiet team never raises an
-    alarm. A window's mean is over the answers of its visible weeks. Both
-    windows of every team come from one grouped query over the weekly sums.
+    Each window needs at least 2 shown weeks, so a quiet team never raises an
+    alarm. A window's mean is over the answers of its shown weeks. Both
+    windows of every team come from one grouped query over the stored cells.
     """
     require(actor, Role.MANAGER, Role.ADMIN)
-    org = settings.load(session)
-    split = periods.week_start(periods.today(org.zone, now)) - timedelta(weeks=4)
-    windows = [(split - timedelta(weeks=4), split - timedelta(days=1)), (split, split + timedelta(weeks=3))]
+    latest = session.scalar(select(func.max(MoraleCell.week_start)))
+    if latest is None:
+        return []
+    split = latest - timedelta(weeks=3)
+    windows = [(split - timedelta(weeks=4), split - timedelta(days=1)), (split, latest)]
     falling: dict[int, tuple[float, float]] = {}
-    for team, (previous, recent) in _visible_weeks(session, windows, org.anonymity_threshold).items():
+    for team, (previous, recent) in _shown_weeks(session, windows).items():
         if previous.mean is None or recent.mean is None or min(previous.weeks, recent.weeks) < 2:
             continue
         # Compare at the means' own 2 decimals: 4.1 - 3.6 is 0.4999999999999996 in binary.
         if round(previous.mean - recent.mean, 2) >= drop:
             falling[team] = (recent.mean, previous.mean)
     labels = _team_labels(session, falling)
+    # A team with answers cannot be deleted (pulse_weekly refers to it), so every label is there.
     found = [Alert(labels[t][0], recent, previous, labels[t][1]) for t, (recent, previous) in falling.items()]
     return sorted(found, key=lambda a: (a.change, a.team.casefold()))
 
@@ -494,17 +494,16 @@ class TeamComparison:
 
 
 def participation_vs_morale(
-    session: Session, actor: Actor, start: date, end: date, now: datetime | None = None, *, site_id: int | None = None
+    session: Session, actor: Actor, start: date, end: date, *, site_id: int | None = None
 ) -> list[TeamComparison]:
     """Per team (of one site, if given): challenge participation in the period beside its mean morale.
 
-    Managers and admins only. The mean is over the answers of the team's visible closed weeks.
+    Managers and admins only. The mean is over the answers of the team's shown closed weeks.
     """
     require(actor, Role.MANAGER, Role.ADMIN)
     board = leaderboards.team_leaderboard(session, actor, leaderboards.Scope(start=start, end=end, site_id=site_id))
-    weeks_range = _closed_weeks(session, start, end, now)
-    k = settings.load(session).anonymity_threshold
-    pooled = {} if weeks_range is None else _visible_weeks(session, [weeks_range], k, site_id)
+    where = [] if site_id is None else [MoraleCell.group_id.in_(select(Team.id).where(Team.site_id == site_id))]
+    pooled = _shown_weeks(session, [(periods.week_start(start), periods.week_start(end))], *where)
     out = []
     for row in board:
         team = pooled.get(row.team_id, [_Pooled(0, 0, 0)])[0]

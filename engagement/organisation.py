@@ -485,11 +485,18 @@ def _history(session: Session, person_id: int) -> list[dict[str, object]]:
 
 
 def rename_team(session: Session, actor: Actor, team_id: int, name: str, site: str | None = None) -> Team:
-    """Rename a team or change its site (admins only)."""
+    """Rename a team or change its site (admins only).
+
+    A site change applies to pulse weeks that close after it, so ended weeks close first.
+    """
     require(actor, Role.ADMIN)
     team = session.get(Team, team_id)
     if team is None:
         raise NotFound(f"no team with id {team_id}")
+    if site is not None:
+        from engagement import publication  # publication reads the organisation: import here, not at the top
+
+        publication.close_weeks(session)
     before = audit.snapshot(team)
     try:
         clean_name = text.clean(name, "team", text.NAME_MAX) or _required("team")

@@ -1,9 +1,16 @@
 """The weekly pulse: one answer per person per ISO week (a second replaces the first).
 
+One rule on every path (form, import, CLI): an answer is for the week that is
+open now in the organisation's time zone, and counts for the team the person
+is in when they give it. A week that has ended, or was closed
+(:mod:`engagement.publication`), takes no answer, so its published figures
+cannot move. Answers leave no audit row: a row per answer, next to that
+person's other actions in the log, would tell who answered.
+
 A person's answers are readable by that person alone: the functions here that
 return answers take no person argument, only the actor. Everyone else sees
-aggregates through :mod:`engagement.morale`, which reads the per-team weekly
-sums kept in step here.
+the figures :mod:`engagement.publication` settled from the per-team weekly sums
+kept in step here.
 """
 
 from __future__ import annotations
@@ -13,12 +20,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from db.models import PulseResponse, PulseWeekly, Role
-from engagement import audit, periods, settings, text
+from db.models import PulseResponse, PulseWeek, PulseWeekly, Role
+from engagement import periods, settings, text
 from engagement.access import Actor, require
 from engagement.errors import Problem, ValidationError
 
@@ -72,16 +79,56 @@ def answer_pulse(
     problems = check_values(score, enps, comment)
     if problems:
         raise ValidationError(problems)
-    week = periods.week_start(periods.today(settings.load(session).zone, now))
-    replaced = store_answers(session, [Answer(actor.person_id, actor.team_id, week, score, enps, comment)])
+    week = current_week(session, now)
+    replaced = store_answers(session, [Answer(actor.person_id, actor.team_id, week, score, enps, comment)], week)
     return bool(replaced)
 
 
-def store_answers(session: Session, answers: Sequence[Answer]) -> int:
-    """Upsert answers and keep the weekly sums in step; return how many replaced one.
+def current_week(session: Session, now: datetime | None = None) -> date:
+    """The Monday of the week open now, in the organisation's time zone."""
+    return periods.week_start(periods.today(settings.load(session).zone, now))
+
+
+def closed_week_problem(week: date) -> str:
+    return f"the pulse for the week of {week.isoformat()} has closed; answers are taken for the current week only"
+
+
+def takes_answers(session: Session, week: date, current: date) -> bool:
+    """Whether ``week`` is open: not ended (``current`` is this week's Monday) and not closed.
+
+    A westward time-zone change can make a closed week "this week" again; it stays closed.
+    """
+    week = periods.week_start(week)
+    return week >= current and not session.scalar(select(exists().where(PulseWeek.week_start == week)))
+
+
+def store_answers(session: Session, answers: Sequence[Answer], current: date) -> int:
+    """Store answers for open weeks (``current``: this week's Monday); return how many replaced one.
 
     Callers check rights and values first; this is shared by the pulse form and imports.
+    Raises :class:`ValidationError` if any answer is for a week that takes none.
     """
+    for week in sorted({periods.week_start(a.week_of) for a in answers}):
+        if not takes_answers(session, week, current):
+            raise ValidationError.single("week_of", closed_week_problem(week))
+    return _store(session, answers)
+
+
+def record_history(session: Session, answers: Sequence[Answer]) -> int:
+    """Store answers for weeks after the last closed one: the demo's and tests' past weeks.
+
+    Past weeks that have not closed yet have published nothing, so filling them
+    reveals nothing; a closed week is refused as on every other path.
+    """
+    latest = session.scalar(select(func.max(PulseWeek.week_start)))
+    for answer in answers:
+        if latest is not None and periods.week_start(answer.week_of) <= latest:
+            raise ValidationError.single("week_of", closed_week_problem(periods.week_start(answer.week_of)))
+    return _store(session, answers)
+
+
+def _store(session: Session, answers: Sequence[Answer]) -> int:
+    """Upsert answers and keep the weekly sums in step; return how many replaced one."""
     by_key = {(a.person_id, periods.week_start(a.week_of)): a for a in answers}
     existing: dict[tuple[int, date], PulseResponse] = {}
     keys = list(by_key)
@@ -113,7 +160,6 @@ def store_answers(session: Session, answers: Sequence[Answer]) -> int:
                 )
             )
         _add(deltas[(answer.team_id, week)], answer.score, answer.enps, +1)
-        audit.record_pulse_answer(session, week, replaced=old is not None)
     session.flush()
     _apply_deltas(session, deltas)
     return len(existing)
@@ -184,7 +230,7 @@ def answered_this_week(session: Session, actor: Actor, now: datetime | None = No
     require(actor, *Role)
     if actor.person_id is None:
         return False
-    week = periods.week_start(periods.today(settings.load(session).zone, now))
+    week = current_week(session, now)
     return (
         session.scalar(
             select(PulseResponse.id).where(PulseResponse.person_id == actor.person_id, PulseResponse.week_start == week)

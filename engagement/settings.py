@@ -3,7 +3,8 @@
 - ``timezone``: the organisation's IANA time zone; "this week" runs Monday to
   Sunday in it (default UTC).
 - ``anonymity_threshold``: the smallest group whose morale figures are shown
-  (default 5, never below 3).
+  (default 5, never below 3). A change applies to weeks that close after it;
+  closed weeks keep what they published (:mod:`engagement.publication`).
 - ``demo``: set by ``python -m engagement demo``; the login page lists the demo
   accounts only when it is on.
 """
@@ -103,6 +104,10 @@ def update(session: Session, actor: Actor, **changes: object) -> OrgSettings:
     if unknown:
         raise ValidationError.single(sorted(unknown)[0], "is not a setting")
     cleaned = {key: str(validators[key](value)) for key, value in changes.items()}
+    # Weeks that ended under the old threshold or zone close under them: a change applies to later weeks only.
+    from engagement import publication  # publication reads settings: import here, not at the top
+
+    publication.close_weeks(session)
     for key, value in cleaned.items():
         _store(session, actor, key, value)
     return load(session)

@@ -1,7 +1,8 @@
 """Morale: the weekly pulse by team, site or company, in groups big enough to stay anonymous.
 
-Every figure comes from ``engagement.morale``, which decides org-wide which
-groups may be shown; this page only draws what it is given (through
+Every figure comes from ``engagement.morale``, which reads what each closed
+week published (``engagement.publication`` closes ended weeks on the first
+visit after they end); this page only draws what it is given (through
 ``ui.morale_tabs``) and never derives a number from a hidden cell. An
 organisation with more teams than fit on one view opens on its sites and lists
 teams (the team view, the heat map, the challenges tab) one site at a time, and
@@ -31,6 +32,7 @@ TABS = ["Trend", "Team × week", "Response rate", "Challenges and morale"]
 # More teams than fit on one view: the page opens on sites and lists one site's teams at a time.
 TEAMS_PER_VIEW = 60
 
+morale_tabs.close_ended_weeks()
 st.title("Morale")
 settings = org_settings()
 k = settings.anonymity_threshold

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from engagement import charts, morale
+from engagement import charts, morale, publication
 from engagement.access import Actor
 from engagement.morale import Cell, TeamComparison
-from ui.resources import read
+from ui.resources import read, read_fresh, write
 from ui.widgets import md
 
 # More alerts than this and the rest go into a table, so a large organisation's page stays short.
@@ -99,6 +99,15 @@ def privacy_note(k: int) -> None:
             "watch answers arrive.\n"
             "- Nobody, admins included, can see who answered or what any one person said."
         )
+
+
+def close_ended_weeks() -> None:
+    """Publish every week that ended since anyone last looked, before drawing a figure.
+
+    A cheap read decides; only a visit after a week's end writes (and clears the read cache).
+    """
+    if read_fresh(publication.due):
+        write(publication.close_weeks)
 
 
 def show_alerts(actor: Actor) -> None:

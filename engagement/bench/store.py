@@ -5,8 +5,10 @@ The schema is the product's own (Alembic ``upgrade``). Rows go in bulk: one
 PostgreSQL; secondary indexes and (on PostgreSQL) foreign keys of the big
 tables are dropped first and rebuilt after, as a restore would. The weekly
 pulse rollup is then built from the answers with the same arithmetic as
-:func:`engagement.pulse.store_answers`, and the planner statistics refreshed
-(``ANALYZE``; ``VACUUM ANALYZE`` on PostgreSQL, which index-only scans need).
+:func:`engagement.pulse.store_answers`, the planner statistics refreshed
+(``ANALYZE``; ``VACUUM ANALYZE`` on PostgreSQL, which index-only scans need),
+and every ended pulse week closed as the product closes it
+(:func:`engagement.publication.close_weeks`, timed: ``close_weeks_seconds``).
 
 A finished database is kept (SQLite: ``bench-results/<store>-<scale>-s<seed>-r<revision>.db``
 with a ``.json`` beside it; PostgreSQL: database ``ib_bench_<scale>_s<seed>_r<revision>``
@@ -18,7 +20,8 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
+from datetime import time as clock
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +29,10 @@ from sqlalchemy import Engine, Table, make_url, text
 from sqlalchemy.pool import NullPool
 from sqlalchemy.schema import AddConstraint, DropConstraint
 
-from db.engine import PROJECT_ROOT, make_engine, unit_of_work
+from db.engine import PROJECT_ROOT, make_engine, unit_of_work, write_transaction
 from db.migrate import head_revision, upgrade
 from db.models import Membership, PulseResponse, Result
-from engagement import auth, impact
+from engagement import auth, impact, publication
 from engagement.access import SYSTEM
 from engagement.bench import rows
 from engagement.bench.generate import SCALES, Org, organisation
@@ -94,15 +97,18 @@ def _sqlite(scale: str, seed: int, anchor: date | None, fresh: bool) -> Built:
         stale.unlink(missing_ok=True)
     started = time.perf_counter()
     org = _generate(scale, seed, anchor)
-    load(f"sqlite:///{partial}", org)
-    meta = _meta(org, seed, time.perf_counter() - started)
+    closing = load(f"sqlite:///{partial}", org)
+    meta = _meta(org, seed, time.perf_counter() - started, closing)
     partial.rename(path)
     meta_path.write_text(json.dumps(meta, indent=1))
     return Built("sqlite", scale, f"sqlite:///{path}", meta, cached=False)
 
 
-def load(url: str, org: Org) -> None:
-    """Load ``org`` into the empty (or freshly migrated) database at ``url``, ready to query."""
+def load(url: str, org: Org) -> float:
+    """Load ``org`` into the empty (or freshly migrated) database at ``url``, ready to query.
+
+    Returns the seconds closing its ended pulse weeks took.
+    """
     engine = _prepare(url)
     if engine.dialect.name == "postgresql":
         _pg_copy(engine, org)
@@ -114,6 +120,16 @@ def load(url: str, org: Org) -> None:
             conn.exec_driver_sql("ANALYZE")
             conn.commit()
     engine.dispose()
+    return _close_weeks(url, org.anchor)
+
+
+def _close_weeks(url: str, anchor: date) -> float:
+    """Close every pulse week ended by noon on ``anchor`` (UTC), as the first Morale visit would."""
+    engine = make_engine(url, poolclass=NullPool)
+    started = time.perf_counter()
+    write_transaction(engine, publication.close_weeks, datetime.combine(anchor, clock(12), UTC))
+    engine.dispose()
+    return round(time.perf_counter() - started, 2)
 
 
 def _sqlite_insert(engine: Engine, org: Org) -> None:
@@ -202,8 +218,8 @@ def _postgresql(pg_url: str, scale: str, seed: int, anchor: date | None, fresh: 
         conn.exec_driver_sql(f'CREATE DATABASE "{partial}"')
     started = time.perf_counter()
     org = _generate(scale, seed, anchor)
-    load(make_url(pg_url).set(database=partial).render_as_string(hide_password=False), org)
-    meta = _meta(org, seed, time.perf_counter() - started)
+    closing = load(make_url(pg_url).set(database=partial).render_as_string(hide_password=False), org)
+    meta = _meta(org, seed, time.perf_counter() - started, closing)
     with admin.connect() as conn:
         conn.exec_driver_sql(f'ALTER DATABASE "{partial}" RENAME TO "{name}"')
         conn.execute(text(f"COMMENT ON DATABASE \"{name}\" IS '{json.dumps(meta)}'"))
@@ -253,7 +269,8 @@ def _upgraded(url: str, meta: dict[str, Any]) -> dict[str, Any]:
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql("VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE")
     engine.dispose()
-    return {**meta, "revision": head_revision(), "upgraded_from": meta["revision"]}
+    closing = _close_weeks(url, date.fromisoformat(meta["anchor"]))
+    return {**meta, "revision": head_revision(), "upgraded_from": meta["revision"], "close_weeks_seconds": closing}
 
 
 def drop_pg(pg_url: str, scale: str, seed: int) -> None:
@@ -264,12 +281,13 @@ def drop_pg(pg_url: str, scale: str, seed: int) -> None:
     admin.dispose()
 
 
-def _meta(org: Org, seed: int, seconds: float) -> dict[str, Any]:
+def _meta(org: Org, seed: int, seconds: float, closing: float) -> dict[str, Any]:
     return {
         "scale": org.scale.name,
         "seed": seed,
         "revision": head_revision(),
         "anchor": org.anchor.isoformat(),
         "load_seconds": round(seconds, 1),
+        "close_weeks_seconds": closing,
         **rows.facts(org),
     }

@@ -167,7 +167,7 @@ def questions(ctx: Context, anonymity: int = 5) -> list[Question]:
 
     def trend(session: Session, **kw: Any) -> list[morale.Cell]:
         return morale.weekly_morale(
-            session, ctx.manager, morale.GroupBy.TEAM, first_week, last_closed + timedelta(days=6), now=ctx.now, **kw
+            session, ctx.manager, morale.GroupBy.TEAM, first_week, last_closed + timedelta(days=6), **kw
         )
 
     def quantities(report: impact.ImpactReport) -> dict[tuple[str, str], float]:
@@ -263,9 +263,7 @@ def questions(ctx: Context, anonymity: int = 5) -> list[Question]:
         Question(
             "morale_one_team",
             "Morale trend, one team, 26 weeks",
-            lambda s: cells(
-                morale.team_trend(s, ctx.manager, team, first_week, last_closed + timedelta(days=6), now=ctx.now)
-            ),
+            lambda s: cells(morale.team_trend(s, ctx.manager, team, first_week, last_closed + timedelta(days=6))),
             lambda r: r.morale_by_team(first_week, last_closed, anonymity, team),
         ),
         Question(
