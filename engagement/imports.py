@@ -317,9 +317,13 @@ def import_results(
         before = len(problems)
         person_id = people.get(normalise_email(row["email"]))
         if person_id is None:
-            problems.append(
-                Problem("email", f"no such person {row['email']!r}" if row["email"] else "is required", row_number)
-            )
+            if not row["email"]:
+                message = "is required"
+            elif actor.role is Role.ADMIN:
+                message = f"no such person {row['email']!r}"
+            else:
+                message = results.out_of_reach(actor)
+            problems.append(Problem("email", message, row_number))
         challenge = known.get(row["challenge"])
         if challenge is None:
             problems.append(

@@ -122,12 +122,12 @@ def check(actor: Actor, data: ResultInput, ctx: _Context, row: int | None = None
 
     person = ctx.people.get(data.person_id)
     challenge = ctx.challenges.get(data.challenge_id)
-    if person is None:
+    if actor.role is not Role.ADMIN and (person is None or not person.active or not _may_log_for(actor, person)):
+        problem("person", out_of_reach(actor))
+    elif person is None:
         problem("person", "no such person")
     elif not person.active:
         problem("person", f"{person.email} is not active")
-    elif not _may_log_for(actor, person):
-        problem("person", "you can only log for yourself" if actor.role is Role.AGENT else "not in your team")
     if challenge is None:
         problem("challenge", "no such challenge")
     if not isinstance(data.quantity, (int, float)) or not math.isfinite(data.quantity):
@@ -155,6 +155,15 @@ def check(actor: Actor, data: ResultInput, ctx: _Context, row: int | None = None
     if data.ref is not None and len(data.ref) > 100:
         problem("ref", "is longer than 100 characters")
     return problems
+
+
+def out_of_reach(actor: Actor) -> str:
+    """What a non-admin hears about anyone they may not log for.
+
+    One message whether the person is elsewhere, inactive or unknown: telling these apart
+    would let a lead probe which emails exist in the whole organisation.
+    """
+    return "you can only log for yourself" if actor.role is Role.AGENT else "not a member of your team"
 
 
 def _may_log_for(actor: Actor, person: Person) -> bool:

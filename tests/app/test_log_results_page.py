@@ -353,7 +353,7 @@ def test_a_lead_cannot_import_for_another_team(app_as: Callable[[Role], AppTest]
     before = count(demo_url)
     at.file_uploader[0].set_value(("x.csv", csv(f"{outsider},home-energy,3,{today().isoformat()},"), "text/csv")).run()
     problems = next(d.value for d in at.dataframe if list(d.value.columns) == ["Row", "Column", "Problem"])
-    assert problems.to_dict("records") == [{"Row": 2, "Column": "email", "Problem": "not in your team"}]
+    assert problems.to_dict("records") == [{"Row": 2, "Column": "email", "Problem": "not a member of your team"}]
     assert count(demo_url) == before
 
 

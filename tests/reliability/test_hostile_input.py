@@ -670,7 +670,7 @@ UPLOADS: dict[str, tuple[bytes, str]] = {
         rows("agent@example.com,home-energy,1,{today},," + "x" * 150_000),
         "note|is 150,000 characters long",
     ),
-    "unknown person": (rows("nobody@example.org,home-energy,1,{today},,"), "email|no such person"),
+    "unknown person": (rows("nobody@example.org,home-energy,1,{today},,"), "email|not a member of your team"),
 }
 
 

@@ -268,8 +268,27 @@ def test_a_lead_imports_for_their_own_team_only(engine: Engine, org: dict[str, A
     data = _csv(
         RESULTS_HEADER, "ben@example.org,home-energy,1,2026-03-10,,,", "cai@example.org,home-energy,1,2026-03-10,,,"
     )
-    assert _problems(engine, ImportKind.RESULTS, data, actor=org["lead"]) == ["row 3: email: not in your team"]
+    assert _problems(engine, ImportKind.RESULTS, data, actor=org["lead"]) == ["row 3: email: not a member of your team"]
     assert _count(engine, Result) == 0
+
+
+def test_a_leads_dry_run_does_not_tell_who_exists_in_the_organisation(engine: Engine, org: dict[str, Actor]) -> None:
+    """Elsewhere, inactive and unknown read alike to a lead; an admin keeps the precise messages."""
+    data = _csv(
+        RESULTS_HEADER,
+        "cai@example.org,home-energy,1,2026-03-10,,,",
+        "gone@example.org,home-energy,1,2026-03-10,,,",
+        "nobody@example.org,home-energy,1,2026-03-10,,,",
+    )
+    assert _problems(engine, ImportKind.RESULTS, data, actor=org["lead"], dry_run=True) == [
+        "row 2: email: not a member of your team",
+        "row 3: email: not a member of your team",
+        "row 4: email: not a member of your team",
+    ]
+    assert _problems(engine, ImportKind.RESULTS, data, dry_run=True) == [
+        "row 3: email: gone@example.org is not active",
+        "row 4: email: no such person 'nobody@example.org'",
+    ]
 
 
 def test_an_agents_import_rows_wait_as_pending(engine: Engine, org: dict[str, Actor]) -> None:

@@ -150,6 +150,23 @@ def test_unknown_person_and_challenge_are_named(session: Session) -> None:
     assert _problems(error) == ["person: no such person", "challenge: no such challenge"]
 
 
+def test_a_lead_hears_one_message_for_elsewhere_inactive_and_unknown(session: Session) -> None:
+    """Telling them apart would let a lead learn who exists in the whole organisation."""
+    challenge = make_challenge(session)
+    lead = make_person(session, team="Cedar", role=Role.LEAD)
+    outsider = make_person(session, team="Birch")
+    gone = make_person(session, team="Cedar", email="gone@example.org", active=False)
+    with pytest.raises(ValidationError) as error:
+        record_results(
+            session,
+            lead,
+            [_entry(outsider, challenge), _entry(gone, challenge), ResultInput(9999, challenge, 1, D)],
+            now=NOW,
+        )
+    assert _problems(error) == ["person: not a member of your team"] * 3
+    assert _count(session, Result) == 0
+
+
 def test_an_inactive_person_cannot_be_credited(session: Session) -> None:
     challenge = make_challenge(session)
     person = make_person(session, email="gone@example.org", active=False)
@@ -221,7 +238,7 @@ def test_a_lead_cannot_log_for_another_team(session: Session) -> None:
     outsider = make_person(session, team="Birch")
     with pytest.raises(ValidationError) as error:
         record_results(session, lead, [_entry(outsider, challenge)], now=NOW)
-    assert _problems(error) == ["person: not in your team"]
+    assert _problems(error) == ["person: not a member of your team"]
     assert _count(session, Result) == 0
 
 
