@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -484,10 +484,13 @@ def _history(session: Session, person_id: int) -> list[dict[str, object]]:
     ]
 
 
-def rename_team(session: Session, actor: Actor, team_id: int, name: str, site: str | None = None) -> Team:
+def rename_team(
+    session: Session, actor: Actor, team_id: int, name: str, site: str | None = None, now: datetime | None = None
+) -> Team:
     """Rename a team or change its site (admins only).
 
-    A site change applies to pulse weeks that close after it, so ended weeks close first.
+    A site change applies to pulse weeks that close after it, so the weeks ended by
+    ``now`` (default: the clock) close first.
     """
     require(actor, Role.ADMIN)
     team = session.get(Team, team_id)
@@ -496,7 +499,7 @@ def rename_team(session: Session, actor: Actor, team_id: int, name: str, site: s
     if site is not None:
         from engagement import publication  # publication reads the organisation: import here, not at the top
 
-        publication.close_weeks(session)
+        publication.close_weeks(session, now)
     before = audit.snapshot(team)
     try:
         clean_name = text.clean(name, "team", text.NAME_MAX) or _required("team")

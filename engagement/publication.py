@@ -42,13 +42,12 @@ def is_closed(session: Session, week: date) -> bool:
 
 
 def _pending(session: Session, now: datetime | None) -> list[date]:
-    """Ended weeks not closed yet: from the week after the last closed one (or the first answered) to last week."""
+    """Ended weeks not closed yet, up to last week: weeks before the first answer publish nothing."""
     latest = last_closed(session)
-    first = latest + timedelta(weeks=1) if latest else session.scalar(select(func.min(PulseWeekly.week_start)))
     last = pulse.current_week(session, now) - timedelta(weeks=1)
-    if first is None or first > last:
-        return []
-    return periods.weeks_between(first, last)
+    # Nothing closed yet: from the first answered week; an organisation nobody answered in has nothing to publish.
+    first = latest + timedelta(weeks=1) if latest else session.scalar(select(func.min(PulseWeekly.week_start)))
+    return periods.weeks_between(first, last) if first is not None and first <= last else []
 
 
 def due(session: Session, now: datetime | None = None) -> bool:

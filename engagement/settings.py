@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -93,8 +94,11 @@ def validate_threshold(value: object) -> int:
     return number
 
 
-def update(session: Session, actor: Actor, **changes: object) -> OrgSettings:
-    """Change settings (admins only); each change is validated and audited."""
+def update(session: Session, actor: Actor, now: datetime | None = None, **changes: object) -> OrgSettings:
+    """Change settings (admins only); each change is validated and audited.
+
+    ``now`` (default: the clock) says which weeks have ended and close under the old settings.
+    """
     require(actor, Role.ADMIN)
     validators: dict[str, Callable[[Any], object]] = {
         "timezone": validate_timezone,
@@ -107,7 +111,7 @@ def update(session: Session, actor: Actor, **changes: object) -> OrgSettings:
     # Weeks that ended under the old threshold or zone close under them: a change applies to later weeks only.
     from engagement import publication  # publication reads settings: import here, not at the top
 
-    publication.close_weeks(session)
+    publication.close_weeks(session, now)
     for key, value in cleaned.items():
         _store(session, actor, key, value)
     return load(session)

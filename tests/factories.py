@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from db.engine import make_engine, unit_of_work
 from db.models import Kind, Role, Status, WorkMode
-from engagement import challenges, organisation, results
+from engagement import challenges, organisation, publication, results
 from engagement.access import SYSTEM, Actor
 
 T = TypeVar("T")
@@ -120,3 +120,9 @@ def in_store(database_url: str, fn: Callable[[Session], T], *, write: bool = Fal
     """Run ``fn`` on an app's database, to check what a page saved."""
     with store(database_url, write=write) as session:
         return fn(session)
+
+
+def after_closing(fn: Callable[..., T], session: Session, *args: object, now: datetime = NOW, **kwargs: object) -> T:
+    """``fn(session, ...)`` after closing every week ended at ``now``, as the Morale page and CLI do first."""
+    publication.close_weeks(session, now)
+    return fn(session, *args, **kwargs)

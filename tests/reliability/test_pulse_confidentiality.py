@@ -51,6 +51,7 @@ from engagement import morale, periods, pulse
 from engagement import settings as org_settings
 from engagement.access import SYSTEM, Actor
 from engagement.morale import Cell, GroupBy
+from tests.factories import after_closing
 
 NOW = datetime(2026, 3, 18, 12, 0, tzinfo=UTC)  # a Wednesday: the week of 16 March is open
 OPEN_WEEK = periods.week_start(NOW.date())
@@ -162,7 +163,7 @@ def build(engine: Engine, spec: OrgSpec) -> Truth:
                     truth.score[key] = score  # type: ignore[index]
                     if enps is not None:
                         truth.enps[key] = 1 if enps >= 9 else (-1 if enps <= 6 else 0)  # type: ignore[index]
-        pulse.store_answers(session, answers)
+        pulse.record_history(session, answers)
     return truth
 
 
@@ -193,20 +194,22 @@ def observe(engine: Engine, truth: Truth) -> tuple[list[Shown], list[str]]:
         for start, end in _periods(truth):
             full: dict[GroupBy, list[Cell]] = {}
             for by in GroupBy:
-                full[by] = morale.weekly_morale(session, MANAGER, by, start, end, now=NOW)
+                full[by] = after_closing(morale.weekly_morale, session, MANAGER, by, start, end, now=NOW)
                 for site in truth.site_ids:
-                    narrowed = morale.weekly_morale(session, MANAGER, by, start, end, site_id=site, now=NOW)
+                    narrowed = after_closing(
+                        morale.weekly_morale, session, MANAGER, by, start, end, site_id=site, now=NOW
+                    )
                     if not set(narrowed) <= set(full[by]):
                         problems.append(f"site filter {site} shows cells the full {by} view does not")
                     shown += _pooled(f"{by} site {site} {start}..{end}", narrowed, by, truth)
                 shown += _cells(full[by], by, truth, problems)
                 shown += _pooled(f"{by} {start}..{end}", full[by], by, truth)
             for team in truth.team_ids:
-                trend = morale.team_trend(session, MANAGER, team, start, end, now=NOW)
+                trend = after_closing(morale.team_trend, session, MANAGER, team, start, end, now=NOW)
                 if trend != [c for c in full[GroupBy.TEAM] if c.group_id == team]:
                     problems.append(f"team_trend of team {team} differs from the team view")
                 shown += _cells(trend, GroupBy.TEAM, truth, problems)
-            for row in morale.participation_vs_morale(session, MANAGER, start, end, now=NOW):
+            for row in after_closing(morale.participation_vs_morale, session, MANAGER, start, end, now=NOW):
                 if row.morale is None:
                     continue
                 team_cells = [c for c in full[GroupBy.TEAM] if c.group == row.team]
@@ -216,7 +219,7 @@ def observe(engine: Engine, truth: Truth) -> tuple[list[Shown], list[str]]:
                         f"participation_vs_morale counts {row.responses} for {row.team}, not {len(members)}"
                     )
                 shown.append(Shown(f"participation {row.team} {start}..{end}", "score", frozenset(members)))
-        for alert in morale.alerts(session, MANAGER, now=NOW):
+        for alert in after_closing(morale.alerts, session, MANAGER, now=NOW):
             problems.append(f"alert from at most 4 weeks of answers: {alert}")
     return shown, problems
 

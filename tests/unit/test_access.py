@@ -191,13 +191,13 @@ def _calls() -> dict[str, tuple[Call, tuple[str, str, str, str]]]:
         "pulse.my_history": (lambda s, a, o: pulse.my_history(s, a), EVERYONE),
         "pulse.answered_this_week": (lambda s, a, o: pulse.answered_this_week(s, a, now=NOW), EVERYONE),
         "morale.weekly_morale": (
-            lambda s, a, o: morale.weekly_morale(s, a, morale.GroupBy.TEAM, D, D, now=NOW),
+            lambda s, a, o: morale.weekly_morale(s, a, morale.GroupBy.TEAM, D, D),
             MANAGERS,
         ),
-        "morale.alerts": (lambda s, a, o: morale.alerts(s, a, now=NOW), MANAGERS),
-        "morale.team_trend": (lambda s, a, o: morale.team_trend(s, a, o.cedar, D, D, now=NOW), MANAGERS),
+        "morale.alerts": (lambda s, a, o: morale.alerts(s, a), MANAGERS),
+        "morale.team_trend": (lambda s, a, o: morale.team_trend(s, a, o.cedar, D, D), MANAGERS),
         "morale.participation_vs_morale": (
-            lambda s, a, o: morale.participation_vs_morale(s, a, D, D, now=NOW),
+            lambda s, a, o: morale.participation_vs_morale(s, a, D, D),
             MANAGERS,
         ),
         "morale.team_view": (lambda s, a, o: morale.team_view(s, a), MANAGERS),

@@ -51,7 +51,7 @@ def small_org(database_url: str) -> str:
         log(session, ana, challenge, 10)
         log(session, cai, challenge, 4)
         happy = [make_person(session, team="Morale", site="Leeds") for _ in range(5)]
-        pulse.store_answers(
+        pulse.record_history(
             session,
             [
                 pulse.Answer(p.person_id or 0, p.team_id or 0, date(2026, 3, 9), s, 9)

@@ -16,6 +16,7 @@ from engagement import demo, settings
 from engagement.access import SYSTEM
 from engagement.morale import GroupBy, weekly_morale
 from engagement.periods import week_start
+from tests.factories import after_closing
 
 TODAY = date(2026, 3, 18)
 
@@ -93,7 +94,9 @@ def test_the_demo_has_what_issue_2_asks_for(session: Session) -> None:
         True,
     )
     now = datetime.combine(TODAY, time(12), UTC)
-    cells = weekly_morale(session, SYSTEM, GroupBy.TEAM, this_monday - timedelta(weeks=26), TODAY, now=now)
+    cells = after_closing(
+        weekly_morale, session, SYSTEM, GroupBy.TEAM, this_monday - timedelta(weeks=26), TODAY, now=now
+    )
     assert {c.week for c in cells} == {w for w in weeks if w < this_monday}
     assert all(c.suppressed for c in cells if c.group in ("Rowan", "Yew"))  # the small teams never show
     assert any(not c.suppressed for c in cells)

@@ -10,14 +10,14 @@ from db.models import Role
 from engagement import charts, morale, organisation, pulse
 from engagement.access import SYSTEM, Actor
 from engagement.morale import BY_SUBTRACTION, TOO_FEW, Cell, GroupBy
-from tests.factories import NOW, make_person
+from tests.factories import NOW, after_closing, make_person
 
 WEEK = date(2026, 3, 9)  # a closed week before NOW (Wednesday 18 March 2026)
 
 
 def _team(session: Session, team: str, size: int, answering: int, site: str = "North") -> list[Actor]:
     people = [make_person(session, team=team, site=site) for _ in range(size)]
-    pulse.store_answers(
+    pulse.record_history(
         session,
         [pulse.Answer(p.person_id or 0, p.team_id or 0, WEEK, score=4, enps=9) for p in people[:answering]],
     )
@@ -25,7 +25,7 @@ def _team(session: Session, team: str, size: int, answering: int, site: str = "N
 
 
 def _cells(session: Session, by: GroupBy) -> dict[str, Cell]:
-    return {c.group: c for c in morale.weekly_morale(session, SYSTEM, by, WEEK, WEEK, now=NOW)}
+    return {c.group: c for c in after_closing(morale.weekly_morale, session, SYSTEM, by, WEEK, WEEK, now=NOW)}
 
 
 def test_a_team_under_the_threshold_is_hidden_for_too_few_answers(session: Session) -> None:
@@ -103,14 +103,20 @@ def _site(session: Session, name: str) -> int:
 def test_a_site_filter_shows_that_sites_cells_exactly_as_the_full_view(session: Session) -> None:
     _two_sites(session)
     for by in (GroupBy.TEAM, GroupBy.SITE):
-        full = morale.weekly_morale(session, SYSTEM, by, WEEK, WEEK, now=NOW)
+        full = after_closing(morale.weekly_morale, session, SYSTEM, by, WEEK, WEEK, now=NOW)
         for site in ("North", "South"):
-            one = morale.weekly_morale(session, SYSTEM, by, WEEK, WEEK, site_id=_site(session, site), now=NOW)
+            one = after_closing(
+                morale.weekly_morale, session, SYSTEM, by, WEEK, WEEK, site_id=_site(session, site), now=NOW
+            )
             assert one == [c for c in full if c.site == site], (by, site)
-    north = morale.weekly_morale(session, SYSTEM, GroupBy.SITE, WEEK, WEEK, site_id=_site(session, "North"), now=NOW)
+    north = after_closing(
+        morale.weekly_morale, session, SYSTEM, GroupBy.SITE, WEEK, WEEK, site_id=_site(session, "North"), now=NOW
+    )
     assert [(c.group, c.reason) for c in north] == [("North", BY_SUBTRACTION)]
     assert (
-        morale.weekly_morale(session, SYSTEM, GroupBy.COMPANY, WEEK, WEEK, site_id=_site(session, "North"), now=NOW)
+        after_closing(
+            morale.weekly_morale, session, SYSTEM, GroupBy.COMPANY, WEEK, WEEK, site_id=_site(session, "North"), now=NOW
+        )
         == []
     )
 
@@ -118,10 +124,11 @@ def test_a_site_filter_shows_that_sites_cells_exactly_as_the_full_view(session: 
 def test_the_company_is_withheld_when_a_hidden_site_and_a_small_team_leave_a_small_group(session: Session) -> None:
     """North (13) is withheld to protect Ash (4); the company (24) minus Oak (9) and South (11) would be Ash's 4."""
     _two_sites(session)
-    (company,) = morale.weekly_morale(session, SYSTEM, GroupBy.COMPANY, WEEK, WEEK, now=NOW)
+    # Settled twice without publishing, to compare two organisations' weeks.
+    (company,) = morale.settle(session, [WEEK], 5)[GroupBy.COMPANY]
     assert (company.suppressed, company.reason, company.responses) == (True, BY_SUBTRACTION, None)
     _team(session, "Yew", 3, 3)  # Ash's 4 and Yew's 3 (no site) now leave 7 hidden answers: safe to show
-    (company,) = morale.weekly_morale(session, SYSTEM, GroupBy.COMPANY, WEEK, WEEK, now=NOW)
+    (company,) = after_closing(morale.weekly_morale, session, SYSTEM, GroupBy.COMPANY, WEEK, WEEK, now=NOW)
     assert (company.responses, company.invited) == (27, 29)
 
 
@@ -131,11 +138,11 @@ def test_site_rosters_count_every_team_of_the_site_on_each_monday(session: Sessi
     before = WEEK - timedelta(weeks=1)
     mover = make_person(session, team="Elm", site="South")
     south = [p for team in ("Elm", "Fir") for p in _members(session, team)]
-    pulse.store_answers(session, [pulse.Answer(p.id, p_team, before, score=3) for p, p_team in south])
+    pulse.record_history(session, [pulse.Answer(p.id, p_team, before, score=3) for p, p_team in south])
     organisation.move_person(session, SYSTEM, mover.person_id or 0, "Oak", WEEK - timedelta(days=3))
-    cells = morale.weekly_morale(session, SYSTEM, GroupBy.SITE, before, WEEK, now=NOW)
+    cells = after_closing(morale.weekly_morale, session, SYSTEM, GroupBy.SITE, before, WEEK, now=NOW)
     assert {c.week: c.invited for c in cells if c.group == "South"} == {before: 8 + 1 + 5, WEEK: 8 + 5}
-    teams = morale.weekly_morale(session, SYSTEM, GroupBy.TEAM, before, WEEK, now=NOW)
+    teams = after_closing(morale.weekly_morale, session, SYSTEM, GroupBy.TEAM, before, WEEK, now=NOW)
     assert {(c.week, c.group): c.invited for c in teams if c.group in ("Oak", "Elm")} == {
         (before, "Oak"): None,  # no answers that week: hidden, so no roster size either
         (before, "Elm"): 9,
@@ -165,8 +172,10 @@ def test_team_view_counts_teams_with_an_active_member_and_starts_at_the_actors_o
 def test_participation_for_one_site_lists_its_teams_with_the_mean_of_their_visible_answers(session: Session) -> None:
     _two_sites(session)
     start, end = WEEK, WEEK + timedelta(days=6)
-    full = morale.participation_vs_morale(session, SYSTEM, start, end, now=NOW)
-    south = morale.participation_vs_morale(session, SYSTEM, start, end, now=NOW, site_id=_site(session, "South"))
+    full = after_closing(morale.participation_vs_morale, session, SYSTEM, start, end, now=NOW)
+    south = after_closing(
+        morale.participation_vs_morale, session, SYSTEM, start, end, now=NOW, site_id=_site(session, "South")
+    )
     assert sorted(r.team for r in south) == ["Elm", "Fir"]
     assert {r.team: (r.morale, r.responses) for r in south} == {
         r.team: (r.morale, r.responses) for r in full if r.team in ("Elm", "Fir")
@@ -183,5 +192,5 @@ def test_alerts_say_which_site_the_team_is_at(session: Session) -> None:
     falling = _team(session, "Oak", 5, 0)
     for back, score in enumerate((2, 2, 2, 2, 4, 4, 4, 4)):
         monday = WEEK - timedelta(weeks=back)
-        pulse.store_answers(session, [pulse.Answer(p.person_id or 0, p.team_id or 0, monday, score) for p in falling])
-    assert morale.alerts(session, SYSTEM, now=NOW) == [morale.Alert("Oak", 2.0, 4.0, "North")]
+        pulse.record_history(session, [pulse.Answer(p.person_id or 0, p.team_id or 0, monday, score) for p in falling])
+    assert after_closing(morale.alerts, session, SYSTEM, now=NOW) == [morale.Alert("Oak", 2.0, 4.0, "North")]

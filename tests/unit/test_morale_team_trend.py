@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from engagement import morale, organisation, pulse
 from engagement.access import SYSTEM
 from engagement.morale import GroupBy
-from tests.factories import NOW, make_person
+from tests.factories import NOW, after_closing, make_person
 
 FIRST_WEEK = date(2026, 1, 5)
 LAST_WEEK = date(2026, 3, 9)  # the last week closed before NOW (Wednesday 18 March 2026)
@@ -33,14 +33,18 @@ def _org(session: Session) -> None:
                 answers.append(
                     pulse.Answer(person.person_id or 0, team_id, monday, 1 + (i + week) % 5, (i * week) % 11)
                 )
-    pulse.store_answers(session, answers)
+    pulse.record_history(session, answers)
 
 
 def test_team_trend_is_the_teams_own_cells_of_the_full_view(session: Session) -> None:
     _org(session)
-    every = morale.weekly_morale(session, SYSTEM, GroupBy.TEAM, FIRST_WEEK, LAST_WEEK + timedelta(days=6), now=NOW)
+    every = after_closing(
+        morale.weekly_morale, session, SYSTEM, GroupBy.TEAM, FIRST_WEEK, LAST_WEEK + timedelta(days=6), now=NOW
+    )
     for team in organisation.list_teams(session):
-        mine = morale.team_trend(session, SYSTEM, team.id, FIRST_WEEK, LAST_WEEK + timedelta(days=6), now=NOW)
+        mine = after_closing(
+            morale.team_trend, session, SYSTEM, team.id, FIRST_WEEK, LAST_WEEK + timedelta(days=6), now=NOW
+        )
         assert mine == [c for c in every if c.group_id == team.id]
     assert any(c.suppressed for c in every) and any(not c.suppressed for c in every)
 
@@ -51,11 +55,23 @@ def test_invited_counts_the_roster_on_each_monday(session: Session) -> None:
     ash = next(t.id for t in organisation.list_teams(session) if t.name == "Ash")
     cells = {
         (c.week, c.group): c.invited
-        for c in morale.weekly_morale(session, SYSTEM, GroupBy.TEAM, FIRST_WEEK, LAST_WEEK + timedelta(days=6), now=NOW)
+        for c in after_closing(
+            morale.weekly_morale, session, SYSTEM, GroupBy.TEAM, FIRST_WEEK, LAST_WEEK + timedelta(days=6), now=NOW
+        )
         if not c.suppressed
     }
     # The mover counts for Oak up to the Monday before the move and for Ash from the Monday after.
     assert cells[(date(2026, 2, 2), "Ash")] == 5
     assert cells[(date(2026, 2, 9), "Ash")] == 6
-    assert morale.team_trend(session, SYSTEM, oak, FIRST_WEEK, FIRST_WEEK + timedelta(days=6), now=NOW)[0].invited == 9
-    assert morale.team_trend(session, SYSTEM, ash, LAST_WEEK, LAST_WEEK + timedelta(days=6), now=NOW)[0].invited == 6
+    assert (
+        after_closing(morale.team_trend, session, SYSTEM, oak, FIRST_WEEK, FIRST_WEEK + timedelta(days=6), now=NOW)[
+            0
+        ].invited
+        == 9
+    )
+    assert (
+        after_closing(morale.team_trend, session, SYSTEM, ash, LAST_WEEK, LAST_WEEK + timedelta(days=6), now=NOW)[
+            0
+        ].invited
+        == 6
+    )

@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 
 from db.engine import unit_of_work
 from db.models import AuditEntry, Base, Person, PulseResponse, PulseWeekly, Role, Site, Team
-from engagement import organisation, pulse
+from engagement import organisation, publication, pulse
 from engagement import settings as morale_settings
 from engagement.access import SYSTEM, Actor
 from engagement.errors import PermissionDenied, ValidationError
 from engagement.morale import BY_SUBTRACTION, TOO_FEW, Cell, GroupBy, alerts, weekly_morale
-from tests.factories import NOW, make_person
+from tests.factories import NOW, after_closing, make_person
 
 THIS_MONDAY = date(2026, 3, 16)  # NOW is Wednesday 18 March 2026
 LAST_WEEK = date(2026, 3, 9)
@@ -34,7 +34,7 @@ def _answer(
     session: Session, people: list[Actor], week: date, scores: list[int], enps: list[int | None] | None = None
 ) -> None:
     enps = enps if enps is not None else [None] * len(people)
-    pulse.store_answers(
+    pulse.record_history(
         session,
         [
             pulse.Answer(p.person_id, p.team_id, week, s, e)  # type: ignore[arg-type]
@@ -48,7 +48,7 @@ def _manager(session: Session) -> Actor:
 
 
 def _morale(session: Session, by: GroupBy, start: date = LAST_WEEK, end: date = LAST_WEEK) -> list[tuple[object, ...]]:
-    cells = weekly_morale(session, _manager(session), by, start, end, now=NOW)
+    cells = after_closing(weekly_morale, session, _manager(session), by, start, end, now=NOW)
     return [(c.week, c.group, c.responses, c.avg_score, c.enps, c.suppressed) for c in cells]
 
 
@@ -140,20 +140,22 @@ def test_my_history_shows_only_my_own_answers(session: Session) -> None:
     assert list(inspect.signature(pulse.my_history).parameters) == ["session", "actor", "limit"]
 
 
-def test_pulse_audit_entries_name_no_person_and_hold_no_values(session: Session) -> None:
+def test_pulse_answers_leave_no_audit_row_and_a_closed_week_one_without_people(session: Session) -> None:
+    """Any row per answer would sit next to the person's other actions in the log and tell who answered."""
     person = make_person(session, email="secret.person@example.org")
     pulse.answer_pulse(session, person, 2, 3, "my manager is unkind", now=NOW)
     pulse.answer_pulse(session, person, 5, 10, "all good really", now=NOW)
-    entries = session.scalars(select(AuditEntry).where(AuditEntry.entity == "pulse")).all()
-    assert [(e.action, e.actor_id, e.actor_label, e.entity_id, e.before, e.reason) for e in entries] == [
-        ("pulse.answer", None, "respondent", None, None, None),
-        ("pulse.replace", None, "respondent", None, None, None),
-    ]
-    assert [json.loads(e.after or "{}") for e in entries] == [{"week": "2026-03-16"}] * 2
-    assert {(e.at.hour, e.at.minute, e.at.second) for e in entries} == {(0, 0, 0)}
-    everything = " ".join(f"{e.actor_label} {e.before} {e.after} {e.reason}" for e in entries)
-    for secret in ("unkind", "good", "secret.person", "score", "enps", "person"):
-        assert secret not in everything
+    assert session.scalars(select(AuditEntry).where(AuditEntry.entity == "pulse")).all() == []
+    publication.close_weeks(session, NOW + timedelta(weeks=1))
+    (entry,) = session.scalars(select(AuditEntry).where(AuditEntry.entity == "pulse")).all()
+    assert (entry.action, entry.actor_id, entry.entity_id, entry.before, entry.reason) == (
+        "pulse.week_close",
+        None,
+        None,
+        None,
+        None,
+    )
+    assert json.loads(entry.after or "{}") == {"week": "2026-03-16", "threshold": 5}
 
 
 # -- suppression -----------------------------------------------------------------
@@ -179,17 +181,37 @@ def test_enps_is_suppressed_on_its_own_when_few_gave_it(session: Session) -> Non
     assert _morale(session, GroupBy.TEAM) == [(LAST_WEEK, "Shy", 5, 4.0, None, False)]
 
 
-def test_the_threshold_is_configurable_but_never_below_three(session: Session) -> None:
-    _answer(session, _team(session, "Four", 4), LAST_WEEK, [4, 4, 4, 2])
-    _answer(session, _team(session, "Three", 3), LAST_WEEK, [3, 3, 3])
-    morale_settings.update(session, SYSTEM, anonymity_threshold=4)
+def test_the_threshold_is_configurable_never_below_three_and_applies_to_weeks_closing_after_it(
+    session: Session,
+) -> None:
+    morale_settings.update(session, SYSTEM, NOW, anonymity_threshold=4)
+    four, three = _team(session, "Four", 4), _team(session, "Three", 3)
+    _answer(session, four, LAST_WEEK, [4, 4, 4, 2])
+    _answer(session, three, LAST_WEEK, [3, 3, 3])
     assert [(c[1], c[2], c[5]) for c in _morale(session, GroupBy.TEAM)] == [("Four", 4, False), ("Three", None, True)]
     for bad, message in ((2, "must be at least 3"), (0, "must be at least 3"), ("abc", "must be a whole number")):
         with pytest.raises(ValidationError, match=f"anonymity_threshold: {message}"):
-            morale_settings.update(session, SYSTEM, anonymity_threshold=bad)
+            morale_settings.update(session, SYSTEM, NOW, anonymity_threshold=bad)
     assert morale_settings.load(session).anonymity_threshold == 4
-    morale_settings.update(session, SYSTEM, anonymity_threshold=3)
-    assert [(c[1], c[2]) for c in _morale(session, GroupBy.TEAM)] == [("Four", 4), ("Three", 3)]
+    morale_settings.update(session, SYSTEM, NOW, anonymity_threshold=3)
+    # The closed week keeps what it published; the open week closes under the new threshold.
+    assert [(c[1], c[2]) for c in _morale(session, GroupBy.TEAM)] == [("Four", 4), ("Three", None)]
+    _answer(session, three, LAST_WEEK + timedelta(weeks=1), [3, 3, 3])
+    later = after_closing(
+        weekly_morale,
+        session,
+        SYSTEM,
+        GroupBy.TEAM,
+        LAST_WEEK,
+        LAST_WEEK + timedelta(weeks=1),
+        now=NOW + timedelta(weeks=1),
+    )
+    assert [(c.week, c.group, c.responses) for c in later] == [
+        (LAST_WEEK, "Four", 4),
+        (LAST_WEEK, "Three", None),
+        (LAST_WEEK + timedelta(weeks=1), "Four", None),
+        (LAST_WEEK + timedelta(weeks=1), "Three", 3),
+    ]
 
 
 def test_only_admins_change_the_threshold(session: Session) -> None:
@@ -206,7 +228,7 @@ def test_a_site_is_withheld_when_subtracting_its_visible_team_reveals_a_small_on
     assert [(c[1], c[2], c[5]) for c in _morale(session, GroupBy.TEAM)] == [("A", 9, False), ("B", None, True)]
     assert _morale(session, GroupBy.SITE) == [(LAST_WEEK, "North", None, None, None, True)]
     assert _morale(session, GroupBy.COMPANY) == [(LAST_WEEK, "Company", None, None, None, True)]
-    cells = weekly_morale(session, _manager(session), GroupBy.SITE, LAST_WEEK, LAST_WEEK, now=NOW)
+    cells = after_closing(weekly_morale, session, _manager(session), GroupBy.SITE, LAST_WEEK, LAST_WEEK, now=NOW)
     assert [c.reason for c in cells] == [BY_SUBTRACTION]
 
 
@@ -224,7 +246,9 @@ def test_parents_are_shown_when_nothing_small_can_be_subtracted(session: Session
     _team(session, "Silent", 3, site="North")  # members, no answers: nothing to reveal
     assert _morale(session, GroupBy.SITE) == [(LAST_WEEK, "North", 14, 3.29, None, False)]
     assert _morale(session, GroupBy.COMPANY) == [(LAST_WEEK, "Company", 14, 3.29, None, False)]
-    silent = [c for c in weekly_morale(session, _manager(session), GroupBy.TEAM, LAST_WEEK, LAST_WEEK, now=NOW)]
+    silent = [
+        c for c in after_closing(weekly_morale, session, _manager(session), GroupBy.TEAM, LAST_WEEK, LAST_WEEK, now=NOW)
+    ]
     assert [(c.group, c.responses, c.suppressed, c.reason) for c in silent if c.group == "Silent"] == [
         ("Silent", None, True, TOO_FEW)
     ]
@@ -235,18 +259,19 @@ def test_the_current_week_is_never_shown(session: Session) -> None:
     _answer(session, team, LAST_WEEK, [3] * 5)
     _answer(session, team, THIS_MONDAY, [5] * 5)
     rows = _morale(session, GroupBy.TEAM, date(2026, 3, 2), date(2026, 3, 31))
-    assert [(c[0], c[2]) for c in rows] == [(date(2026, 3, 2), None), (LAST_WEEK, 5)]
+    assert [(c[0], c[2]) for c in rows] == [(LAST_WEEK, 5)]  # weeks before the first answer publish nothing
     assert _morale(session, GroupBy.COMPANY, THIS_MONDAY, THIS_MONDAY + timedelta(days=6)) == []
 
 
 def test_only_managers_and_admins_read_morale(session: Session) -> None:
+    _answer(session, _team(session, "Oak", 5), LAST_WEEK, [4] * 5)
     lead = make_person(session, role=Role.LEAD)
     for actor in (make_person(session), lead):
         with pytest.raises(PermissionDenied):
-            weekly_morale(session, actor, GroupBy.TEAM, LAST_WEEK, LAST_WEEK, now=NOW)
+            after_closing(weekly_morale, session, actor, GroupBy.TEAM, LAST_WEEK, LAST_WEEK, now=NOW)
         with pytest.raises(PermissionDenied):
-            alerts(session, actor, now=NOW)
-    assert weekly_morale(session, SYSTEM, GroupBy.COMPANY, LAST_WEEK, LAST_WEEK, now=NOW) != []
+            after_closing(alerts, session, actor, now=NOW)
+    assert after_closing(weekly_morale, session, SYSTEM, GroupBy.COMPANY, LAST_WEEK, LAST_WEEK, now=NOW) != []
 
 
 # -- alerts ----------------------------------------------------------------------
@@ -265,7 +290,9 @@ def test_alerts_flag_a_drop_of_half_a_point_or_more(session: Session, recent: li
         _answer(session, team, _weeks_back(week), [5, 4, 4, 4, 4] if week % 2 else [4] * 5)
     for week in range(4):
         _answer(session, team, _weeks_back(week), recent)
-    found = [(a.team, a.previous_mean, a.recent_mean, a.change) for a in alerts(session, SYSTEM, now=NOW)]
+    found = [
+        (a.team, a.previous_mean, a.recent_mean, a.change) for a in after_closing(alerts, session, SYSTEM, now=NOW)
+    ]
     mean = sum(recent) / 5
     assert found == ([("Falling", 4.1, mean, round(mean - 4.1, 2))] if flagged else [])
 
@@ -275,7 +302,7 @@ def test_alerts_need_two_visible_weeks_on_each_side(session: Session) -> None:
     _answer(session, team, _weeks_back(5), [5] * 5)
     for week in range(4):
         _answer(session, team, _weeks_back(week), [1] * 5)
-    assert alerts(session, SYSTEM, now=NOW) == []
+    assert after_closing(alerts, session, SYSTEM, now=NOW) == []
 
 
 def test_answers_land_in_the_week_of_the_organisations_time_zone(session: Session) -> None:
@@ -326,7 +353,7 @@ def _store_week(session: Session, sites: int, teams: list[TeamAnswers]) -> None:
             pulse.Answer(p.id, team.id, LAST_WEEK, score, enps)
             for p, (score, enps) in zip(people, spec.answers, strict=False)
         ]
-    pulse.store_answers(session, answers)
+    pulse.record_history(session, answers)
 
 
 def _safe(hidden: int, k: int) -> bool:
@@ -361,14 +388,17 @@ def test_no_shown_figure_reveals_a_small_group_by_subtraction(engine: Engine, ex
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(table.delete())
     with unit_of_work(engine) as session:
-        _store_week(session, sites, teams)
         if k != 5:
-            morale_settings.update(session, SYSTEM, anonymity_threshold=k)
+            morale_settings.update(session, SYSTEM, NOW, anonymity_threshold=k)
+        _store_week(session, sites, teams)
     with unit_of_work(engine, write=False) as session:
         cells = {
-            by: {c.group: c for c in weekly_morale(session, SYSTEM, by, LAST_WEEK, LAST_WEEK, now=NOW)}
+            by: {c.group: c for c in after_closing(weekly_morale, session, SYSTEM, by, LAST_WEEK, LAST_WEEK, now=NOW)}
             for by in GroupBy
         }
+    if not any(spec.answers for spec in teams):
+        assert cells == {by: {} for by in GroupBy}  # a week nobody answered in publishes nothing
+        return
     by_team = {f"Team {t}": spec.answers for t, spec in enumerate(teams)}
     by_site = {f"Site {s}": [a for spec in teams if spec.site == s for a in spec.answers] for s in range(sites)}
     for by, truth in ((GroupBy.TEAM, by_team), (GroupBy.SITE, by_site)):
