@@ -5,9 +5,10 @@ with one, or an encoding the caller names; comma, semicolon or tab delimiters;
 columns found by header name in any order. Every problem is reported with the
 spreadsheet row number a person sees (the header is row 1) and the column.
 
-Writing neutralises formulas: a text cell starting with ``=``, ``+``, ``-``,
-``@``, tab or carriage return gets a leading ``'`` (OWASP CSV injection), so
-opening an export never runs a colleague's "name" as a formula.
+Writing neutralises formulas: a ``=``, ``+``, ``-``, ``@``, tab or carriage return
+that starts a text cell, or follows a ``;``, ``,``, tab or line break inside it, gets
+a ``'`` before it (OWASP CSV injection), so opening an export never runs a
+colleague's "name" as a formula, whatever delimiter the spreadsheet splits on.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -25,6 +27,9 @@ MAX_ROWS = 200_000
 MAX_CELL = 10_000
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 DELIMITERS = (",", ";", "\t")
+# Where a spreadsheet may start a cell (the start, or after a separator it might split on),
+# followed by a character that makes that cell a formula.
+_FORMULA_START = re.compile(r"(?:^|(?<=[;,\t\r\n]))(?=[=+\-@\t\r])")
 
 csv.field_size_limit(MAX_BYTES)
 
@@ -159,9 +164,14 @@ def _check_record(record: list[str], columns: list[str], row: int) -> list[Probl
 
 
 def neutralise(value: object) -> object:
-    """Make a text cell inert in spreadsheets; leave numbers alone."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
+    """Make a text cell inert in spreadsheets; leave numbers alone.
+
+    A ``'`` goes before every formula trigger that starts the cell *or* follows a ``;``, ``,``,
+    tab or line break: a spreadsheet that splits the cell on one of those (``Ana;+1+1`` opened
+    with ``;`` as delimiter) would otherwise start a new cell with a formula.
+    """
+    if isinstance(value, str):
+        return _FORMULA_START.sub("'", value)
     return value
 
 

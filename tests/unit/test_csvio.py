@@ -150,6 +150,27 @@ def test_a_file_over_the_row_limit_is_refused(monkeypatch: pytest.MonkeyPatch) -
 # -- writing ---------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("cell", "safe"),
+    [
+        ("Ana;+1+1", "Ana;'+1+1"),
+        ("x,=1", "x,'=1"),
+        ("a\t=1", "a\t'=1"),
+        ("a\n=1", "a\n'=1"),
+        ("a\r\n@SUM(A1)", "a\r\n'@SUM(A1)"),
+        ("=1;-2", "'=1;'-2"),
+        ("a\t\t=1", "a\t'\t'=1"),
+        ("Ana - Ben; x", "Ana - Ben; x"),
+    ],
+)
+def test_a_formula_after_a_separator_is_neutralised_too(cell: str, safe: str) -> None:
+    """A spreadsheet splitting on ; , tab or newline must not start any cell with a formula."""
+    assert csvio.neutralise(cell) == safe
+    for separator in (";", ",", "\t", "\n", "\r"):
+        pieces = str(csvio.neutralise(cell)).split(separator)
+        assert not any(p.startswith(csvio.FORMULA_TRIGGERS[:4]) for p in pieces), (cell, separator)
+
+
 def test_exports_neutralise_formulas_in_text_but_not_numbers() -> None:
     names = ['=HYPERLINK("http://evil")', "+1", "-3", "@SUM(A1)", "\tTabbed", "\rReturned", "Ana Silva"]
     points = [1.5, -2.0, 0, 4, -5, 6.25, None]
