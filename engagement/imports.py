@@ -299,7 +299,7 @@ def _update_challenge(
 def import_results(
     session: Session, actor: Actor, table: Table, today: date, *, source: str = "csv", now: datetime | None = None
 ) -> ImportReport:
-    """Store results; rows are approved unless ``status`` says otherwise (agents' rows wait as pending).
+    """Store results; rows are approved unless ``status`` says otherwise (one's own rows follow the agent's rule).
 
     Rows with a ``ref`` already stored from ``source`` are not counted twice.
     """

@@ -7,6 +7,15 @@ Who may log what:
 - an admin logs for anyone, approved;
 - a manager logs nothing.
 
+An entry belongs to the team it is credited to (``Result.team_id``: the
+person's team on the day of the activity), not to the person's team of today:
+a lead logs, reads, edits, voids and decides only entries credited to their
+own team, so a person who moved from Cedar to Birch leaves their Cedar entries
+with Cedar's lead. Nobody decides on their own entry: whoever logs for
+themself, lead or admin, is treated as an agent (the challenge's auto-approve
+limit is a rule, not their decision), and their entries wait for another lead
+of their site or an admin.
+
 Every entry is validated in full before anything is written; a batch (grid,
 CSV) is written in one transaction or not at all.
 """
@@ -19,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, Select, func, insert, literal_column, select, update
+from sqlalchemy import ColumnElement, Row, Select, false, func, insert, literal_column, or_, select, true, update
 from sqlalchemy.orm import Session, aliased, lazyload
 
 from db import bulk
@@ -35,6 +44,7 @@ LOGGERS = (Role.AGENT, Role.LEAD, Role.ADMIN)
 # approved results) only when the query visibly implies the index's own WHERE.
 PENDING = Result.__table__.c.status == literal_column("'pending'")
 APPROVED = Result.__table__.c.status == literal_column("'approved'")
+WAITS_FOR_ANOTHER = "it waits for another lead of your site or an admin"
 
 
 @dataclass(frozen=True)
@@ -68,6 +78,7 @@ class _Context:
     now: datetime
     current_team: dict[int, tuple[int, date]] = field(default_factory=dict)  # person -> (team, member since)
     org_zone: ZoneInfo | None = None  # read with the people; read on its own only if none was found
+    credited: dict[tuple[int, date], int | None] = field(default_factory=dict)  # (person, day) -> team, once read
 
     def zone_of(self, person: Person | None) -> ZoneInfo:
         if person is not None and person.timezone:
@@ -82,11 +93,15 @@ class _Context:
         older = []
         for person_id, day in pairs:
             current = self.current_team.get(person_id)
-            if current is not None and day >= current[1]:
+            if (person_id, day) in self.credited:
+                teams[(person_id, day)] = self.credited[(person_id, day)]
+            elif current is not None and day >= current[1]:
                 teams[(person_id, day)] = current[0]
             else:
                 older.append((person_id, day))
-        return teams | (organisation.teams_on(self.session, older) if older else {})
+        teams |= organisation.teams_on(self.session, older) if older else {}
+        self.credited |= teams
+        return teams
 
 
 def _context(session: Session, rows: Sequence[ResultInput], now: datetime | None) -> _Context:
@@ -128,6 +143,8 @@ def check(actor: Actor, data: ResultInput, ctx: _Context, row: int | None = None
         problem("person", "no such person")
     elif not person.active:
         problem("person", f"{person.email} is not active")
+    elif actor.role is Role.LEAD and (scope := _lead_scope_problem(actor, person, data.occurred_on, ctx, row)):
+        problems.append(scope)
     if challenge is None:
         problem("challenge", "no such challenge")
     if not isinstance(data.quantity, (int, float)) or not math.isfinite(data.quantity):
@@ -167,18 +184,39 @@ def out_of_reach(actor: Actor) -> str:
 
 
 def _may_log_for(actor: Actor, person: Person) -> bool:
-    if actor.role is Role.ADMIN:
+    """Agents name only themselves, admins anyone; a lead is judged by the day (:func:`_lead_scope_problem`)."""
+    if actor.role in (Role.ADMIN, Role.LEAD):
         return True
-    if actor.role is Role.LEAD:
-        return person.team_id is not None and person.team_id == actor.team_id
     return actor.role is Role.AGENT and person.id == actor.person_id
 
 
+def _lead_scope_problem(actor: Actor, person: Person, day: date, ctx: _Context, row: int | None) -> Problem | None:
+    """A lead logs only days credited to their team: never for another team, nor before someone joined theirs."""
+    if actor.team_id is not None and ctx.teams_on([(person.id, day)])[(person.id, day)] == actor.team_id:
+        return None
+    if person.team_id != actor.team_id or actor.team_id is None:
+        return Problem("person", out_of_reach(actor), row)
+    current = ctx.current_team.get(person.id)
+    joined = f" ({current[1].isoformat()})" if current is not None and current[0] == actor.team_id else ""
+    return Problem(
+        "occurred_on",
+        f"{day.isoformat()} is before {person.name} joined your team{joined}; that day counts for the team "
+        "they were in then, and its lead or an admin logs it",
+        row,
+    )
+
+
 def _status_for(actor: Actor, data: ResultInput, challenge: Challenge) -> tuple[Status, str | None]:
-    """Agents' entries wait for a lead unless the challenge auto-approves them."""
-    if actor.role is Role.AGENT:
+    """Entries people log for themselves wait for someone else unless the challenge auto-approves them.
+
+    That holds for agents and for a lead or admin logging their own activity:
+    the auto-approve limit is the challenge's rule, not the logger's decision,
+    and a status of "approved" or "rejected" given for one's own entry (a CSV
+    column) is not a decision either: it is ignored, as it always was for agents.
+    """
+    if actor.role is Role.AGENT or data.person_id == actor.person_id:
         limit = challenge.auto_approve_up_to
-        if limit is not None and data.quantity <= limit:
+        if data.status is not Status.PENDING and limit is not None and data.quantity <= limit:
             return Status.APPROVED, f"auto-approved (up to {limit:g} {challenge.unit})"
         return Status.PENDING, None
     return data.status or Status.APPROVED, None
@@ -225,6 +263,8 @@ def record_results(
     if actor.role is Role.AGENT and any(r.person_id != actor.person_id for r in rows):
         raise PermissionDenied("agents can only log their own activity")
     ctx = _context(session, rows, now)
+    if actor.role is Role.LEAD:  # a lead's scope is the team each day credits: read the history once for the batch
+        ctx.teams_on([(r.person_id, r.occurred_on) for r in rows])
     problems: list[Problem] = []
     for i, data in enumerate(rows):
         problems.extend(check(actor, data, ctx, None if row_numbers is None else row_numbers[i]))
@@ -346,16 +386,20 @@ def _same_content(existing: Result, data: ResultInput) -> bool:
 
 
 def _load_for_change(session: Session, actor: Actor, result_id: int, expected_version: int | None) -> Result:
+    """The entry, if the actor may change it: their own while pending, or (leads) one credited to their team.
+
+    A lead or admin has an agent's rights on their own entries: correcting an
+    approved entry of one's own would be approving a new amount oneself.
+    """
     require(actor, *LOGGERS)
     result = session.get(Result, result_id)
     if result is None:
         raise NotFound(f"no entry with id {result_id}")
-    person = result.person
-    if actor.role is Role.AGENT:
-        if person.id != actor.person_id or result.status is not Status.PENDING:
+    if actor.role is Role.AGENT or result.person_id == actor.person_id:
+        if result.person_id != actor.person_id or result.status is not Status.PENDING:
             raise PermissionDenied("you can only change your own entries while they are pending")
-    elif actor.role is Role.LEAD and person.team_id != actor.team_id:
-        raise PermissionDenied("you can only change entries of your own team")
+    elif actor.role is Role.LEAD and (result.team_id is None or result.team_id != actor.team_id):
+        raise PermissionDenied("you can only change entries credited to your own team")
     if expected_version is not None and result.version != expected_version:
         raise Conflict("this entry was changed by someone else since you opened it; reload and try again")
     return result
@@ -435,25 +479,24 @@ class Decisions:
 
 
 def decide(session: Session, actor: Actor, result_ids: Sequence[int], approve: bool, reason: str = "") -> Decisions:
-    """Approve or reject pending entries of the actor's team (leads) or anyone's (admins).
+    """Approve or reject pending entries credited to the actor's team (leads) or anyone's (admins).
 
-    A rejection needs a reason. Nobody decides on their own entry (an admin
-    or another lead does). Each entry changes at most once even if two people
-    decide at the same moment: the update only matches rows that are still
-    pending, and the second decider is told they were already decided.
+    A rejection needs a reason. Nobody decides on their own entry: a lead's own
+    entries are decided by another lead of the site (of any of its teams) or an
+    admin. Each entry changes at most once even if two people decide at the
+    same moment: the update only matches rows that are still pending, and the
+    second decider is told they were already decided.
     """
     require(actor, Role.LEAD, Role.ADMIN)
     reason = _reason(reason, required=not approve)
     outcome = Decisions()
-    rows = session.execute(
-        select(Result.id, Result.status, Result.person_id, Person.team_id)
-        .join(Person, Person.id == Result.person_id)
-        .where(Result.id.in_(list(result_ids)))
-    ).all()
+    query = select(Result.id, Result.status, Result.person_id, _in_scope(actor).label("in_scope"))
+    query = query.join(Person, Person.id == Result.person_id).outerjoin(Team, Team.id == Result.team_id)
+    rows = session.execute(query.where(Result.id.in_(list(result_ids)))).all()
     found = {row.id: row for row in rows}
-    if actor.role is Role.LEAD and any(row.team_id != actor.team_id for row in rows):
+    if actor.role is Role.LEAD and not all(row.in_scope for row in rows):
         # Refuse the whole batch before deciding any of it, not half-way through.
-        raise PermissionDenied("you can only decide on entries of your own team")
+        raise PermissionDenied("you can only decide on entries credited to your own team")
     now = periods.now_utc()
     # In id order: two deciders locking the same rows in opposite orders would deadlock on PostgreSQL.
     for result_id in sorted(set(result_ids)):
@@ -463,10 +506,26 @@ def decide(session: Session, actor: Actor, result_ids: Sequence[int], approve: b
         elif row.status is not Status.PENDING:
             outcome.skipped[result_id] = f"already {row.status.value}"
         elif row.person_id == actor.person_id:
-            outcome.skipped[result_id] = "your own entry; another lead or an admin decides it"
+            outcome.skipped[result_id] = f"your own entry; {WAITS_FOR_ANOTHER}"
         else:
             _decide_one(session, actor, result_id, approve, reason, now, outcome)
     return outcome
+
+
+def _in_scope(actor: Actor) -> ColumnElement[bool]:
+    """Whether a lead may decide an entry (in a query joining its person and its credited team).
+
+    Entries credited to the lead's team, and the pending entries of the site's
+    other leads, which no lead may decide on their own. Admins decide any.
+    """
+    if actor.role is Role.ADMIN:
+        return true()
+    if actor.team_id is None:
+        return false()
+    lead_team = Team.__table__.alias("lead_team")
+    own_site = select(lead_team.c.site_id).where(lead_team.c.id == actor.team_id).scalar_subquery()
+    other_lead = (Person.role == Role.LEAD) & (Person.id != actor.person_id) & (Team.site_id == own_site)
+    return or_(Result.team_id == actor.team_id, other_lead)
 
 
 def _decide_one(
@@ -528,12 +587,13 @@ class Entry:
 
 
 def _entries_query() -> Select[Result, Person, Challenge, str | None, str | None]:
+    """Entries with their person, challenge, the team they are credited to and who logged them."""
     logger = Person.__table__.alias("logger")
     return (
         select(Result, Person, Challenge, Team.name, logger.c.email)
         .join(Person, Person.id == Result.person_id)
         .join(Challenge, Challenge.id == Result.challenge_id)
-        .outerjoin(Team, Team.id == Person.team_id)
+        .outerjoin(Team, Team.id == Result.team_id)
         .outerjoin(logger, logger.c.id == Result.logged_by_id)
     )
 
@@ -564,53 +624,73 @@ def _entry(row: Row[Result, Person, Challenge, str | None, str | None], duplicat
 
 
 def entries_for_person(session: Session, actor: Actor, person_id: int, limit: int = 20) -> list[Entry]:
-    """A person's most recent entries with their status: for themself, their lead, admins."""
+    """A person's most recent entries with their status: all of them for themself and admins.
+
+    A lead sees only those credited to their team, and only for someone who is
+    or was a member of it.
+    """
+    query = _entries_query().where(Result.person_id == person_id)
     if actor.person_id != person_id:
         require(actor, Role.LEAD, Role.ADMIN)
         if actor.role is Role.LEAD:
-            require_same_team(session, actor, person_id)
-    query = _entries_query().where(Result.person_id == person_id)
+            _require_member_once(session, actor, person_id)
+            query = query.where(Result.team_id == actor.team_id)
     query = query.order_by(Result.logged_at.desc(), Result.id.desc()).limit(limit)
     return [_entry(row) for row in session.execute(query).unique()]
 
 
-def require_same_team(session: Session, actor: Actor, person_id: int) -> None:
-    team_id = session.scalar(select(Person.team_id).where(Person.id == person_id))
-    if team_id is None or team_id != actor.team_id:
+def _require_member_once(session: Session, actor: Actor, person_id: int) -> None:
+    member = select(Membership.id).where(Membership.person_id == person_id, Membership.team_id == actor.team_id)
+    if actor.team_id is None or session.scalar(member.limit(1)) is None:
         raise PermissionDenied("you can only see entries of your own team")
 
 
 def team_entries(
     session: Session, actor: Actor, team_id: int | None, start: date, end: date, limit: int = 500
 ) -> list[Entry]:
-    """Entries of a team's current members in a period (leads: own team; admins: any or all)."""
+    """Entries credited to a team in a period (leads: own team; admins: any, or all with ``team_id`` None).
+
+    Credited, not "of today's members": a person's entries from before they
+    joined stay with the team they were earned in, and leave with nobody.
+    """
     require(actor, Role.LEAD, Role.ADMIN)
-    if actor.role is Role.LEAD and team_id != actor.team_id:
+    if actor.role is Role.LEAD and (team_id is None or team_id != actor.team_id):
         raise PermissionDenied("you can only see entries of your own team")
     query = _entries_query().where(Result.occurred_on.between(start, end))
     if team_id is not None:
-        query = query.where(Person.team_id == team_id)
+        # Through the people who were ever members: each one's days are read from ix_results_person_day.
+        members = select(Membership.person_id).where(Membership.team_id == team_id)
+        query = query.where(Result.team_id == team_id, Result.person_id.in_(members))
     query = query.order_by(Result.occurred_on.desc(), Result.id.desc()).limit(limit)
     return [_entry(row) for row in session.execute(query).unique()]
 
 
 def pending_entries(session: Session, actor: Actor, team_id: int | None = None, limit: int = 500) -> list[Entry]:
-    """Entries waiting for a decision, oldest first, each flagged if it looks like a repeat.
+    """Entries waiting for this actor's decision, oldest first, each flagged if it looks like a repeat.
 
-    Leads see their own team's; admins everyone's (or one team's); nobody sees
-    their own, which someone else decides.
+    Leads see those credited to their own team and the pending entries of the
+    site's other leads; admins everyone's (or those credited to one team).
+    Nobody sees their own here: :func:`own_pending_entries` lists them, as
+    waiting for someone else.
     """
     require(actor, Role.LEAD, Role.ADMIN)
-    if actor.role is Role.LEAD:
-        team_id = actor.team_id
     query = _entries_query().where(PENDING)
     if actor.person_id is not None:
         query = query.where(Result.person_id != actor.person_id)
-    if team_id is not None:
-        query = query.where(Person.team_id == team_id)
+    if actor.role is Role.LEAD:
+        query = query.where(_in_scope(actor))
+    elif team_id is not None:
+        query = query.where(Result.team_id == team_id)
     rows = session.execute(query.order_by(Result.logged_at, Result.id).limit(limit)).unique().all()
     duplicates = _duplicate_ids(session, [row[0] for row in rows])
     return [_entry(row, row[0].id in duplicates) for row in rows]
+
+
+def own_pending_entries(session: Session, actor: Actor, limit: int = 100) -> list[Entry]:
+    """The actor's own entries still waiting for a decision, which someone else takes; oldest first."""
+    require(actor, *LOGGERS)
+    query = _entries_query().where(PENDING, Result.person_id == actor.person_id)
+    return [_entry(row) for row in session.execute(query.order_by(Result.logged_at, Result.id).limit(limit))]
 
 
 def _duplicate_ids(session: Session, pending: list[Result]) -> set[int]:
@@ -636,15 +716,17 @@ def _duplicate_ids(session: Session, pending: list[Result]) -> set[int]:
 
 
 def pending_count(session: Session, actor: Actor, team_id: int | None = None) -> int:
-    """How many entries wait for this lead (own team) or admin (everyone, or ``team_id``'s)."""
+    """How many entries wait for this lead or admin: exactly those :func:`pending_entries` lists (up to its page)."""
     if actor.role not in (Role.LEAD, Role.ADMIN):
         return 0
     query = select(func.count()).select_from(Result).where(PENDING)
     if actor.person_id is not None:
         query = query.where(Result.person_id != actor.person_id)
-    if actor.role is Role.LEAD or team_id is not None:  # everyone's count reads the pending index alone
-        team = actor.team_id if actor.role is Role.LEAD else team_id
-        query = query.join(Person, Person.id == Result.person_id).where(Person.team_id == team)
+    if actor.role is Role.LEAD:
+        query = query.join(Person, Person.id == Result.person_id).outerjoin(Team, Team.id == Result.team_id)
+        query = query.where(_in_scope(actor))
+    elif team_id is not None:  # everyone's count reads the pending index alone, one team's ix_results_pending_team
+        query = query.where(Result.team_id == team_id)
     return session.scalar(query) or 0
 
 

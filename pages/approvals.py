@@ -1,8 +1,11 @@
 """Approvals: entries agents logged that wait for their lead, approved or rejected in bulk.
 
-Leads see their own team's, admins everyone's or one team's. The list is kept as
-it was when drawn, and ticks are matched to entries by id, so an entry that
-arrives or is decided elsewhere meanwhile never shifts a tick onto another row.
+Leads see those credited to their own team (and the other leads' of their
+site), admins everyone's or one team's. The viewer's own waiting entries are
+listed apart, with no way to decide them: another lead of the site or an
+admin does. The list is kept as it was when drawn, and ticks are matched to
+entries by id, so an entry that arrives or is decided elsewhere meanwhile
+never shifts a tick onto another row.
 """
 
 from zoneinfo import ZoneInfo
@@ -17,7 +20,7 @@ from engagement.results import Entry
 from engagement.text import NOTE_MAX
 from ui.auth import require_role
 from ui.resources import read, read_fresh, write
-from ui.widgets import attempt, flash, md, org_settings, show_flash
+from ui.widgets import attempt, flash, md, org_settings, show_flash, table
 
 actor = require_role(Role.LEAD, Role.ADMIN)
 
@@ -76,12 +79,31 @@ def decide(chosen: list[Entry], approve: bool, reason: str) -> None:
     st.rerun()
 
 
+def own_waiting(actor: Actor) -> None:
+    """The viewer's own entries that wait: shown, never decidable here."""
+    own = read_fresh(results.own_pending_entries, actor)
+    if not own:
+        return
+    with st.expander(f"Your own entries waiting ({len(own)}): another lead of your site or an admin decides them"):
+        table(
+            [
+                {
+                    "Challenge": e.challenge,
+                    "Amount": amounts.in_words(e.quantity, e.unit),
+                    "Day": e.occurred_on.isoformat(),
+                }
+                for e in own
+            ]
+        )
+
+
 st.title("Approvals")
 show_flash()
+own_waiting(actor)
 team_id = choose_team(actor)
 waiting = read_fresh(results.pending_count, actor, team_id)
 if not waiting:
-    who = "your team logs" if actor.role is Role.LEAD else "agents log"
+    who = "your team and the other leads of your site log" if actor.role is Role.LEAD else "agents log"
     st.info(f"Nothing waiting for you. Entries {who} above a challenge's auto-approve limit appear here.")
     st.stop()
 st.markdown(f"**{waiting} entr{'y' if waiting == 1 else 'ies'} waiting** for a decision, oldest first.")

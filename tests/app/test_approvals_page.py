@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
-from db.models import Person, Result, Role, Status
+from db.models import Challenge, Kind, Person, Result, Role, Status
 from engagement import demo, periods, results
 from engagement.access import SYSTEM, Actor, actor_for_email
 from tests.app.conftest import DASHBOARD, TIMEOUT, signed_in
@@ -129,6 +129,34 @@ def test_a_repeat_of_an_earlier_entry_is_flagged_in_words(app_as: Callable[[Role
     assert table.loc[first.id, "Check"] == ""
 
 
+def test_a_leads_own_entry_is_shown_as_waiting_for_someone_else_and_cannot_be_ticked(
+    app_as: Callable[[Role], AppTest], demo_url: str
+) -> None:
+    with store(demo_url) as s:
+        me = lead(s)
+        # a day and a running challenge the lead's team logs for, so only the amount makes it wait
+        team_entry = s.execute(
+            select(Result.challenge_id, Result.occurred_on)
+            .join(Challenge, Challenge.id == Result.challenge_id)
+            .where(Result.team_id == me.team_id, Challenge.kind == Kind.ENERGY)
+            .order_by(Result.id.desc())
+        ).first()
+        assert me.person_id is not None and team_entry is not None
+        own = results.record_result(s, me, results.ResultInput(me.person_id, team_entry[0], 900, team_entry[1]))
+        assert own.status is Status.PENDING, "a lead's own entry above the limit waits"
+        own_id = own.id
+    at = open_page(app_as)
+    assert [e.label for e in at.expander] == [
+        "Your own entries waiting (1): another lead of your site or an admin decides them"
+    ]
+    assert own_id not in {int(i) for i in at.data_editor[0].value.index}
+    at.checkbox(key="approvals.every").check()
+    at = at.button(key=APPROVE).click().run()
+    assert status_of(demo_url, own_id)[0] is Status.PENDING
+    admin = open_page(app_as, Role.ADMIN)
+    assert own_id in {int(i) for i in admin.data_editor[0].value.index}
+
+
 # -- deciding ----------------------------------------------------------------------
 
 
@@ -190,7 +218,8 @@ def test_approving_every_entry_listed_leaves_nothing_waiting(app_as: Callable[[R
     assert at.success[0].value == f"Approved {len(waiting)} entries."
     assert pending_ids(demo_url) == []
     assert [i.value for i in at.info] == [
-        "Nothing waiting for you. Entries your team logs above a challenge's auto-approve limit appear here."
+        "Nothing waiting for you. Entries your team and the other leads of your site log above a challenge's "
+        "auto-approve limit appear here."
     ]
     assert not at.data_editor
 

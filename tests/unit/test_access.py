@@ -42,11 +42,14 @@ from tests.unit.conftest import statement_log, writes
 
 ENGAGEMENT = Path(__file__).resolve().parents[2] / "engagement"
 OK, ROLE, SCOPE, FIELD = "ok", "refused by role, before any SQL", "refused by scope, nothing written", "invalid"
+WAITS = "stored, waiting for someone else to decide"
+LEFT = "left undecided, nothing written"
 ROLES = ("agent", "lead of another team", "manager", "admin")
 ADMIN_ONLY = (ROLE, ROLE, ROLE, OK)
 EVERYONE = (OK, OK, OK, OK)
 MANAGERS = (ROLE, ROLE, OK, OK)
 D = date(2026, 3, 10)
+MOVED_ON = date(2026, 3, 9)  # the mover left Cedar for Birch, the other lead's team
 
 
 @dataclass(frozen=True)
@@ -58,14 +61,25 @@ class Org:
     pending: int
     approved: int
     factor: int
+    mover: int
+    mover_cedar_pending: int  # logged while the mover was in Cedar: Cedar's, whatever their team is now
+    mover_cedar_approved: int
+    mover_birch: int  # logged after the move: Birch's
+    own_pending: dict[str, int]  # each role's own entry, waiting (above the challenge's auto-approve limit)
+    own_approved: dict[str, int]
 
 
 @pytest.fixture
 def org(engine: Engine) -> Org:
-    """Cedar: the agent and a colleague (one pending, one approved entry); Birch: its lead."""
+    """Cedar: the agent and a colleague (one pending, one approved entry); Birch: its lead.
+
+    The mover was in Cedar until 8 March and is in Birch since 9 March, with
+    entries on both sides of the move; every actor has an entry of their own
+    that waits and one that was approved.
+    """
     with unit_of_work(engine) as session:
         impact.seed_default_factors(session, SYSTEM)
-        challenge = make_challenge(session, slug="home-energy")
+        challenge = make_challenge(session, slug="home-energy", auto_approve_up_to=5)
         agent = make_person(session, team="Cedar", email="agent@example.org")
         colleague = make_person(session, team="Cedar", email="colleague@example.org")
         make_person(session, team="Birch", email="birch@example.org")
@@ -79,8 +93,29 @@ def org(engine: Engine) -> Org:
         approved = log(session, colleague, challenge, 3)
         uk = (ImpactFactor.kind == Kind.ENERGY) & (ImpactFactor.region == "United Kingdom")
         factor = session.scalars(select(ImpactFactor.id).where(uk)).one()
-        assert agent.team_id is not None and colleague.person_id is not None
-        return Org(actors, colleague.person_id, agent.team_id, challenge, pending, approved, factor)
+        mover = make_person(session, team="Cedar", email="mover@example.org")
+        mover_pending = log(session, mover, challenge, 2, date(2026, 3, 4), status=Status.PENDING)
+        mover_approved = log(session, mover, challenge, 10, date(2026, 3, 5))
+        assert mover.person_id is not None and agent.team_id is not None and colleague.person_id is not None
+        organisation.move_person(session, SYSTEM, mover.person_id, "Birch", MOVED_ON)
+        mover_birch = log(session, mover, challenge, 4, D)
+        own_pending = {role: log(session, a, challenge, 6, status=Status.PENDING) for role, a in actors.items()}
+        own_approved = {role: log(session, a, challenge, 1) for role, a in actors.items()}
+        return Org(
+            actors,
+            colleague.person_id,
+            agent.team_id,
+            challenge,
+            pending,
+            approved,
+            factor,
+            mover.person_id,
+            mover_pending,
+            mover_approved,
+            mover_birch,
+            own_pending,
+            own_approved,
+        )
 
 
 def _table(kind: imports.ImportKind, *lines: str) -> Any:
@@ -89,6 +124,12 @@ def _table(kind: imports.ImportKind, *lines: str) -> Any:
 
 
 Call = Callable[[Session, Actor, Org], object]
+
+
+def _role(actor: Actor, org: Org) -> str:
+    return next(role for role, a in org.actors.items() if a == actor)
+
+
 SCOPE_WEEK = leaderboards.Scope()
 
 
@@ -168,6 +209,53 @@ def _calls() -> dict[str, tuple[Call, tuple[str, str, str, str]]]:
             (ROLE, SCOPE, ROLE, OK),
         ),
         "results.pending_entries": (lambda s, a, o: results.pending_entries(s, a), (ROLE, OK, ROLE, OK)),
+        "results.own_pending_entries": (lambda s, a, o: results.own_pending_entries(s, a), (OK, OK, ROLE, OK)),
+        # a moved person: their entries belong to the team they are credited to, not to today's team
+        "results.decide on a moved person's entry of their old team": (
+            lambda s, a, o: results.decide(s, a, [o.mover_cedar_pending], True),
+            (ROLE, SCOPE, ROLE, OK),
+        ),
+        "results.edit_result of a moved person's entry of their old team": (
+            lambda s, a, o: results.edit_result(s, a, o.mover_cedar_approved, 1, quantity=1000, now=NOW),
+            (SCOPE, SCOPE, ROLE, OK),
+        ),
+        "results.void_result of a moved person's entry of their old team": (
+            lambda s, a, o: results.void_result(s, a, o.mover_cedar_approved, 1, "duplicate"),
+            (SCOPE, SCOPE, ROLE, OK),
+        ),
+        "results.edit_result back-dating a moved person's entry into their old team": (
+            lambda s, a, o: results.edit_result(s, a, o.mover_birch, 1, occurred_on=date(2026, 3, 6), now=NOW),
+            (SCOPE, FIELD, ROLE, OK),
+        ),
+        "results.record_results for a moved person before they joined": (
+            lambda s, a, o: results.record_results(
+                s, a, [results.ResultInput(o.mover, o.challenge, 1, date(2026, 3, 6))], now=NOW
+            ),
+            (ROLE, FIELD, ROLE, OK),
+        ),
+        "results.record_results for a moved person since they joined": (
+            lambda s, a, o: results.record_results(s, a, [results.ResultInput(o.mover, o.challenge, 1, D)], now=NOW),
+            (ROLE, OK, ROLE, OK),
+        ),
+        # one's own entry: nobody decides on it, whatever their role
+        "results.record_result of one's own entry above the auto-approve limit": (
+            lambda s, a, o: (
+                results.record_result(s, a, results.ResultInput(a.person_id or 0, o.challenge, 50, D)).status
+            ),
+            (WAITS, WAITS, ROLE, WAITS),
+        ),
+        "results.decide on one's own entry": (
+            lambda s, a, o: results.decide(s, a, [o.own_pending[_role(a, o)]], True),
+            (ROLE, LEFT, ROLE, LEFT),
+        ),
+        "results.edit_result of one's own approved entry": (
+            lambda s, a, o: results.edit_result(s, a, o.own_approved[_role(a, o)], 1, quantity=500, now=NOW),
+            (SCOPE, SCOPE, ROLE, SCOPE),
+        ),
+        "results.void_result of one's own approved entry": (
+            lambda s, a, o: results.void_result(s, a, o.own_approved[_role(a, o)], 1, "withdrawn"),
+            (SCOPE, SCOPE, ROLE, SCOPE),
+        ),
         "results.pending_count": (lambda s, a, o: results.pending_count(s, a), EVERYONE),
         # leaderboards
         "leaderboards.team_leaderboard": (lambda s, a, o: leaderboards.team_leaderboard(s, a, SCOPE_WEEK), EVERYONE),
@@ -268,7 +356,6 @@ NOT_ENTRY_POINTS = {
     "audit.record",
     "audit.record_many",
     "results.check",
-    "results.require_same_team",
     "imports.run_import",
 }
 CORE = ("access", "audit", "settings", "organisation", "challenges", "results", "leaderboards", "pulse", "morale")
@@ -290,8 +377,12 @@ def _rolled_back(engine: Engine) -> Iterator[Session]:
 def _attempt(engine: Engine, actor: Actor, org: Org, call: Call, expected: str) -> str:
     with _rolled_back(engine) as session, statement_log(engine) as statements:
         try:
-            call(session, actor, org)
+            returned = call(session, actor, org)
             session.flush()
+            if returned is Status.PENDING:  # the status an entry was stored with
+                return WAITS
+            if isinstance(returned, results.Decisions) and not returned.decided:
+                return LEFT if not writes(statements) else f"left undecided after writing: {writes(statements)}"
         except PermissionDenied:
             if writes(statements):
                 return f"refused after writing: {writes(statements)}"

@@ -236,4 +236,4 @@ def test_nobody_decides_on_their_own_entry(engine: Engine) -> None:
         assert results.pending_count(session, lead) == 1
         outcome = results.decide(session, lead, [own, theirs], approve=True)
     assert outcome.decided == [theirs]
-    assert outcome.skipped == {own: "your own entry; another lead or an admin decides it"}
+    assert outcome.skipped == {own: "your own entry; it waits for another lead of your site or an admin"}
