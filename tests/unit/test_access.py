@@ -356,6 +356,7 @@ NOT_ENTRY_POINTS = {
     "audit.record",
     "audit.record_many",
     "results.check",
+    "results.out_of_reach",
     "imports.run_import",
 }
 CORE = ("access", "audit", "settings", "organisation", "challenges", "results", "leaderboards", "pulse", "morale")
