@@ -467,16 +467,18 @@ def run_import(
     *,
     dry_run: bool = False,
     encoding: str | None = None,
+    today: date | None = None,
 ) -> ImportReport:
     """Parse and import a whole file in one transaction; with ``dry_run``, roll it back.
 
-    Raises :class:`ValidationError` (nothing written) if any row is bad.
+    ``today`` (default: today in the organisation's zone) decides what is in the future
+    and which pulse week is open. Raises :class:`ValidationError` (nothing written) if any row is bad.
     """
     required, optional = COLUMNS[kind]
     table = read_table(data, required, optional, encoding=encoding)
     for attempt in range(WRITE_ATTEMPTS):
         try:
-            return _import_once(engine, actor, kind, table, dry_run)
+            return _import_once(engine, actor, kind, table, dry_run, today)
         except IntegrityError:
             # Another import stored the same refs meanwhile; a second pass sees them.
             if attempt:
@@ -493,10 +495,12 @@ class _DryRun(Exception):
         self.report = report
 
 
-def _import_once(engine: Engine, actor: Actor, kind: ImportKind, table: Table, dry_run: bool) -> ImportReport:
+def _import_once(
+    engine: Engine, actor: Actor, kind: ImportKind, table: Table, dry_run: bool, today: date | None
+) -> ImportReport:
     try:
         with unit_of_work(engine) as session:
-            today = periods.today(settings.load(session).zone)
+            today = today or periods.today(settings.load(session).zone)
             report = IMPORTERS[kind](session, actor, table, today)
             report.dry_run = dry_run
             if dry_run:

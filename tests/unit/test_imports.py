@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from db.engine import unit_of_work
 from db.models import AuditEntry, Challenge, Person, PulseResponse, Result, Role, Status, Team
-from engagement import organisation
+from engagement import organisation, publication, pulse
 from engagement.access import SYSTEM, Actor
 from engagement.errors import PermissionDenied, ValidationError
 from engagement.imports import ImportKind, run_import, template
@@ -347,9 +347,9 @@ def test_pulse_import_stores_answers_and_replaces_earlier_ones(engine: Engine, o
     data = _csv(
         "email,week_of,score,enps,comment", "ana@example.org,2026-03-11,4,9,", "ben@example.org,2026-03-09,2,,tired"
     )
-    report = run_import(engine, SYSTEM, ImportKind.PULSE, data)
+    report = run_import(engine, SYSTEM, ImportKind.PULSE, data, today=date(2026, 3, 12))
     assert (report.created, report.updated) == (2, 0)
-    again = run_import(engine, SYSTEM, ImportKind.PULSE, data.replace(b",4,9,", b",5,10,"))
+    again = run_import(engine, SYSTEM, ImportKind.PULSE, data.replace(b",4,9,", b",5,10,"), today=date(2026, 3, 12))
     assert (again.created, again.updated) == (0, 2)
     with unit_of_work(engine, write=False) as session:
         rows = session.execute(
@@ -370,8 +370,9 @@ def test_bad_pulse_rows_are_each_reported(engine: Engine, org: dict[str, Actor])
         "cai@example.org,2026-03-09,3,,",
         "cai@example.org,2026-03-15,4,,",
         "ben@example.org,2026-03-09,4,," + "x" * 2001,
+        "ana@example.org,2026-03-08,3,,",
     )
-    assert _problems(engine, ImportKind.PULSE, data) == [
+    assert _problems(engine, ImportKind.PULSE, data, today=date(2026, 3, 12)) == [
         "row 2: score: must be from 1 to 5",
         "row 3: score: must be a whole number from 1 to 5",
         "row 3: enps: must be from 0 to 10",
@@ -380,6 +381,7 @@ def test_bad_pulse_rows_are_each_reported(engine: Engine, org: dict[str, Actor])
         "row 5: email: mo@example.org has no team; the pulse is answered by team members",
         "row 7: week_of: cai@example.org already answered this week on row 6",
         "row 8: comment: is too long (2,001 characters; the limit is 2,000)",
+        "row 9: week_of: the pulse for the week of 2026-03-02 has closed; answers are taken for the current week only",
     ]
     assert _count(engine, PulseResponse) == 0
 
@@ -389,8 +391,10 @@ def test_templates_import_cleanly(engine: Engine) -> None:
     with unit_of_work(engine) as session:
         make_person(session, team="Cedar", email="ana@example.org")
         make_challenge(session, slug="home-energy", starts_on=date(2026, 1, 5), ends_on=date(2026, 3, 29))
-    for kind in ImportKind:
-        assert run_import(engine, SYSTEM, kind, template(kind).encode(), dry_run=True).rows == 1, kind
+    for kind in ImportKind:  # on a day of the examples' pulse week, so its answer is for the open week
+        assert (
+            run_import(engine, SYSTEM, kind, template(kind).encode(), dry_run=True, today=date(2026, 1, 14)).rows == 1
+        )
 
 
 def test_a_session_level_import_keeps_earlier_writes_of_the_transaction(session: Session) -> None:
@@ -401,3 +405,29 @@ def test_a_session_level_import_keeps_earlier_writes_of_the_transaction(session:
     table = read_table(_csv("email,name,team,role", "x@example.org,X,Cedar,agent"), *COLUMNS[ImportKind.PEOPLE])
     import_people(session, SYSTEM, table, date(2026, 3, 18))
     assert session.scalar(select(func.count()).select_from(Person)) == 1
+
+
+def test_a_pulse_import_takes_the_open_week_only_under_the_team_the_person_is_in_now(
+    engine: Engine, org: dict[str, Actor]
+) -> None:
+    """As on the form: a closed week takes no answer (its figures stay as published); a move files later answers."""
+    with unit_of_work(engine) as session:
+        pulse.record_history(
+            session, [pulse.Answer(org["ana"].person_id or 0, org["ana"].team_id or 0, date(2026, 3, 2), 3)]
+        )
+        publication.close_weeks(session, datetime(2026, 3, 10, 12, tzinfo=UTC))
+        organisation.move_person(session, SYSTEM, org["ana"].person_id or 0, "Birch", date(2026, 3, 10))
+    closed = _csv("email,week_of,score,enps,comment", "ana@example.org,2026-03-04,5,,")
+    assert _problems(engine, ImportKind.PULSE, closed, today=date(2026, 3, 12)) == [
+        "row 2: week_of: the pulse for the week of 2026-03-02 has closed; answers are taken for the current week only"
+    ]
+    run_import(
+        engine,
+        SYSTEM,
+        ImportKind.PULSE,
+        _csv("email,week_of,score,enps,comment", "ana@example.org,2026-03-11,4,,"),
+        today=date(2026, 3, 12),
+    )
+    with unit_of_work(engine, write=False) as session:
+        teams = dict(session.execute(select(PulseResponse.week_start, PulseResponse.team_id)).all())
+    assert teams == {date(2026, 3, 2): org["ana"].team_id, date(2026, 3, 9): org["cai"].team_id}
