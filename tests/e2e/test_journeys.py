@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -209,6 +210,10 @@ def test_lead_logs_for_the_team_imports_a_file_after_fixing_it_and_approves_with
             whole = panel(page, "Whole team")
             grid = whole.get_by_test_id("stDataFrame")
             show_grid(grid)
+            # The table's toolbar offers search but no CSV export of its own (it would not neutralise formulas).
+            grid.hover()
+            expect(grid.get_by_role("button", name=re.compile("^Search"))).to_be_visible()
+            expect(grid.get_by_role("button", name=re.compile("Download as CSV"))).to_have_count(0)
             headers = grid.locator("[role='columnheader']").all_inner_texts()
             column = next(i for i, h in enumerate(headers) if h.startswith("Home energy saver"))
             typed = {0: "1.5", 1: "2", 2: "3.5"}

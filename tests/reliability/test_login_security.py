@@ -382,12 +382,13 @@ def test_streamlit_is_pinned_past_every_known_advisory() -> None:
     assert Version(installed_version("streamlit")) >= NEWEST_ADVISORY_FIX
 
 
-def test_the_shipped_config_keeps_xsrf_cors_on_and_error_details_off() -> None:
+def test_the_shipped_config_keeps_xsrf_cors_on_error_details_and_table_export_off() -> None:
     config = tomllib.loads((PROJECT_ROOT / ".streamlit" / "config.toml").read_text())
     server, client = config.get("server", {}), config.get("client", {})
     assert server.get("enableXsrfProtection", True) is True
     assert server.get("enableCORS", True) is True
     assert client.get("showErrorDetails") in ("none", False)
+    assert client.get("disableDataExport") is True, "a table's own CSV export does not neutralise formulas"
     assert not server.get("trustedUserHeaders"), "identity from headers is only safe behind a proxy that sets them"
 
 
