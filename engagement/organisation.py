@@ -8,6 +8,7 @@ transaction, so boards never mix the old and new answer.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -126,10 +127,14 @@ def _required(field: str) -> str:
 
 
 def find_team(session: Session, name: str) -> Team | None:
-    """The team called ``name``, ignoring case and spacing."""
-    wanted = " ".join(name.split()).casefold()
+    """The team called ``name``, ignoring case, spacing and how its accents were typed.
+
+    Names are stored in NFC (:func:`engagement.text.clean`); "e" + U+0301 typed in a
+    file must find "é", or the new team it would create collides with the stored one.
+    """
+    wanted = unicodedata.normalize("NFC", " ".join(name.split())).casefold()
     for team in session.scalars(select(Team)):
-        if team.name.casefold() == wanted:
+        if unicodedata.normalize("NFC", team.name).casefold() == wanted:
             return team
     return None
 
@@ -155,10 +160,10 @@ def resolve_team(session: Session, actor: Actor, name: str, site: Site | None) -
 def resolve_site(session: Session, actor: Actor, name: str) -> Site:
     """The existing site called ``name`` (ignoring case), or a new one (admins only)."""
     require(actor, Role.ADMIN)
-    clean_name = text.clean(name, "site", text.NAME_MAX)
+    clean_name = text.clean(name, "site", text.NAME_MAX)  # NFC, as stored names are
     existing = list(session.scalars(select(Site)))
     for site in existing:
-        if site.name.casefold() == clean_name.casefold():
+        if unicodedata.normalize("NFC", site.name).casefold() == clean_name.casefold():
             return site
     similar = text.look_alike(clean_name, [s.name for s in existing])
     if similar is not None:

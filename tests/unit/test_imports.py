@@ -431,3 +431,15 @@ def test_a_pulse_import_takes_the_open_week_only_under_the_team_the_person_is_in
     with unit_of_work(engine, write=False) as session:
         teams = dict(session.execute(select(PulseResponse.week_start, PulseResponse.team_id)).all())
     assert teams == {date(2026, 3, 2): org["ana"].team_id, date(2026, 3, 9): org["cai"].team_id}
+
+
+def test_a_team_name_typed_with_a_combining_accent_is_the_same_team(engine: Engine) -> None:
+    """'Cafe' + U+0301 is 'Café' as stored (NFC): it joins that team instead of colliding with it."""
+    composed, decomposed = "Caf\u00e9", "Cafe\u0301"
+    run_import(engine, SYSTEM, ImportKind.PEOPLE, _csv("email,name,team,role", f"a@example.org,A,{composed},agent"))
+    rows = (f"b@example.org,B,{decomposed},agent", f"c@example.org,C,{decomposed.upper()},agent")
+    report = run_import(engine, SYSTEM, ImportKind.PEOPLE, _csv("email,name,team,role", *rows))
+    assert report.created == 2
+    with unit_of_work(engine, write=False) as session:
+        assert list(session.scalars(select(Team.name))) == [composed]
+        assert session.scalar(select(func.count()).select_from(Person).join(Team).where(Team.name == composed)) == 3
