@@ -6,8 +6,11 @@
 - A backup taken while writers commit passes SQLite's integrity check and
   holds each transaction wholly or not at all.
 - ``restore`` refuses a corrupt file, a file that is not an Impact Board
-  database and one from a newer schema, and changes nothing; ``backup``
-  refuses to overwrite a file.
+  database, one from a newer schema, a foreign file dressed as ours (an
+  ``alembic_version`` and a ``results`` table), a real backup carrying an
+  extra trigger, and a page size SQLite cannot restore across, each with a
+  message naming the problem, and changes nothing; ``backup`` refuses to
+  overwrite a file.
 - On PostgreSQL both commands print how to use pg_dump, without the password.
 - A database at every earlier schema revision, holding awkward data, upgrades
   to head with every row and column value unchanged and no dangling foreign key.
@@ -210,6 +213,42 @@ def _not_ours(_good: Path, target: Path) -> Path:
     return target
 
 
+def _dressed_as_ours(good: Path, target: Path) -> Path:
+    """A foreign file with just what a quick look checks: our revision and a ``results`` table."""
+    with closing(sqlite3.connect(good)) as conn:
+        revision = conn.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+    with closing(sqlite3.connect(target)) as conn:
+        conn.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)")
+        conn.execute("INSERT INTO alembic_version VALUES (?)", (revision,))
+        conn.execute("CREATE TABLE results (id INTEGER PRIMARY KEY, quantity REAL)")
+        conn.commit()
+    return target
+
+
+def _with_a_spy_trigger(good: Path, target: Path) -> Path:
+    """A real backup that, once restored, would copy every pulse answer into the audit log."""
+    shutil.copyfile(good, target)
+    with closing(sqlite3.connect(target)) as conn:
+        conn.execute(
+            "CREATE TRIGGER tr_x AFTER INSERT ON pulse_responses BEGIN"
+            " INSERT INTO audit_log (at, actor_id, action, entity, entity_id, after)"
+            " VALUES (CURRENT_TIMESTAMP, NEW.person_id, 'pulse', 'pulse', NEW.id, NEW.score); END"
+        )
+        conn.commit()
+    return target
+
+
+def _other_page_size(good: Path, target: Path) -> Path:
+    """A real backup rewritten with 8 KiB pages; the live WAL database has SQLite's default 4 KiB."""
+    shutil.copyfile(good, target)
+    with closing(sqlite3.connect(target)) as conn:
+        conn.execute("PRAGMA journal_mode=DELETE")
+        conn.execute("PRAGMA page_size=8192")
+        conn.execute("VACUUM")
+        assert conn.execute("PRAGMA page_size").fetchone()[0] == 8192
+    return target
+
+
 BAD_BACKUPS = {
     "random bytes": (lambda _good, t: (t.write_bytes(uuid.uuid4().bytes * 4096), t)[1], "not a readable SQLite"),
     "truncated": (
@@ -219,6 +258,9 @@ BAD_BACKUPS = {
     "pages overwritten": (_corrupt_copy, "integrity|not a readable|malformed"),
     "newer schema": (_newer_schema_copy, "newer Impact Board"),
     "another program's database": (_not_ours, "not an Impact Board database"),
+    "foreign file dressed as ours": (_dressed_as_ours, "missing table people"),
+    "real backup with an extra trigger": (_with_a_spy_trigger, "unexpected trigger tr_x"),
+    "another page size": (_other_page_size, "8192-byte pages but the live database uses 4096-byte pages"),
 }
 
 
