@@ -11,11 +11,12 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pytest
+from sqlalchemy import delete
 from streamlit.testing.v1 import AppTest
 
 from db.engine import make_engine, unit_of_work
-from db.models import Role
-from engagement import demo, morale, organisation, periods, settings
+from db.models import MoraleCell, PulseWeek, Role
+from engagement import demo, morale, organisation, periods, publication, settings
 from engagement.access import SYSTEM, actor_for_email
 from engagement.morale import GroupBy
 from tests.app.conftest import TIMEOUT, signed_in
@@ -72,9 +73,15 @@ def chart_data(at: AppTest) -> pd.DataFrame:
 
 
 def grow(url: str, teams: int = 60) -> None:
-    """Add ``teams`` teams of one member each at Leeds and Cardiff: more teams than fit on one view."""
+    """Add ``teams`` teams of one member each at Leeds and Cardiff: more teams than fit on one view.
+
+    The demo's weeks closed before these teams existed; they are settled again as if the
+    teams had been there all along, so the closed weeks list them (too few answers).
+    """
     engine = make_engine(url)
     with unit_of_work(engine) as session:
+        session.execute(delete(MoraleCell))
+        session.execute(delete(PulseWeek))
         for i in range(teams):
             person = organisation.PersonInput(
                 f"grown{i}@example.com",
@@ -83,7 +90,8 @@ def grow(url: str, teams: int = 60) -> None:
                 team=f"Grown {i:02d}",
                 site=("Leeds", "Cardiff")[i % 2],
             )
-            organisation.add_person(session, SYSTEM, person)
+            organisation.add_person(session, SYSTEM, person, since=date(2000, 1, 3))
+        publication.close_weeks(session)
     engine.dispose()
 
 
