@@ -37,10 +37,6 @@ def last_closed(session: Session) -> date | None:
     return session.scalar(select(func.max(PulseWeek.week_start)))
 
 
-def is_closed(session: Session, week: date) -> bool:
-    return session.get(PulseWeek, periods.week_start(week)) is not None
-
-
 def _pending(session: Session, now: datetime | None) -> list[date]:
     """Ended weeks not closed yet, up to last week: weeks before the first answer publish nothing."""
     latest = last_closed(session)
