@@ -1,7 +1,7 @@
 """Many people at once: N WebSocket sessions against the real dashboard, time to first render.
 
-    python benchmarks/load.py --url sqlite:///bench-results/sqlite-M-s1-r0003.db --sessions 25 50 200
-    python benchmarks/load.py --url ... --processes 2      # two app processes, sessions spread over both
+    python -m benchmarks.load --url sqlite:///bench-results/sqlite-M-s1-r0003.db --sessions 25 50 200
+    python -m benchmarks.load --url ... --processes 2      # two app processes, sessions spread over both
 
 Each session speaks Streamlit's own protocol over ``ws://127.0.0.1:PORT/_stcore/stream``
 (protobuf ``BackMsg``/``ForwardMsg``, as the browser does): it asks for the page,

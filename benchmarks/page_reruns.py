@@ -1,8 +1,8 @@
 """Every page's full rerun through Streamlit's AppTest, on a benchmark database.
 
-    python benchmarks/page_reruns.py --url sqlite:///bench-results/sqlite-M-s1-r0003.db --anchor 2026-11-25
+    python -m benchmarks.page_reruns --url sqlite:///bench-results/sqlite-M-s1-r0003.db --anchor 2026-11-25
 
-Run by ``python -m engagement bench`` in its own process (its memory is its
+Run by ``python -m benchmarks`` in its own process (its memory is its
 own). For each page, as the role that would open it: one warm-up rerun, then
 ``--runs`` reruns with the read cache cleared before each, so every read is a
 cache miss. Reports per page the median rerun time, the median time spent in
@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 
 class Meter:
@@ -108,10 +107,10 @@ def _app(url: str, role: Any) -> Any:
     from sqlalchemy import select
     from streamlit.testing.v1 import AppTest
 
+    from benchmarks.generate import ROLE_EMAILS
     from db.engine import make_engine, unit_of_work
     from db.models import Person
     from engagement import auth
-    from engagement.bench.generate import ROLE_EMAILS
     from ui.auth import SESSION_KEY
 
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=600)
@@ -185,9 +184,9 @@ def main() -> None:
 
 def _child(args: argparse.Namespace, label: str) -> dict[str, Any]:
     """Measure one page in a fresh process, so its peak memory is its own."""
-    command = [sys.executable, __file__, "--url", args.url, "--anchor", args.anchor.isoformat()]
+    command = [sys.executable, "-m", "benchmarks.page_reruns", "--url", args.url, "--anchor", args.anchor.isoformat()]
     done = subprocess.run(
-        [*command, "--runs", str(args.runs), "--only", label], capture_output=True, text=True, check=False
+        [*command, "--runs", str(args.runs), "--only", label], capture_output=True, text=True, check=False, cwd=ROOT
     )
     if done.returncode != 0:
         return {"errors": [done.stderr[-1500:]], "rerun_ms": None, "db_ms": None, "peak_rss_mb": None}

@@ -186,7 +186,7 @@ def _table_with_hint(element: Table, compiler: SQLCompiler, **kw: Any) -> str:
     SQLAlchemy's SQLite dialect ignores table hints; the planner sometimes picks
     a skip-scan over a far better covering index, and ``INDEXED BY`` pins it.
     """
-    sql = compiler.visit_table(element, **kw)
+    sql: str = compiler.visit_table(element, **kw)  # type: ignore[no-untyped-call]
     hints = kw.get("fromhints")
     if hints and element in hints and not kw.get("ashint"):
         sql += " " + hints[element]

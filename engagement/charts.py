@@ -43,13 +43,14 @@ VALUE_TITLES = {
 def _frame(records: Sequence[dict[str, Any]]) -> alt.Data:
     # "tone" is one category for :func:`_on_page`; in the data, not a transform, so every layer
     # reads one data source and a sorted axis keeps its order (Vega drops the sort of a union).
-    return alt.Data(values=[{**r, "tone": "text"} for r in records])
+    return alt.Data(values=[{**r, "tone": "text"} for r in records])  # type: ignore[no-untyped-call]
 
 
-def _legible(chart: alt.LayerChart) -> Any:
+def _legible(chart: alt.LayerChart) -> alt.LayerChart:
     """Axis and legend labels and titles in :data:`AXIS_TEXT` (over Streamlit's theme grey)."""
     axes = chart.configure_axis(labelColor=AXIS_TEXT, titleColor=AXIS_TEXT)
-    return axes.configure_legend(labelColor=AXIS_TEXT, titleColor=AXIS_TEXT)
+    legible: alt.LayerChart = axes.configure_legend(labelColor=AXIS_TEXT, titleColor=AXIS_TEXT)
+    return legible
 
 
 def _on_page(text: alt.Chart) -> alt.Chart:
@@ -62,7 +63,7 @@ def _on_page(text: alt.Chart) -> alt.Chart:
     return text.encode(color=alt.Color("tone:N", legend=None))
 
 
-def team_bars(rows: Sequence[TeamRow], value: str, my_team_id: int | None = None) -> alt.Chart:
+def team_bars(rows: Sequence[TeamRow], value: str, my_team_id: int | None = None) -> alt.LayerChart:
     """Horizontal bars in rank order; the viewer's team is labelled "(your team)" and coloured."""
     records = [
         {
@@ -77,7 +78,7 @@ def team_bars(rows: Sequence[TeamRow], value: str, my_team_id: int | None = None
     return _bars(records, VALUE_TITLES.get(value, value), "Team")
 
 
-def person_bars(rows: Sequence[PersonRow], my_person_id: int | None = None) -> alt.Chart:
+def person_bars(rows: Sequence[PersonRow], my_person_id: int | None = None) -> alt.LayerChart:
     records = [
         {
             "label": f"{r.rank}. {r.name}" + (" (you)" if r.person_id == my_person_id else ""),
@@ -97,7 +98,7 @@ def _fmt(value: float, kind: str) -> str:
     return f"{value:,.1f}"
 
 
-def _bars(records: list[dict[str, Any]], value_title: str, label_title: str) -> alt.Chart:
+def _bars(records: list[dict[str, Any]], value_title: str, label_title: str) -> alt.LayerChart:
     base = alt.Chart(_frame(records)).encode(
         y=alt.Y(
             "label:N",
@@ -121,7 +122,7 @@ def _bars(records: list[dict[str, Any]], value_title: str, label_title: str) -> 
     )
 
 
-def morale_trend(cells: Sequence[Cell], metric: str = "avg_score") -> alt.Chart:
+def morale_trend(cells: Sequence[Cell], metric: str = "avg_score") -> alt.LayerChart:
     """Weekly line per group; groups differ by colour and point shape; gaps where suppressed."""
     title = "Mean score (1 to 5)" if metric == "avg_score" else "eNPS (-100 to 100)"
     records = [
@@ -131,7 +132,7 @@ def morale_trend(cells: Sequence[Cell], metric: str = "avg_score") -> alt.Chart:
     scale = alt.Scale(domain=[1, 5]) if metric == "avg_score" else alt.Scale(domain=[-100, 100])
     # Weeks are ISO dates on an ordinal axis: a temporal axis would shift them a
     # day in viewers' browsers west of UTC and label ticks that are not Mondays.
-    encoding = {
+    encoding: dict[str, Any] = {
         "x": alt.X("week:O", title="Week starting", axis=alt.Axis(labelAngle=-40)),
         "y": alt.Y("value:Q", title=title, scale=scale),
         "color": alt.Color("group:N", title="Group"),
@@ -147,7 +148,7 @@ def morale_trend(cells: Sequence[Cell], metric: str = "avg_score") -> alt.Chart:
     return _legible((chart.mark_line() + chart.mark_point(filled=True, size=60)).properties(height=320, usermeta=SVG))
 
 
-def morale_heatmap(cells: Sequence[Cell]) -> alt.Chart:
+def morale_heatmap(cells: Sequence[Cell]) -> alt.LayerChart:
     """Team × week; each cell prints its mean score, or "n/a" where there are not enough responses."""
     records = [
         {
@@ -183,7 +184,7 @@ def morale_heatmap(cells: Sequence[Cell]) -> alt.Chart:
     return _legible((hidden + shown + text).properties(height=100 + 32 * len({c.group for c in cells}), usermeta=SVG))
 
 
-def participation_vs_morale(rows: Sequence[TeamComparison]) -> alt.Chart:
+def participation_vs_morale(rows: Sequence[TeamComparison]) -> alt.LayerChart:
     records = [
         {"team": r.team, "participation": r.participation, "morale": r.morale} for r in rows if r.morale is not None
     ]
@@ -201,7 +202,7 @@ def participation_vs_morale(rows: Sequence[TeamComparison]) -> alt.Chart:
     return _legible((points + labels).properties(height=320, usermeta=SVG))
 
 
-def impact_bars(rows: Sequence[ImpactRow], measure: str, title: str) -> alt.Chart:
+def impact_bars(rows: Sequence[ImpactRow], measure: str, title: str) -> alt.LayerChart:
     records = [{"group": r.group, "value": getattr(r, measure), "text": f"{getattr(r, measure):,.1f}"} for r in rows]
     base = alt.Chart(_frame(records)).encode(
         y=alt.Y("group:N", title=None, sort="-x", axis=alt.Axis(labelOverlap=False)),
@@ -216,7 +217,7 @@ def impact_bars(rows: Sequence[ImpactRow], measure: str, title: str) -> alt.Char
     )
 
 
-def hours_bars(totals: Sequence[tuple[str, float]], label_title: str) -> alt.Chart:
+def hours_bars(totals: Sequence[tuple[str, float]], label_title: str) -> alt.LayerChart:
     """Volunteer hours per activity type or organisation, most first, each bar printed with its hours."""
     records = [
         {"label": label, "value": hours, "text": f"{hours:,.1f} h", "mine": False, "order": i}

@@ -9,7 +9,7 @@ transaction, so boards never mix the old and new answer.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -102,13 +102,14 @@ def validate_timezone(value: str | None, field: str = "timezone") -> str | None:
 def check_person(data: PersonInput) -> list[Problem]:
     """Every problem with ``data`` on its own (not yet against the database)."""
     problems: list[Problem] = []
-    for check in (
+    checks: tuple[Callable[[], object], ...] = (
         lambda: validate_email(data.email),
         lambda: text.clean(data.name, "name", text.NAME_MAX) or _required("name"),
         lambda: validate_timezone(data.timezone),
         lambda: data.team and text.clean(data.team, "team", text.NAME_MAX),
         lambda: data.site and text.clean(data.site, "site", text.NAME_MAX),
-    ):
+    )
+    for check in checks:
         try:
             check()
         except text.TextProblem as e:

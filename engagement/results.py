@@ -26,10 +26,13 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Row, Select, false, func, insert, literal_column, or_, select, true, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session, aliased, lazyload
+from sqlalchemy.sql.schema import Table
 
 from db import bulk
 from db.models import Challenge, Kind, Membership, Person, Result, Role, Status, Team
@@ -307,8 +310,9 @@ def record_results(
         recorded.created = list(session.scalars(insert(Result).returning(Result), values))
         ids = [row.id for row in recorded.created]
     else:  # a batch: ids up front, then one bulk insert (COPY on PostgreSQL), see db.bulk
-        ids = bulk.next_ids(session, Result.__table__, len(values))
-        bulk.insert_rows(session, Result.__table__, [{"id": i, **v} for i, v in zip(ids, values, strict=True)])
+        table = cast(Table, Result.__table__)
+        ids = bulk.next_ids(session, table, len(values))
+        bulk.insert_rows(session, table, [{"id": i, **v} for i, v in zip(ids, values, strict=True)])
     recorded.ids.extend(ids)
     audit.record_many(
         session,
@@ -532,7 +536,7 @@ def _decide_one(
     session: Session, actor: Actor, result_id: int, approve: bool, reason: str, now: datetime, outcome: Decisions
 ) -> None:
     status = Status.APPROVED if approve else Status.REJECTED
-    changed = session.execute(
+    statement = (
         update(Result)
         .where(Result.id == result_id, Result.status == Status.PENDING)
         .values(
@@ -543,7 +547,8 @@ def _decide_one(
             version=Result.version + 1,
         )
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
+    changed = cast(CursorResult[Any], session.execute(statement)).rowcount
     if not changed:
         outcome.skipped[result_id] = "already decided by someone else"
         return

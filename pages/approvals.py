@@ -8,6 +8,7 @@ entries by id, so an entry that arrives or is decided elsewhere meanwhile
 never shifts a tick onto another row.
 """
 
+from typing import cast
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -151,7 +152,7 @@ with st.form("approvals.form"):
         reject = st.form_submit_button("Reject", icon=":material/close:")
 
 if approve or reject:
-    ticked = set(edited.index) if every else {int(i) for i, row in edited.iterrows() if row["Decide"]}
+    ticked = set(edited.index) if every else {int(cast(int, i)) for i, row in edited.iterrows() if row["Decide"]}
     chosen = [e for e in entries if e.id in ticked]
     if not chosen:
         st.error("Nothing was decided: tick at least one entry, or choose every entry listed.")

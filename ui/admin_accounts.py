@@ -9,7 +9,7 @@ from engagement.access import Actor
 from ui.admin_forms import fresh, grid, save, yes
 from ui.auth import ROLE_LABELS
 from ui.resources import read_fresh, write
-from ui.widgets import md
+from ui.widgets import md, required
 
 ISSUED = "admin.issued_password"
 
@@ -59,7 +59,7 @@ def password_form(
         st.caption("Nobody to choose.")
         return
     with st.form(form):
-        person = st.selectbox("Person", people, format_func=names.get, key=f"{form}.person")
+        person = required(st.selectbox("Person", people, format_func=names.__getitem__, key=f"{form}.person"))
         typed = st.text_input(
             f"Temporary password (at least {auth.MIN_LENGTH} characters; leave empty to make one up)",
             type="password",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
+from functools import partial
 from zoneinfo import available_timezones
 
 import streamlit as st
@@ -14,7 +16,7 @@ from engagement.challenges import ChallengeInput
 from engagement.impact import FactorInput
 from ui.admin_forms import fresh, grid, save, save_edit, seen_version, yes
 from ui.resources import read_fresh, write
-from ui.widgets import md, org_settings, org_today
+from ui.widgets import md, org_settings, org_today, required
 
 KIND_LABELS = {
     Kind.ENERGY: "Home energy (kWh saved)",
@@ -97,7 +99,9 @@ def challenge_form(actor: Actor, challenge: Challenge | None, today: date) -> No
     with st.form(form):
         if challenge is None:
             slug = st.text_input("Short name (letters, digits and hyphens, e.g. home-energy-2027)", key=f"{form}.slug")
-            kind = st.selectbox("Kind", list(Kind), format_func=KIND_LABELS.get, key=f"{form}.kind")
+            kind: Kind = required(
+                st.selectbox("Kind", list(Kind), format_func=KIND_LABELS.__getitem__, key=f"{form}.kind")
+            )
         else:
             slug, kind = challenge.slug, challenge.kind
             st.markdown(f"**{md(challenge.slug)}**, {KIND_LABELS[challenge.kind].lower()}")
@@ -218,26 +222,32 @@ def choose_in_use(actor: Actor, factors: list[impact.Factor]) -> None:
         # The factor in use when this admin first saw the list: switching refuses if another admin changed it.
         seen = seen_version(form, next((f.id for f in of_kind.values() if f.in_use), 0)) or None
         pick, button = st.columns([4, 1], vertical_alignment="bottom")
-        chosen = pick.selectbox(
-            KIND_LABELS[kind],
-            list(of_kind),
-            index=current,
-            key=f"admin.factor.use.{kind.value}",
-            format_func=lambda fid, d=of_kind: f"{d[fid].value:g} {d[fid].unit}, {d[fid].region} {d[fid].year}",
+        chosen: int = required(
+            pick.selectbox(
+                KIND_LABELS[kind],
+                list(of_kind),
+                index=current,
+                key=f"admin.factor.use.{kind.value}",
+                format_func=_labels(of_kind),
+            )
         )
         if button.button("Use", key=f"admin.factor.use.{kind.value}.go", disabled=of_kind[chosen].in_use):
             save_edit(
-                lambda fid=chosen, seen=seen: write(impact.use_factor, actor, fid, expected_in_use=seen),
+                partial(write, impact.use_factor, actor, chosen, expected_in_use=seen),
                 f"The impact report now uses {of_kind[chosen].value:g} {of_kind[chosen].unit}.",
                 form,
             )
+
+
+def _labels(factors: dict[int, impact.Factor]) -> Callable[[int], str]:
+    return lambda fid: f"{factors[fid].value:g} {factors[fid].unit}, {factors[fid].region} {factors[fid].year}"
 
 
 def add_factor(actor: Actor) -> None:
     base = "admin.factor.new"
     form = fresh(base)
     with st.form(form):
-        kind = st.selectbox("Kind", list(Kind), format_func=KIND_LABELS.get, key=f"{form}.kind")
+        kind: Kind = required(st.selectbox("Kind", list(Kind), format_func=KIND_LABELS.__getitem__, key=f"{form}.kind"))
         left, right = st.columns(2)
         value = left.number_input("Value", value=None, min_value=0.0, format="%.4f", key=f"{form}.value")
         unit = right.text_input("Unit", placeholder=" or ".join(impact.FACTOR_UNITS.values()), key=f"{form}.unit")

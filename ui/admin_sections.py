@@ -12,7 +12,7 @@ from engagement.organisation import PeoplePage, PersonInput, PersonRow
 from ui.admin_forms import fresh, grid, save, save_edit, seen_version
 from ui.auth import ROLE_LABELS
 from ui.resources import get_engine, read_fresh, write
-from ui.widgets import attempt, csv_download, flash, md, org_today
+from ui.widgets import attempt, csv_download, flash, md, org_today, required
 
 NEW_TEAM = "A new team…"
 NO_TEAM = "No team"
@@ -158,10 +158,14 @@ def add_person(actor: Actor, teams: list[str], sites: list[str]) -> None:
     with st.form(form):
         email = st.text_input("Email", key=f"{form}.email", max_chars=254)
         name = st.text_input("Full name", key=f"{form}.name", max_chars=100)
-        role = st.selectbox("Role", list(Role), format_func=ROLE_LABELS.get, key=f"{form}.role")
+        role: Role = required(st.selectbox("Role", list(Role), format_func=ROLE_LABELS.__getitem__, key=f"{form}.role"))
         picked = team_choice("Team (agents and team leads need one)", teams, form)
         site = st.selectbox("Site", [TEAM_SITE, *sites], key=f"{form}.site")
-        mode = st.radio("Works from", list(WorkMode), format_func=WORK_MODES.get, horizontal=True, key=f"{form}.mode")
+        mode: WorkMode = required(
+            st.radio(
+                "Works from", list(WorkMode), format_func=WORK_MODES.__getitem__, horizontal=True, key=f"{form}.mode"
+            )
+        )
         zone = st.text_input("Time zone (optional)", placeholder="e.g. Europe/London", key=f"{form}.zone")
         submitted = st.form_submit_button("Add person", type="primary")
     if not submitted:
@@ -186,7 +190,11 @@ def edit_person(actor: Actor, person: PersonRow, sites: list[str]) -> None:
     with st.form(f"{form}.form"):
         name = st.text_input("Full name", value=person.name, key=f"{form}.name", max_chars=100)
         role = st.selectbox(
-            "Role", list(Role), index=list(Role).index(person.role), format_func=ROLE_LABELS.get, key=f"{form}.role"
+            "Role",
+            list(Role),
+            index=list(Role).index(person.role),
+            format_func=ROLE_LABELS.__getitem__,
+            key=f"{form}.role",
         )
         site_options = [TEAM_SITE, *sites]
         site = st.selectbox(

@@ -7,6 +7,8 @@ outside the top, and named and tinted so it is quick to find.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -16,7 +18,7 @@ from engagement.amounts import ordinal
 from engagement.leaderboards import RANKED_VALUE, PersonRow, RankBy, Scope, TeamRow
 from engagement.periods import Period
 from ui.resources import VIEWER, read
-from ui.widgets import csv_download, md
+from ui.widgets import csv_download, md, required
 
 PERSON_LIMIT = 50
 # A light shade of the charts' highlight colour, with its own dark text: the theme's text is light in dark mode.
@@ -84,7 +86,7 @@ def person_summary(actor: Actor, top: list[PersonRow], mine: PersonRow | None) -
     return f"You are {ordinal(mine.rank)} with {mine.points:,.1f} points, {behind:,.1f} behind the top. {lead}"
 
 
-def board_table(column: str, marker: str, records: list[dict[str, object]], **config: object) -> None:
+def board_table(column: str, marker: str, records: list[dict[str, object]], **config: Any) -> None:
     """A board as a table; the viewer's row, already named by ``marker``, is also tinted for a quick find.
 
     Styling sends a style for every cell, which costs more than the rest of the
@@ -101,12 +103,14 @@ def board_table(column: str, marker: str, records: list[dict[str, object]], **co
 
 def teams_tab(actor: Actor, scope: Scope, period: Period) -> None:
     """The team board ranked as the viewer chooses: a chart of the leading teams, a sentence, the table, a CSV."""
-    rank_by = st.radio(
-        "Rank teams by",
-        list(RankBy),
-        format_func=RANK_LABELS.__getitem__,
-        horizontal=True,
-        key="leaderboards.rank_by",
+    rank_by: RankBy = required(
+        st.radio(
+            "Rank teams by",
+            list(RankBy),
+            format_func=RANK_LABELS.__getitem__,
+            horizontal=True,
+            key="leaderboards.rank_by",
+        )
     )
     rows = read(leaderboards.team_leaderboard, VIEWER, scope, rank_by)
     if not rows:

@@ -9,6 +9,7 @@ they type is caught instead of shifting numbers onto the wrong person.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any, cast
 
 import pandas as pd
 import streamlit as st
@@ -36,11 +37,12 @@ def one_entry(actor: Actor, roster: list[PersonRow], loggable: list[Challenge], 
     volunteering = challenge.kind is Kind.VOLUNTEERING
     if st.session_state.pop("log.one.empty", False):
         # Emptied by setting values before the widgets are drawn: that also empties them in the browser.
-        typed = {f"log.one.quantity.{challenge.id}": None, "log.one.minutes": None}
-        st.session_state.update(typed | {"log.one.organisation": "", "log.one.note": ""})
+        emptied = {f"log.one.quantity.{challenge.id}": None, "log.one.minutes": None}
+        st.session_state.update(emptied | {"log.one.organisation": "", "log.one.note": ""})
     # Not cleared on submit: after a mistake the lead corrects what they typed instead of typing it all again.
     with st.form("log.one.form"):
         person_id = st.selectbox("Person", list(people), format_func=lambda i: people[i].name, key="log.one.person")
+        typed: float | None
         if volunteering:
             typed = st.number_input(
                 "Minutes volunteered", min_value=0, max_value=1440, value=None, step=5, key="log.one.minutes"
@@ -151,7 +153,7 @@ def team_table(actor: Actor, team: TeamRow, roster: list[PersonRow], loggable: l
         return
     rows = [
         grid.GridRow(
-            int(person_id),
+            int(cast(int, person_id)),
             {c.challenge_id: as_number(rec[c.label]) for c in columns},
             as_text(rec["Note"]),
             as_text(rec.get("Organisation")) or None,
@@ -198,7 +200,8 @@ def roster_frame(
 def roster_changed(edited: pd.DataFrame) -> None:
     """Redraw the table with today's roster, keeping what was typed for people still in it."""
     st.session_state["log.grid.carried"] = {
-        int(pid): {k: v for k, v in rec.items() if k != "Person" and not pd.isna(v)} for pid, rec in edited.iterrows()
+        int(cast(int, pid)): {k: v for k, v in rec.items() if k != "Person" and not pd.isna(v)}
+        for pid, rec in edited.iterrows()
     }
     st.session_state["log.grid.round"] = st.session_state.get("log.grid.round", 0) + 1
     st.session_state["log.grid.notice"] = (
@@ -208,11 +211,11 @@ def roster_changed(edited: pd.DataFrame) -> None:
     st.rerun()
 
 
-def as_number(value: object) -> float | None:
+def as_number(value: Any) -> float | None:
     """A table cell as a number; a blank cell (None or NaN) logs nothing."""
-    return None if value is None or pd.isna(value) else float(value)  # type: ignore[arg-type]
+    return None if value is None or pd.isna(value) else float(value)
 
 
-def as_text(value: object) -> str:
+def as_text(value: Any) -> str:
     """A table cell as text; a blank cell (None or NaN) is empty, never "nan"."""
-    return "" if value is None or pd.isna(value) else str(value)  # type: ignore[arg-type]
+    return "" if value is None or pd.isna(value) else str(value)

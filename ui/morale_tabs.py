@@ -7,6 +7,8 @@ shows why it is hidden, never a score, eNPS, count or roster size.
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from engagement import charts, morale, publication
@@ -31,7 +33,7 @@ FIGURE_COLUMNS = {
 }
 
 
-def figures(records: list[dict[str, object]], **column_config: object) -> None:
+def figures(records: list[dict[str, object]], **column_config: Any) -> None:
     """A read-only table; a missing figure shows as a dash, never as a number."""
     st.dataframe(records, hide_index=True, width="stretch", column_config=column_config or None, placeholder="–")
 

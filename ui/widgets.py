@@ -41,6 +41,16 @@ def show_flash() -> None:
         st.success(message)
 
 
+def required(value: T | None) -> T:
+    """What a selectbox or radio drawn with a default returned: one option is always chosen.
+
+    Streamlit types their value as optional (for ``index=None``); ours never are.
+    """
+    if value is None:
+        raise RuntimeError("a choice drawn with a default came back empty")
+    return value
+
+
 def org_settings() -> settings.OrgSettings:
     return read(settings.load)
 

@@ -26,8 +26,8 @@ from db.engine import make_engine, unit_of_work
 from db.models import Challenge, Kind, Result, Status
 from engagement import impact, leaderboards, periods, results
 from engagement.access import SYSTEM, actor_for_email
-from engagement.bench import store
-from engagement.bench.generate import ROLE_EMAILS, SCALES, organisation
+from benchmarks import store
+from benchmarks.generate import ROLE_EMAILS, SCALES, organisation
 from engagement.leaderboards import Scope
 from tests.conftest import PG_SKIP, PG_URL
 

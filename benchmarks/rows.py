@@ -1,4 +1,4 @@
-"""Turn a generated :class:`~engagement.bench.generate.Org` into table rows, chunk by chunk.
+"""Turn a generated :class:`~benchmarks.generate.Org` into table rows, chunk by chunk.
 
 Values are what SQLAlchemy itself stores (ISO dates, ``YYYY-MM-DD HH:MM:SS.ffffff``
 times, enum values), so the product reads bench rows exactly as its own.
@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.generate import BENCH_PASSWORD, DAYS, ROLE_EMAILS, STATUSES, Org
 from db.models import Role, WorkMode
-from engagement.bench.generate import BENCH_PASSWORD, DAYS, ROLE_EMAILS, STATUSES, Org
 from engagement.demo import ACTIVITIES, ORGANISATIONS
 from engagement.periods import EARLIEST
 

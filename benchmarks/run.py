@@ -11,11 +11,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from benchmarks import report, store, timing
+from benchmarks.raw import same_ranks
 from db.engine import PROJECT_ROOT, make_engine
-from engagement.bench import report, store, timing
-from engagement.bench.raw import same_ranks
 
-PAGE_RERUNS = PROJECT_ROOT / "benchmarks" / "page_reruns.py"
 Echo = Callable[[str], None]
 
 
@@ -104,9 +103,9 @@ def run_one(built: store.Built, *, quick: bool, pages: bool, naive: bool, echo: 
     engine.dispose()
     if naive:
         out["naive"] = _naive(built, ctx, out["functions"]["team_board_challenge"], quick)
-    if pages and PAGE_RERUNS.exists():
+    if pages:
         out["pages"] = _child(
-            [str(PAGE_RERUNS), "--url", built.url, "--anchor", built.meta["anchor"], "--runs", str(runs)]
+            ["-m", "benchmarks.page_reruns", "--url", built.url, "--anchor", built.meta["anchor"], "--runs", str(runs)]
         )
     out["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     return out
@@ -135,7 +134,7 @@ def _child(argv: list[str]) -> dict[str, Any]:
 def _naive(built: store.Built, ctx: timing.Context, ours: dict[str, Any], quick: bool) -> dict[str, Any]:
     runs = 1 if quick or built.meta["results"] > 1_000_000 else 3
     start, end = ctx.window
-    found = _child(["-m", "engagement.bench.naive", built.url, str(ctx.challenge), str(start), str(end), str(runs)])
+    found = _child(["-m", "benchmarks.naive", built.url, str(ctx.challenge), str(start), str(end), str(runs)])
     if "error" in found:
         return found
     ms = round(1000 * sorted(found["seconds"])[len(found["seconds"]) // 2], 1)

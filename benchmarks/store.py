@@ -29,13 +29,13 @@ from sqlalchemy import Engine, Table, make_url, text
 from sqlalchemy.pool import NullPool
 from sqlalchemy.schema import AddConstraint, DropConstraint
 
+from benchmarks import rows
+from benchmarks.generate import SCALES, Org, organisation
 from db.engine import PROJECT_ROOT, make_engine, unit_of_work, write_transaction
 from db.migrate import head_revision, upgrade
 from db.models import Membership, PulseResponse, Result
 from engagement import auth, impact, publication
 from engagement.access import SYSTEM
-from engagement.bench import rows
-from engagement.bench.generate import SCALES, Org, organisation
 
 DATA_DIR = PROJECT_ROOT / "bench-results"
 BIG_TABLES: tuple[Table, ...] = (Result.__table__, PulseResponse.__table__, Membership.__table__)  # type: ignore[assignment]

@@ -21,12 +21,12 @@ from typing import Any
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
+from benchmarks.generate import ROLE_EMAILS
+from benchmarks.raw import Raw
 from db.engine import unit_of_work
 from db.models import AuditEntry, Challenge, Result, Role
 from engagement import impact, imports, leaderboards, morale, periods, results
 from engagement.access import SYSTEM, Actor, actor_for_email
-from engagement.bench.generate import ROLE_EMAILS
-from engagement.bench.raw import Raw
 from engagement.leaderboards import Scope
 
 VIEWER = Actor(person_id=None, email="viewer", name="Viewer", role=Role.AGENT)

@@ -1,6 +1,6 @@
 """The anti-pattern, measured: read the whole results table into pandas, then group.
 
-Run as its own process (``python -m engagement.bench.naive URL CHALLENGE START END RUNS``)
+Run as its own process (``python -m benchmarks.naive URL CHALLENGE START END RUNS``)
 so its peak memory is its own; prints JSON with the timings, the peak RSS and
 the team board it computed (checked against the product's by the caller).
 This is what no page may do.
