@@ -1,4 +1,10 @@
-"""Which pages each role sees, in which sections. The pages guard themselves too."""
+"""Which pages each role sees, in which sections, and where each lands. The pages guard themselves too.
+
+Each role lands on the page it uses most (:func:`landing`): an agent on My
+standing (their figures and the quick-log form); a lead on Approvals while
+entries wait for them, otherwise on Log results; a manager on Morale; an admin
+on Admin. Nobody lands on a page that points to a form they do not have.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,9 @@ import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
 from db.models import Role
+from engagement import results
 from engagement.access import Actor
+from ui.resources import read
 
 EVERYONE = frozenset(Role)
 
@@ -41,18 +49,38 @@ PAGES = (
 )
 
 
+MY_STANDING, LOG_RESULTS, APPROVALS, MORALE, ADMIN = (
+    "pages/my_standing.py",
+    "pages/log_results.py",
+    "pages/approvals.py",
+    "pages/morale.py",
+    "pages/admin.py",
+)
+LANDINGS = {Role.AGENT: MY_STANDING, Role.LEAD: LOG_RESULTS, Role.MANAGER: MORALE, Role.ADMIN: ADMIN}
+
+
+def landing(actor: Actor, waiting: int) -> str:
+    """The page ``actor`` opens on: their role's (see the module docstring); a lead's is Approvals while ``waiting``."""
+    if actor.role is Role.LEAD and waiting:
+        return APPROVALS
+    return LANDINGS[actor.role]
+
+
 def pages_for(actor: Actor | None) -> dict[str, list[StreamlitPage]]:
-    """The navigation for ``actor``: their pages by section; signed out, only the first page.
+    """The navigation for ``actor``: their pages by section, their landing the default; signed out, a sign-in page.
 
     Signed out, the first page's guard shows the sign-in form; other URLs fall
-    back to it, so nothing is reachable before signing in.
+    back to it, so nothing is reachable before signing in. The sign-in page has
+    its own URL name, so the rerun after signing in finds no such page among the
+    person's and opens their landing.
     """
     if actor is None:
         first = PAGES[0]
-        return {"": [st.Page(first.path, title="Sign in", icon=":material/login:", default=True)]}
+        return {"": [st.Page(first.path, title="Sign in", icon=":material/login:", url_path="sign-in", default=True)]}
+    home = landing(actor, read(results.pending_count, actor) if actor.role is Role.LEAD else 0)
     sections: dict[str, list[StreamlitPage]] = {}
     for spec in PAGES:
         if actor.role in spec.roles:
-            page = st.Page(spec.path, title=spec.title, icon=spec.icon, default=spec is PAGES[0])
+            page = st.Page(spec.path, title=spec.title, icon=spec.icon, default=spec.path == home)
             sections.setdefault(spec.section, []).append(page)
     return sections

@@ -32,13 +32,6 @@ def test_demo_accounts_are_listed_on_a_demo_database(app_signed_out: Callable[[]
     assert set(listed["Email"]) == set(demo.DEMO_ACCOUNTS.values())
 
 
-@pytest.mark.parametrize("role", list(Role))
-def test_each_demo_account_signs_in_with_the_demo_password(app_signed_out: Callable[[], AppTest], role: Role) -> None:
-    at = sign_in(app_signed_out(), demo.DEMO_ACCOUNTS[role], demo.DEMO_PASSWORD)
-    assert not at.exception
-    assert at.title[0].value == "My standing"
-
-
 def test_a_wrong_password_gets_one_generic_message(app_signed_out: Callable[[], AppTest]) -> None:
     at = sign_in(app_signed_out(), demo.DEMO_ACCOUNTS[Role.AGENT], "not the password")
     assert [e.value for e in at.error] == ["Incorrect email or password."]

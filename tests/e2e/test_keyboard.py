@@ -126,7 +126,8 @@ def tick_the_agents_entry(page: Page, agent_name: str) -> None:
 
 def approve_as_lead(page: Page, agent_name: str) -> None:
     sign_in_by_keyboard(page, LEAD)
-    open_by_keyboard(page, "Approvals")
+    # A lead with entries waiting opens on Approvals.
+    expect(page.get_by_test_id("stMain").locator("h1")).to_have_text("Approvals")
     tick_the_agents_entry(page, agent_name)
     tab_to(page, named("Reason (required to reject; the person sees it on My standing)"))
     page.keyboard.type(REASON)
