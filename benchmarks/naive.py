@@ -29,6 +29,7 @@ def team_board(url: str, challenge_id: int, start: date, end: date) -> list[tupl
         people = pd.read_sql("SELECT * FROM people", conn)
         challenges = pd.read_sql("SELECT * FROM challenges", conn)
         teams = pd.read_sql("SELECT * FROM teams", conn)
+        memberships = pd.read_sql("SELECT * FROM team_memberships", conn)
     engine.dispose()
     results["occurred_on"] = pd.to_datetime(results["occurred_on"])
     ok = results[
@@ -43,9 +44,16 @@ def team_board(url: str, challenge_id: int, start: date, end: date) -> list[tupl
     daily["points"] = daily["quantity"].where(~capped, daily["daily_cap"]) * daily["points_per_unit"]
     active = people[people["active"].astype(bool)]
     pp = daily.groupby(["person_id", "team_id"], as_index=False)["points"].sum()
-    pp = pp[pp["person_id"].isin(active["id"])]
+    # The roster of the window: active people in the team on any of its days.
+    valid_to = pd.to_datetime(memberships["valid_to"])
+    during = (pd.to_datetime(memberships["valid_from"]) <= pd.Timestamp(end)) & (
+        valid_to.isna() | (valid_to > pd.Timestamp(start))
+    )
+    roster = memberships[during & memberships["person_id"].isin(active["id"])][["team_id", "person_id"]]
+    roster = roster.drop_duplicates()
+    pp = pp.merge(roster, on=["team_id", "person_id"])
     credited = pp.groupby("team_id")["points"].sum()
-    members = active[active["team_id"].notna()].groupby("team_id").size()
+    members = roster.groupby("team_id").size().rename_axis("id")
     board = teams.set_index("id").join(members.rename("members"), how="inner")
     board["points"] = credited.reindex(board.index).fillna(0.0)
     board["per_member"] = board["points"] / board["members"]

@@ -35,14 +35,18 @@ pp AS (
 )"""
 
 TEAMS = """
-members AS (SELECT team_id, COUNT(*) AS n FROM people WHERE active AND team_id IS NOT NULL GROUP BY team_id),
+roster AS (
+  SELECT DISTINCT m.team_id, m.person_id FROM team_memberships m JOIN people p ON p.id = m.person_id
+  WHERE p.active AND m.valid_from <= :end AND (m.valid_to IS NULL OR m.valid_to > :start)
+),
+members AS (SELECT team_id, COUNT(*) AS n FROM roster GROUP BY team_id),
 credited AS (
-  SELECT pp.team_id, SUM(pp.points) AS points FROM pp JOIN people p ON p.id = pp.person_id AND p.active
-  GROUP BY pp.team_id
+  SELECT pp.team_id, SUM(pp.points) AS points FROM pp
+  JOIN roster r ON r.team_id = pp.team_id AND r.person_id = pp.person_id GROUP BY pp.team_id
 ),
 taking_part AS (
-  SELECT p.team_id, COUNT(*) AS n FROM pp JOIN people p ON p.id = pp.person_id AND p.team_id = pp.team_id
-  WHERE p.active AND pp.points > 0 GROUP BY p.team_id
+  SELECT pp.team_id, COUNT(*) AS n FROM pp JOIN roster r ON r.team_id = pp.team_id AND r.person_id = pp.person_id
+  WHERE pp.points > 0 GROUP BY pp.team_id
 ),
 board AS (
   SELECT t.id, t.name, s.name AS site, COALESCE(cr.points, 0) AS points, m.n AS members,

@@ -5,12 +5,13 @@ Definitions (the CLI and the dashboard both show exactly these):
   approved quantities, capped at the challenge's ``daily_cap`` if it has one;
 - points: counted quantity × points_per_unit, over the days in the window,
   for active people only;
-- team row: ``members`` = active people on the team's roster (leads included);
-  ``points`` = points credited to the team (a result credits the team its
-  person belonged to on the day); ``points_per_member`` = points / members;
-  ``participants`` = members with points credited to this team > 0;
-  ``participation`` = participants / members. Every team with an active member
-  is listed;
+- team row: ``members`` = active people on the team's roster on any day of
+  the window (leads included; from the membership history, so a past period
+  keeps its own roster); ``points`` = points credited to the team (a result
+  credits the team its person belonged to on the day); ``points_per_member`` =
+  points / members; ``participants`` = members with points credited to this
+  team > 0; ``participation`` = participants / members. Every team with an
+  active member in the window is listed;
 - person row: active people with points > 0;
 - rank: standard competition ranking (1, 2, 2, 4) on the value rounded to 2
   decimals, so float sums that differ in the last bit tie on every engine;
@@ -27,12 +28,12 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import CTE, Float, Numeric, and_, case, cast, func, literal_column, or_, select, true, union_all
+from sqlalchemy import CTE, Float, Numeric, Row, and_, case, cast, func, literal_column, or_, select, true, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.selectable import FromClause
+from sqlalchemy.sql.selectable import FromClause, Select
 
-from db.models import Challenge, Person, Result, Role, Site, Team, WorkMode
+from db.models import Challenge, Membership, Person, Result, Role, Site, Team, WorkMode
 from engagement.access import Actor, require
 from engagement.errors import ValidationError
 
@@ -40,6 +41,7 @@ RESULTS = Result.__table__
 CHALLENGES = Challenge.__table__
 PEOPLE = Person.__table__
 TEAMS = Team.__table__
+MEMBERSHIPS = Membership.__table__
 SITES = Site.__table__
 # A literal, not a bound parameter: SQLite only uses a partial index when the
 # query's WHERE visibly implies the index's own WHERE.
@@ -188,24 +190,43 @@ def round2(value: float) -> float:
     return float(Decimal(f"{value:.15g}").quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
+def period_roster(scope: Scope) -> Select[tuple[int, int]]:
+    """(team, person) for each counted person who was on the team's roster on any day of the window.
+
+    From the membership history (``valid_from`` inclusive, ``valid_to``
+    exclusive), so a past period is measured with the roster it had: someone
+    who joins today does not count in March, and a team nobody was in during
+    the window has no members and is not on its board. A window open at
+    either end is open in the history too (all time: everyone who was ever in
+    the team).
+    """
+    overlap: list[ColumnElement[bool]] = []
+    if scope.end is not None:
+        overlap.append(MEMBERSHIPS.c.valid_from <= scope.end)
+    if scope.start is not None:
+        overlap.append(or_(MEMBERSHIPS.c.valid_to.is_(None), MEMBERSHIPS.c.valid_to > scope.start))
+    if scope.site_id is not None:
+        overlap.append(MEMBERSHIPS.c.team_id.in_(select(TEAMS.c.id).where(TEAMS.c.site_id == scope.site_id)))
+    return (
+        select(MEMBERSHIPS.c.team_id, MEMBERSHIPS.c.person_id)
+        .join(PEOPLE, PEOPLE.c.id == MEMBERSHIPS.c.person_id)
+        .where(*_counted_people(scope), *overlap)
+        .distinct()
+    )
+
+
 def team_board_query(scope: Scope, rank_by: RankBy, pp: CTE | None = None):  # type: ignore[no-untyped-def]
     """The team board as one SELECT (used by the functions below and the benchmark).
 
     ``pp`` lets another part of the same statement share one :func:`person_points`.
     """
     pp = person_points(scope, credited_site=scope.site_id) if pp is None else pp
-    people = _counted_people(scope)
-    members = (
-        select(PEOPLE.c.team_id, func.count().label("members"))
-        .where(*people, PEOPLE.c.team_id.is_not(None))
-        .group_by(PEOPLE.c.team_id)
-        .subquery("members")
-    )
-    # Counted people's points, each beside the team on their roster: read once for both figures below.
+    roster = period_roster(scope).cte("roster")
+    members = select(roster.c.team_id, func.count().label("members")).group_by(roster.c.team_id).subquery("members")
+    # Points of the people on each team's roster, credited to that team: read once for both figures below.
     counted = (
-        select(pp.c.team_id, pp.c.points, PEOPLE.c.team_id.label("roster_team"))
-        .join(PEOPLE, PEOPLE.c.id == pp.c.person_id)
-        .where(*people)
+        select(pp.c.team_id, pp.c.points)
+        .join(roster, and_(roster.c.team_id == pp.c.team_id, roster.c.person_id == pp.c.person_id))
         .cte("counted_points")
     )
     credited = (
@@ -214,9 +235,9 @@ def team_board_query(scope: Scope, rank_by: RankBy, pp: CTE | None = None):  # t
         .subquery("credited")
     )
     participants = (
-        select(counted.c.roster_team.label("team_id"), func.count().label("participants"))
-        .where(counted.c.team_id == counted.c.roster_team, counted.c.points > 0)
-        .group_by(counted.c.roster_team)
+        select(counted.c.team_id, func.count().label("participants"))
+        .where(counted.c.points > 0)
+        .group_by(counted.c.team_id)
         .subquery("participants")
     )
     points = cast(func.coalesce(credited.c.points, 0.0), Float)
@@ -539,3 +560,64 @@ def team_position(rows: Sequence[TeamRow], team_id: int | None, rank_by: RankBy)
         field = RANKED_VALUE[rank_by]
         gap = round(getattr(above, field) - getattr(mine, field), 4 if rank_by is RankBy.PARTICIPATION else 2)
     return TeamPosition(mine, len(rows), above, gap)
+
+
+PODIUM = 3
+
+
+@dataclass(frozen=True)
+class FinalResults:
+    """An ended challenge's final standings over its own window: the podium of teams and of people.
+
+    ``teams`` and ``people`` hold every row ranked within the podium with
+    points (ties share a place, so there may be more than three); the winners
+    are those ranked first. Teams rank by points per member, the boards' default.
+    """
+
+    ended_on: date
+    teams: tuple[TeamRow, ...]
+    people: tuple[PersonRow, ...]
+    teams_ranked: int
+    people_ranked: int
+
+    @property
+    def winning_teams(self) -> tuple[TeamRow, ...]:
+        return tuple(r for r in self.teams if r.rank == 1)
+
+    @property
+    def winning_people(self) -> tuple[PersonRow, ...]:
+        return tuple(r for r in self.people if r.rank == 1)
+
+
+def final_results(
+    session: Session, actor: Actor, challenge_id: int, today: date, podium: int = PODIUM
+) -> FinalResults | None:
+    """The podium of a challenge that ended before ``today``; None while it runs or before it starts.
+
+    Counted over the challenge's own window with the rosters of that window,
+    so nothing that happens after it ended (a new team, a new member) changes
+    who won. Two short reads: at most a podium of rows each, with the number ranked.
+    """
+    require(actor, *Role)
+    window = session.execute(
+        select(Challenge.starts_on, Challenge.ends_on).where(Challenge.id == challenge_id)
+    ).one_or_none()
+    if window is None or window.ends_on >= today:
+        return None
+    scope = Scope(challenge_id, window.starts_on, window.ends_on)
+    team_rows = _podium(session, team_board_query(scope, RankBy.PER_MEMBER), podium, "name")
+    people_rows = _podium(session, person_board_query(scope), podium, "name", "email")
+    return FinalResults(
+        ended_on=window.ends_on,
+        teams=tuple(_team_row(r) for r in team_rows if r.points > 0),
+        people=tuple(_person_row(r) for r in people_rows),
+        teams_ranked=int(team_rows[0].ranked) if team_rows else 0,
+        people_ranked=int(people_rows[0].ranked) if people_rows else 0,
+    )
+
+
+def _podium(session: Session, board: Select[Any], podium: int, *order: str) -> Sequence[Row[Any]]:
+    """A board's rows ranked within ``podium``, each with how many rows the whole board has."""
+    counted = select(board.subquery("board"), func.count().over().label("ranked")).subquery("counted")
+    query = select(counted).where(counted.c.rank <= podium)
+    return session.execute(query.order_by(counted.c.rank, *(counted.c[name] for name in order))).all()

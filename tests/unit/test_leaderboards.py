@@ -17,7 +17,7 @@ from db.engine import unit_of_work
 from db.models import Base, Person, Status, WorkMode
 from engagement import challenges, organisation, results
 from engagement.access import SYSTEM, Actor
-from engagement.leaderboards import RankBy, Scope, person_leaderboard, standing, team_leaderboard
+from engagement.leaderboards import RankBy, Scope, person_leaderboard, ranking, standing, team_leaderboard
 from tests.factories import NOW, log, make_challenge, make_person
 
 D = date(2026, 3, 10)
@@ -271,11 +271,11 @@ def test_a_move_credits_the_old_team_before_and_the_new_team_after(session: Sess
     assert mover.person_id is not None
     organisation.move_person(session, SYSTEM, mover.person_id, "New", date(2026, 3, 10))
     log(session, mover, challenge, 1, date(2026, 3, 15))
-    # Old: 5 points before the move, 1 member left (Stayer, no points).
+    # Old: 5 points before the move; Mover was on its roster until the 10th, so both count (2 members).
     # New: 7 + 1 after the move, 1 member (Mover) who participates.
     assert _teams(session, Scope(challenge), RankBy.TOTAL) == [
         (1, "New", 8.0, 1, 8.0, 1, 1.0),
-        (2, "Old", 5.0, 1, 5.0, 0, 0.0),
+        (2, "Old", 5.0, 2, 2.5, 1, 0.5),
     ]
     assert [(r.name, r.team, r.points) for r in person_leaderboard(session, SYSTEM, Scope(challenge))] == [
         ("Mover", "New", 13.0)
@@ -291,6 +291,67 @@ def test_a_move_on_the_day_of_a_result_credits_the_new_team(session: Session) ->
     assert mover.person_id is not None
     organisation.move_person(session, SYSTEM, mover.person_id, "New", date(2026, 3, 10))
     assert {r[1]: r[2] for r in _teams(session, Scope(challenge))} == {"Old": 5.0, "New": 3.0}
+
+
+# -- a period's own roster -----------------------------------------------------
+
+TODAY = date(2026, 12, 4)  # long after the March challenge ended
+
+
+def _join_today(session: Session, team: str, name: str) -> Actor:
+    """Someone who joins ``team`` today: a new hire whose history starts today."""
+    person = organisation.add_person(
+        session,
+        SYSTEM,
+        organisation.PersonInput(f"{name.lower()}@example.org", name, organisation.Role.AGENT, team),
+        since=TODAY,
+    )
+    return Actor.of(person)
+
+
+def test_people_who_join_a_team_after_a_period_do_not_count_in_its_members(session: Session) -> None:
+    challenge = make_challenge(session)  # 2 to 29 March
+    log(session, make_person(session, team="Cedar"), challenge, 6)
+    make_person(session, team="Cedar")
+    mover = make_person(session, team="Birch", name="Mover")
+    assert mover.person_id is not None
+    _join_today(session, "Cedar", "Newcomer")
+    organisation.move_person(session, SYSTEM, mover.person_id, "Cedar", TODAY)
+    # March: Cedar had two members (3 points each); Mover was in Birch all March.
+    assert _teams(session, Scope(challenge)) == [
+        (1, "Cedar", 6.0, 2, 3.0, 1, 0.5),
+        (2, "Birch", 0.0, 1, 0.0, 0, 0.0),
+    ]
+    # This week Cedar has all four, and Birch had Mover until today.
+    week = Scope(start=date(2026, 11, 30), end=date(2026, 12, 6))
+    assert {(team, members) for _, team, _, members, *_ in _teams(session, week)} == {("Cedar", 4), ("Birch", 1)}
+
+
+def test_someone_who_left_a_team_during_the_period_still_counts_for_it(session: Session) -> None:
+    challenge = make_challenge(session)
+    leaver = make_person(session, team="Cedar", name="Leaver")
+    make_person(session, team="Cedar")
+    log(session, leaver, challenge, 8, date(2026, 3, 5))
+    assert leaver.person_id is not None
+    organisation.move_person(session, SYSTEM, leaver.person_id, "Birch", date(2026, 3, 16))
+    rows = {team: (members, per_member) for _, team, _, members, per_member, *_ in _teams(session, Scope(challenge))}
+    assert rows == {"Cedar": (2, 4.0), "Birch": (1, 0.0)}
+    # Before the move Birch did not exist yet: it is not on the board of the first week.
+    first_week = Scope(challenge, date(2026, 3, 2), date(2026, 3, 8))
+    assert [team for _, team, *_ in _teams(session, first_week)] == ["Cedar"]
+
+
+def test_a_team_formed_after_a_challenge_ended_is_not_ranked_in_it(session: Session) -> None:
+    challenge = make_challenge(session)
+    log(session, make_person(session, team="Cedar"), challenge, 2)
+    for name in ("Ada", "Bo"):
+        _join_today(session, "Newteam", name)
+    scope = Scope(challenge)
+    assert [team for _, team, *_ in _teams(session, scope)] == ["Cedar"]
+    assert [t.team for t in ranking(session, SYSTEM, scope).teams] == ["Cedar"]
+    assert standing(session, SYSTEM, scope).teams_ranked == 1
+    # The team is on the boards of the days it exists.
+    assert "Newteam" in {team for _, team, *_ in _teams(session, Scope(start=TODAY, end=TODAY))}
 
 
 # -- filters ---------------------------------------------------------------------
@@ -542,9 +603,22 @@ def _brute_force(spec: OrgSpec) -> tuple[list[tuple[object, ...]], list[tuple[ob
     ]
     person_rows.sort(key=lambda row: (row[0], row[1]))
 
+    if spec.window is not None:
+        first, last = (FIRST_DAY + timedelta(days=d) for d in spec.window)
+    elif spec.challenge is not None:
+        first, last = date(2026, 3, 2), ends[spec.challenge]
+    else:
+        first, last = date.min, date.max
+
+    def on_roster(person: int, team: int) -> bool:
+        """In ``team`` on some day of the window: a stint from its start to the next one's, overlapping it."""
+        stints = history[person]
+        until = [h[0] for h in stints[1:]] + [date.max]
+        return any(t == team and begin <= last and end > first for (begin, t), end in zip(stints, until, strict=True))
+
     teams = []
     for team in range(spec.teams):
-        roster = [i for i in range(len(spec.people)) if counted[i] and current[i] == team]
+        roster = [i for i in range(len(spec.people)) if counted[i] and on_roster(i, team)]
         if not roster:
             continue
         points = sum(v for (p, t), v in credited.items() if t == team)
