@@ -32,10 +32,10 @@ RANK_LABELS = {
     RankBy.PARTICIPATION: "Participation",
 }
 FORMULAS = {
-    RankBy.PER_MEMBER: "points per member = team points ÷ active members on the roster",
+    RankBy.PER_MEMBER: "points per member = team points ÷ active members on the roster during the period",
     RankBy.TOTAL: "total points = every point credited to the team (a result counts for the team "
     "the person was in on that day)",
-    RankBy.PARTICIPATION: "participation = members with points ÷ active members on the roster",
+    RankBy.PARTICIPATION: "participation = members with points ÷ active members on the roster during the period",
 }
 POINTS_RULE = (
     "Points = approved amount × the challenge's points per unit; amounts above a challenge's daily cap "

@@ -88,7 +88,7 @@ def test_team_table_equals_the_team_board(app_as: Callable[[Role], AppTest], dem
     week = this_week(demo_url)
     expected = in_store(demo_url, lambda s: leaderboards.team_leaderboard(s, VIEWER, Scope(None, week.start, week.end)))
     assert shown(team_table(at)) == as_shown(expected)
-    assert "points per member = team points ÷ active members on the roster" in at.tabs[0].caption[0].value
+    assert "points per member = team points ÷ active members on the roster during the period" in at.tabs[0].caption[0].value
 
 
 def test_ranking_by_total_reorders_the_board(app_as: Callable[[Role], AppTest], demo_url: str) -> None:
