@@ -114,7 +114,10 @@ def teams_tab(actor: Actor, scope: Scope, period: Period) -> None:
     )
     rows = read(leaderboards.team_leaderboard, VIEWER, scope, rank_by)
     if not rows:
-        st.info("No team has active members who match these filters. Try Everyone or All sites.")
+        st.info(
+            "No team had active members who match these filters in this period. "
+            "Try Everyone, All sites or a later period."
+        )
         return
     # A bar per team reads well up to a few dozen; a large company's table below still lists every team.
     charted = rows[:CHART_TEAMS] + [r for r in rows[CHART_TEAMS:] if r.team_id == actor.team_id]

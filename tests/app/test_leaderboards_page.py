@@ -10,11 +10,11 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
-from db.models import Challenge, Person, Result, Role, Status, Team, WorkMode
+from db.models import Challenge, Membership, Person, Result, Role, Status, Team, WorkMode
 from engagement import demo, leaderboards, organisation, periods, results, settings
 from engagement.access import SYSTEM
 from engagement.leaderboards import RankBy, Scope
@@ -88,7 +88,10 @@ def test_team_table_equals_the_team_board(app_as: Callable[[Role], AppTest], dem
     week = this_week(demo_url)
     expected = in_store(demo_url, lambda s: leaderboards.team_leaderboard(s, VIEWER, Scope(None, week.start, week.end)))
     assert shown(team_table(at)) == as_shown(expected)
-    assert "points per member = team points ÷ active members on the roster during the period" in at.tabs[0].caption[0].value
+    assert (
+        "points per member = team points ÷ active members on the roster during the period"
+        in at.tabs[0].caption[0].value
+    )
 
 
 def test_ranking_by_total_reorders_the_board(app_as: Callable[[Role], AppTest], demo_url: str) -> None:
@@ -229,16 +232,37 @@ def test_team_names_with_markup_are_shown_as_typed(app_as: Callable[[Role], AppT
     assert any(label.endswith(f"{name} (your team)") for label in chart_labels(at, 0))
 
 
-def test_a_period_without_points_says_so(app_as: Callable[[Role], AppTest]) -> None:
+def first_joined(url: str) -> date:
+    """The day the demo's people joined their teams: the start of its membership history."""
+    first = in_store(url, lambda s: s.scalar(select(func.min(Membership.valid_from))))
+    assert isinstance(first, date)
+    return first
+
+
+def test_a_period_without_points_says_so(app_as: Callable[[Role], AppTest], demo_url: str) -> None:
+    """A month after everyone joined and before any challenge: every team listed, no points."""
+    start = first_joined(demo_url) + timedelta(days=7)
+    end = start + timedelta(days=30)
     at = open_board(app_as)
     at.selectbox(key="leaderboards.period").set_value("Custom dates").run()
-    at.date_input(key="leaderboards.period.dates").set_value((date(2020, 1, 1), date(2020, 1, 31))).run()
+    at.date_input(key="leaderboards.period.dates").set_value((start, end)).run()
     assert not at.exception
-    assert "Custom dates: 2020-01-01 to 2020-01-31." in at.caption[0].value
+    assert f"Custom dates: {start} to {end}." in at.caption[0].value
     assert at.tabs[0].markdown[0].value.startswith("No team has points in this period yet")
     assert {r["Points"] for r in team_table(at)} == {0.0}, "every team is still listed, with nothing yet"
     assert [i.value for i in at.tabs[1].info] == [
         "Nobody has points with these filters yet. Approved entries appear here at once."
+    ]
+
+
+def test_a_period_before_the_teams_existed_lists_no_team(app_as: Callable[[Role], AppTest], demo_url: str) -> None:
+    end = first_joined(demo_url) - timedelta(days=1)
+    at = open_board(app_as)
+    at.selectbox(key="leaderboards.period").set_value("Custom dates").run()
+    at.date_input(key="leaderboards.period.dates").set_value((end - timedelta(days=30), end)).run()
+    assert not at.exception
+    assert [i.value for i in at.tabs[0].info] == [
+        "No team had active members who match these filters in this period. Try Everyone, All sites or a later period."
     ]
 
 
