@@ -29,14 +29,14 @@ from datetime import UTC, date, datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Row, Select, false, func, insert, literal_column, or_, select, true, update
+from sqlalchemy import ColumnElement, Row, Select, case, false, func, insert, literal_column, or_, select, true, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session, aliased, lazyload
 from sqlalchemy.sql.schema import Table
 
 from db import bulk
 from db.models import Challenge, Kind, Membership, Person, Result, Role, Status, Team
-from engagement import audit, organisation, periods, settings, text
+from engagement import amounts, audit, organisation, periods, settings, text
 from engagement.access import Actor, require
 from engagement.errors import Conflict, NotFound, PermissionDenied, Problem, ValidationError
 
@@ -48,6 +48,9 @@ LOGGERS = (Role.AGENT, Role.LEAD, Role.ADMIN)
 PENDING = Result.__table__.c.status == literal_column("'pending'")
 APPROVED = Result.__table__.c.status == literal_column("'approved'")
 WAITS_FOR_ANOTHER = "it waits for another lead of your site or an admin"
+OWN_PENDING_ONLY = "you can only change your own entries while they are pending"
+WITHDRAWN = "withdrawn before a decision"  # the reason kept when a person takes back their own entry unexplained
+SAME_AMOUNT = 1e-9  # two amounts closer than this are the same (floats from minutes and hours)
 
 
 @dataclass(frozen=True)
@@ -399,13 +402,16 @@ def _load_for_change(session: Session, actor: Actor, result_id: int, expected_ve
     result = session.get(Result, result_id)
     if result is None:
         raise NotFound(f"no entry with id {result_id}")
-    if actor.role is Role.AGENT or result.person_id == actor.person_id:
-        if result.person_id != actor.person_id or result.status is not Status.PENDING:
-            raise PermissionDenied("you can only change your own entries while they are pending")
-    elif actor.role is Role.LEAD and (result.team_id is None or result.team_id != actor.team_id):
+    as_agent = actor.role is Role.AGENT or result.person_id == actor.person_id
+    if as_agent and result.person_id != actor.person_id:
+        raise PermissionDenied(OWN_PENDING_ONLY)
+    if not as_agent and actor.role is Role.LEAD and (result.team_id is None or result.team_id != actor.team_id):
         raise PermissionDenied("you can only change entries credited to your own team")
+    # The version first: an entry decided since it was opened is news to reload, not a refusal.
     if expected_version is not None and result.version != expected_version:
         raise Conflict("this entry was changed by someone else since you opened it; reload and try again")
+    if as_agent and result.status is not Status.PENDING:
+        raise PermissionDenied(OWN_PENDING_ONLY)
     return result
 
 
@@ -445,6 +451,30 @@ def edit_result(
     result.note = text.clean(proposed.note, "note", text.NOTE_MAX)
     session.flush()
     audit.record(session, actor, "result.update", "result", result.id, before, audit.snapshot(result), reason or None)
+    return result
+
+
+def withdraw_result(
+    session: Session, actor: Actor, result_id: int, expected_version: int, reason: str = "", now: datetime | None = None
+) -> Result:
+    """Take back one's own entry while it waits: it leaves the approvals queue and counts nowhere.
+
+    Only the person the entry is for, and only while it is pending, whatever
+    their role: a lead or admin taking back someone else's entry voids it
+    (:func:`void_result`, with a reason). The reason is optional; the row and
+    its audit entry ("result.withdraw") stay.
+    """
+    result = _load_for_change(session, actor, result_id, expected_version)
+    if result.person_id != actor.person_id:
+        raise PermissionDenied("you can only withdraw your own entries; void someone else's with a reason")
+    reason = _reason(reason, required=False)
+    before = audit.snapshot(result)
+    result.status = Status.VOIDED
+    result.decision_reason = reason or WITHDRAWN
+    result.decided_by_id = actor.person_id
+    result.decided_at = now or periods.now_utc()
+    session.flush()
+    audit.record(session, actor, "result.withdraw", "result", result.id, before, audit.snapshot(result), reason or None)
     return result
 
 
@@ -588,7 +618,9 @@ class Entry:
     logged_by: str | None
     decision_reason: str | None
     version: int
-    possible_duplicate: bool = False
+    duplicate_of: int | None = None  # an earlier entry this one repeats (same person, challenge, day, amount)
+    daily_cap: float | None = None  # the challenge's cap, set only when the day's entries go above it
+    day_amount: float | None = None  # the person's amount that day with this entry, when above the cap
 
 
 def _entries_query() -> Select[Result, Person, Challenge, str | None, str | None]:
@@ -603,8 +635,12 @@ def _entries_query() -> Select[Result, Person, Challenge, str | None, str | None
     )
 
 
-def _entry(row: Row[Result, Person, Challenge, str | None, str | None], duplicate: bool = False) -> Entry:
-    result, person, challenge, team, logged_by = row
+def _entry(
+    row: Row[Result, Person, Challenge, str | None, str | None],
+    duplicate_of: int | None = None,
+    day_amount: float | None = None,
+) -> Entry:
+    result, person, challenge, team, logged_by = row[:5]
     return Entry(
         result.id,
         person.id,
@@ -624,7 +660,9 @@ def _entry(row: Row[Result, Person, Challenge, str | None, str | None], duplicat
         logged_by,
         result.decision_reason,
         result.version,
-        duplicate,
+        duplicate_of,
+        challenge.daily_cap if day_amount is not None else None,
+        day_amount,
     )
 
 
@@ -686,38 +724,91 @@ def pending_entries(session: Session, actor: Actor, team_id: int | None = None, 
         query = query.where(_in_scope(actor))
     elif team_id is not None:
         query = query.where(Result.team_id == team_id)
+    query = query.add_columns(_duplicate_of().label("duplicate_of"), _day_amount_over_cap().label("day_amount"))
     rows = session.execute(query.order_by(Result.logged_at, Result.id).limit(limit)).unique().all()
-    duplicates = _duplicate_ids(session, [row[0] for row in rows])
-    return [_entry(row, row[0].id in duplicates) for row in rows]
+    return [_entry(row, row.duplicate_of, row.day_amount) for row in rows]
 
 
 def own_pending_entries(session: Session, actor: Actor, limit: int = 100) -> list[Entry]:
-    """The actor's own entries still waiting for a decision, which someone else takes; oldest first."""
+    """The actor's own entries still waiting for a decision, which someone else takes; oldest first.
+
+    The person may still correct (:func:`edit_result`) or withdraw (:func:`withdraw_result`) each of them.
+    """
     require(actor, *LOGGERS)
     query = _entries_query().where(PENDING, Result.person_id == actor.person_id)
     return [_entry(row) for row in session.execute(query.order_by(Result.logged_at, Result.id).limit(limit))]
 
 
-def _duplicate_ids(session: Session, pending: list[Result]) -> set[int]:
-    """Pending entries with a twin (same person, challenge, day, quantity) logged before them."""
-    if not pending:
-        return set()
-    twin = aliased(Result)
-    query = (
-        select(Result.id)
-        .join(
-            twin,
-            (twin.person_id == Result.person_id)
-            & (twin.challenge_id == Result.challenge_id)
-            & (twin.occurred_on == Result.occurred_on)
-            & (func.abs(twin.quantity - Result.quantity) < 1e-9)
-            & (twin.id < Result.id)
-            & twin.status.in_([Status.PENDING, Status.APPROVED]),
-        )
-        .where(Result.id.in_([r.id for r in pending]))
-        .distinct()
+def _same_entry(
+    twin: type[Result], person_id: object, challenge_id: object, occurred_on: object, quantity: object
+) -> ColumnElement[bool]:
+    """Whether ``twin`` is a live entry (pending or approved) of the same person, challenge, day and amount."""
+    return (
+        (twin.person_id == person_id)
+        & (twin.challenge_id == challenge_id)
+        & (twin.occurred_on == occurred_on)
+        & (func.abs(twin.quantity - quantity) < SAME_AMOUNT)
+        & twin.status.in_([Status.PENDING, Status.APPROVED])
     )
-    return set(session.scalars(query))
+
+
+def _duplicate_of() -> ColumnElement[int | None]:
+    """Per queued entry: the first live entry logged before it with the same person, challenge, day and amount."""
+    twin = aliased(Result, name="twin")
+    same = _same_entry(twin, Result.person_id, Result.challenge_id, Result.occurred_on, Result.quantity)
+    return select(func.min(twin.id)).where(same, twin.id < Result.id).scalar_subquery()
+
+
+def _day_amount_over_cap() -> ColumnElement[float | None]:
+    """Per queued entry: the person's live amount for its challenge and day, if it is above the daily cap.
+
+    Live means pending or approved, this entry included: approving everything
+    that waits would count no more than the cap, so the lead sees it before.
+    """
+    day = aliased(Result, name="same_day")
+    amount = (
+        select(func.sum(day.quantity))
+        .where(
+            day.person_id == Result.person_id,
+            day.challenge_id == Result.challenge_id,
+            day.occurred_on == Result.occurred_on,
+            day.status.in_([Status.PENDING, Status.APPROVED]),
+        )
+        .scalar_subquery()
+    )
+    above = Challenge.daily_cap.is_not(None) & (amount > Challenge.daily_cap + SAME_AMOUNT)
+    return case((above, amount), else_=None)
+
+
+def find_duplicate(session: Session, actor: Actor, data: ResultInput) -> int | None:
+    """The id of a stored entry that ``data`` would repeat (same person, challenge, day, amount), or None.
+
+    Asked before saving, so a form can warn and let the person confirm: a
+    second identical entry is allowed (two equal runs in a day happen), just
+    never by accident. Agents ask only about themselves; a lead sees only
+    entries credited to their team (and their own), an admin any.
+    """
+    require(actor, *LOGGERS)
+    if actor.role is Role.AGENT and data.person_id != actor.person_id:
+        raise PermissionDenied("agents can only log their own activity")
+    query = select(func.min(Result.id)).where(
+        _same_entry(Result, data.person_id, data.challenge_id, data.occurred_on, data.quantity)
+    )
+    if actor.role is Role.LEAD and data.person_id != actor.person_id:
+        query = query.where(Result.team_id == actor.team_id)
+    return session.scalar(query)
+
+
+def flags(entry: Entry) -> list[str]:
+    """What a lead should check before deciding an entry, in words: a repeat, or a day above the cap."""
+    found = []
+    if entry.duplicate_of is not None:
+        found.append(f"Possible duplicate of entry #{entry.duplicate_of}")
+    if entry.daily_cap is not None and entry.day_amount is not None:
+        cap, day = amounts.in_words(entry.daily_cap, entry.unit), amounts.in_words(entry.day_amount, entry.unit)
+        others = "" if abs(entry.day_amount - entry.quantity) < SAME_AMOUNT else " that day with their other entries"
+        found.append(f"Above the daily cap of {cap}: {day}{others} (only {cap} earn points)")
+    return found
 
 
 def pending_count(session: Session, actor: Actor, team_id: int | None = None) -> int:

@@ -25,7 +25,6 @@ from ui.widgets import attempt, flash, md, org_settings, show_flash, table
 
 actor = require_role(Role.LEAD, Role.ADMIN)
 
-DUPLICATE = "Possible duplicate"
 ALL_TEAMS = 0  # team ids start at 1
 ROW_PX = 35
 ROWS_SHOWN = 15
@@ -52,7 +51,7 @@ def pending_frame(entries: list[Entry], zone: ZoneInfo, with_team: bool) -> pd.D
             "Day": e.occurred_on.isoformat(),
             "Note": e.note,
             "Logged": e.logged_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
-            "Check": DUPLICATE if e.possible_duplicate else "",
+            "Check": "; ".join(results.flags(e)),
         }
         for e in entries
     ]
@@ -120,8 +119,9 @@ if st.button("Refresh the list", icon=":material/refresh:", key="approvals.refre
     st.rerun()
 
 st.caption(
-    f"Tick the entries to decide on, or choose “every entry listed”. “{DUPLICATE}” means the same person logged "
-    "the same amount for the same challenge and day before."
+    "Tick the entries to decide on, or choose “every entry listed”. “Check” names what to look at first: "
+    "a possible duplicate (the same person logged the same amount for the same challenge and day before), "
+    "or a day above the challenge's daily cap (only the cap earns points)."
 )
 if len(entries) != waiting:
     st.info(f"{waiting} entries wait now, {len(entries)} are listed: refresh the list to see the latest.")
@@ -138,7 +138,9 @@ with st.form("approvals.form"):
         disabled=[c for c in frame.columns if c != "Decide"],
         column_config={
             "Decide": st.column_config.CheckboxColumn("Decide", help="Tick to include this entry", pinned=True),
-            "Check": st.column_config.TextColumn("Check", help="Possible repeats of an earlier entry"),
+            "Check": st.column_config.TextColumn(
+                "Check", help="A possible repeat of an earlier entry, or a day above the daily cap", width="large"
+            ),
         },
         width="stretch",
         height=ROW_PX * (min(len(entries), ROWS_SHOWN) + 1) + 3,

@@ -6,12 +6,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
 from db.models import Challenge, Kind, Person, Result, Role, Status
-from engagement import demo, periods, results
+from engagement import amounts, demo, periods, results
 from engagement.access import SYSTEM, Actor, actor_for_email
 from tests.app.conftest import DASHBOARD, TIMEOUT, signed_in
 from tests.factories import store
@@ -125,8 +125,30 @@ def test_a_repeat_of_an_earlier_entry_is_flagged_in_words(app_as: Callable[[Role
         twin_id = results.record_result(s, SYSTEM, twin).id
     at = open_page(app_as)
     table = at.data_editor[0].value
-    assert table.loc[twin_id, "Check"] == "Possible duplicate"
-    assert table.loc[first.id, "Check"] == ""
+    assert table.loc[twin_id, "Check"].startswith(f"Possible duplicate of entry #{first.id}")
+    assert "duplicate" not in table.loc[first.id, "Check"]
+
+
+def test_an_entry_above_the_daily_cap_is_flagged_with_the_cap_and_the_amount(
+    app_as: Callable[[Role], AppTest], demo_url: str
+) -> None:
+    waiting = pending_ids(demo_url)
+    with store(demo_url) as s:
+        capped = s.execute(
+            select(Result.id, Challenge.daily_cap)
+            .join(Challenge, Challenge.id == Result.challenge_id)
+            .where(Result.id.in_(waiting), Challenge.daily_cap.is_not(None))
+            .limit(1)
+        ).one()
+        s.execute(update(Result).where(Result.id == capped.id).values(quantity=capped.daily_cap + 1))
+    with store(demo_url) as s:
+        (entry,) = [e for e in results.pending_entries(s, lead(s)) if e.id == capped.id]
+    cap = amounts.in_words(capped.daily_cap, entry.unit)
+    assert entry.day_amount is not None and entry.day_amount >= capped.daily_cap + 1
+    at = open_page(app_as)
+    check = at.data_editor[0].value.loc[capped.id, "Check"]
+    assert f"Above the daily cap of {cap}: {amounts.in_words(entry.day_amount, entry.unit)}" in check
+    assert check.endswith(f"(only {cap} earn points)")
 
 
 def test_a_leads_own_entry_is_shown_as_waiting_for_someone_else_and_cannot_be_ticked(

@@ -133,6 +133,11 @@ CHANGES = (
         lambda s, a, o: results.edit_result(s, a, o["entry"], 1, quantity=3.5, now=NOW, reason="typo"),
     ),
     Change("void a result", "result.void", lambda s, a, o: results.void_result(s, a, o["entry"], 1, "duplicate")),
+    Change(
+        "withdraw one's own result",
+        "result.withdraw",
+        lambda s, a, o: results.withdraw_result(s, a, o["own pending"], 1, "typed twice", now=NOW),
+    ),
     Change("approve a result", "result.approve", lambda s, a, o: results.decide(s, a, [o["pending"]], True)),
     Change("reject a result", "result.reject", lambda s, a, o: results.decide(s, a, [o["pending"]], False, "not ours")),
     Change(
@@ -224,6 +229,7 @@ def world(engine: Engine) -> tuple[Actor, dict[str, int]]:
         pending = results.record_result(
             session, agent, results.ResultInput(agent.person_id, challenge, 1.5, DAY), source="agent"
         )
+        own = results.record_result(session, admin, results.ResultInput(admin.person_id, challenge, 2.0, DAY))
         auth.create_account(session, admin, lead.person_id, "a first password!")
         settings.update(session, admin, anonymity_threshold=5)
         empty = organisation.resolve_team(session, admin, "Rowan", None)
@@ -237,6 +243,7 @@ def world(engine: Engine) -> tuple[Actor, dict[str, int]]:
         "challenge": challenge,
         "entry": entry.id,
         "pending": pending.id,
+        "own pending": own.id,
         "spare factor": spare.id,
         "empty team": empty.id,
     }

@@ -62,6 +62,13 @@ def _in_use(session: Session, kind: Kind) -> int:
     return found
 
 
+def _owner(session: Session, ids: dict[str, int]) -> Actor:
+    """The person whose own pending entry is withdrawn or corrected, acting for themself."""
+    person = session.get(Person, ids["owner"])
+    assert person is not None
+    return Actor.of(person)
+
+
 EDITABLE = (
     Editable(
         "entry",
@@ -78,6 +85,22 @@ EDITABLE = (
         lambda s, ids, seen, v: results.void_result(s, SYSTEM, ids["entry"], seen, str(v)),
         lambda s, ids: s.get(Result, ids["entry"]).decision_reason,  # type: ignore[union-attr]
         ("typed twice", "wrong person"),
+    ),
+    Editable(
+        "own entry withdrawn",
+        "result.withdraw",
+        lambda s, ids: s.get(Result, ids["own entry"]).version,  # type: ignore[union-attr]
+        lambda s, ids, seen, v: results.withdraw_result(s, _owner(s, ids), ids["own entry"], seen, str(v)),
+        lambda s, ids: s.get(Result, ids["own entry"]).decision_reason,  # type: ignore[union-attr]
+        ("wrong day", "logged twice"),
+    ),
+    Editable(
+        "own entry corrected",
+        "result.update",
+        lambda s, ids: s.get(Result, ids["own entry"]).version,  # type: ignore[union-attr]
+        lambda s, ids, seen, v: results.edit_result(s, _owner(s, ids), ids["own entry"], seen, quantity=v),
+        lambda s, ids: s.get(Result, ids["own entry"]).quantity,  # type: ignore[union-attr]
+        (1.5, 2.5),
     ),
     Editable(
         "person",
@@ -119,6 +142,8 @@ def ids(engine: Engine) -> dict[str, int]:
         impact.seed_default_factors(session, SYSTEM)
         org = build_org(session, 10)
         entry = results.record_result(session, SYSTEM, results.ResultInput(org.people[6], org.challenge, 2.0, DAY))
+        own = results.ResultInput(org.people[8], org.challenge, 1.0, DAY, status=Status.PENDING)
+        own_entry = results.record_result(session, SYSTEM, own)
         spare = [
             impact.add_factor(
                 session, SYSTEM, impact.FactorInput(Kind.ENERGY, value, "kg CO2e per kWh", "Test", 2025, "a test")
@@ -127,6 +152,8 @@ def ids(engine: Engine) -> dict[str, int]:
         ]
     return {
         "entry": entry.id,
+        "own entry": own_entry.id,
+        "owner": org.people[8],
         "person": org.people[7],
         "challenge": org.challenge,
         "factor a": spare[0],

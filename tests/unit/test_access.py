@@ -256,6 +256,31 @@ def _calls() -> dict[str, tuple[Call, tuple[str, str, str, str]]]:
             lambda s, a, o: results.void_result(s, a, o.own_approved[_role(a, o)], 1, "withdrawn"),
             (SCOPE, SCOPE, ROLE, SCOPE),
         ),
+        # withdrawing and correcting: one's own entry, while it waits, whatever one's role
+        "results.withdraw_result of one's own pending entry": (
+            lambda s, a, o: results.withdraw_result(s, a, o.own_pending[_role(a, o)], 1, now=NOW),
+            (OK, OK, ROLE, OK),
+        ),
+        "results.withdraw_result of one's own approved entry": (
+            lambda s, a, o: results.withdraw_result(s, a, o.own_approved[_role(a, o)], 1, now=NOW),
+            (SCOPE, SCOPE, ROLE, SCOPE),
+        ),
+        "results.withdraw_result of a colleague's pending entry": (
+            lambda s, a, o: results.withdraw_result(s, a, o.pending, 1, now=NOW),
+            (SCOPE, SCOPE, ROLE, SCOPE),
+        ),
+        "results.edit_result of one's own pending entry": (
+            lambda s, a, o: results.edit_result(s, a, o.own_pending[_role(a, o)], 1, quantity=7, now=NOW),
+            (OK, OK, ROLE, OK),
+        ),
+        "results.find_duplicate for oneself": (
+            lambda s, a, o: results.find_duplicate(s, a, results.ResultInput(a.person_id or 0, o.challenge, 6, D)),
+            (OK, OK, ROLE, OK),
+        ),
+        "results.find_duplicate for a colleague": (
+            lambda s, a, o: results.find_duplicate(s, a, results.ResultInput(o.colleague, o.challenge, 2, D)),
+            (ROLE, OK, ROLE, OK),
+        ),
         "results.pending_count": (lambda s, a, o: results.pending_count(s, a), EVERYONE),
         # leaderboards
         "leaderboards.team_leaderboard": (lambda s, a, o: leaderboards.team_leaderboard(s, a, SCOPE_WEEK), EVERYONE),
