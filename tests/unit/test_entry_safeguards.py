@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import AuditEntry, Role, Status
+from db.models import AuditEntry, Result, Role, Status
 from engagement import results
 from engagement.access import SYSTEM, Actor
 from engagement.errors import Conflict, PermissionDenied
@@ -75,7 +75,7 @@ def test_only_ones_own_entry_can_be_withdrawn_and_only_while_it_waits(session: S
     for actor, entry in ((agent, approved), (agent, theirs), (lead, mine), (SYSTEM, mine)):
         with pytest.raises(PermissionDenied):
             results.withdraw_result(session, actor, entry, 1, now=NOW)
-    assert session.get(results.Result, mine).status is Status.PENDING  # type: ignore[union-attr]
+    assert session.get(Result, mine).status is Status.PENDING  # type: ignore[union-attr]
 
 
 def test_a_withdrawal_from_a_stale_page_is_refused_after_the_lead_decided(session: Session) -> None:
@@ -87,7 +87,7 @@ def test_a_withdrawal_from_a_stale_page_is_refused_after_the_lead_decided(sessio
         results.withdraw_result(session, agent, entry, 1, now=NOW)
     with pytest.raises(Conflict, match="reload"):
         results.edit_result(session, agent, entry, 1, quantity=3, now=NOW)
-    assert session.get(results.Result, entry).status is Status.APPROVED  # type: ignore[union-attr]
+    assert session.get(Result, entry).status is Status.APPROVED  # type: ignore[union-attr]
 
 
 def test_an_agent_corrects_their_own_pending_entry_which_still_waits(session: Session) -> None:
