@@ -30,6 +30,11 @@ class Period:
         return f"{self.label}: {self.start.isoformat()} to {self.end.isoformat()}"
 
 
+def long_date(day: date) -> str:
+    """A date as people say it, in full: "Friday 1 January 2027"."""
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
 def now_utc() -> datetime:
     return datetime.now(UTC)
 

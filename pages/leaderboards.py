@@ -34,12 +34,14 @@ chosen = by_id.get(
         "Challenge",
         [0, *by_id],
         format_func=lambda i: by_id[i].name if i else "All challenges",
-        key="leaderboards.challenge",
+        key=leaderboard_tabs.CHALLENGE_KEY,
+        on_change=leaderboard_tabs.follow_challenge,
+        args=(by_id, today),
     )
 )
 with pick_period:
     period = period_choice(
-        "leaderboards.period", today, challenge_window=(chosen.starts_on, chosen.ends_on) if chosen else None
+        leaderboard_tabs.PERIOD_KEY, today, challenge_window=(chosen.starts_on, chosen.ends_on) if chosen else None
     )
 site = pick_site.selectbox("Site", ["", *sites], format_func=lambda s: s or "All sites", key="leaderboards.site")
 mode = pick_mode.selectbox(
@@ -50,6 +52,9 @@ scope = Scope(chosen.id if chosen else None, period.start, period.end, site_id, 
 
 counting = md(chosen.name) if chosen else "all challenges"
 st.caption(f"{reset_note(period)} Counting {counting}; {md(site or 'all sites')}; {WORK_MODES[mode].lower()}.")
+
+if chosen is not None:
+    leaderboard_tabs.final_note(chosen, period, today)
 
 teams_tab, people_tab = st.tabs(["Teams", "People"])
 with teams_tab:

@@ -13,10 +13,13 @@ from datetime import date
 import streamlit as st
 
 from db.models import Challenge, Kind
-from engagement import challenges, charts, impact, results
+from engagement import challenges, charts, impact, leaderboards, periods, results
 from engagement.access import Actor
+from engagement.amounts import ordinal
 from engagement.challenges import Phase
 from engagement.impact import Factor, ImpactRow, TargetStanding, TeamAmount
+from engagement.leaderboards import FinalResults
+from ui.leaderboard_tabs import winners_sentence
 from ui.resources import VIEWER, read
 from ui.widgets import md, org_today, table
 
@@ -140,6 +143,47 @@ def draw_volunteering(c: Challenge) -> None:
         table([{"Activity": a, "Organisation": o, "Hours": round(h, 2)} for a, o, h in breakdown], Hours=HOURS)
 
 
+def draw_final(actor: Actor, c: Challenge, final: FinalResults) -> None:
+    """An ended challenge's podium, marked final: the winners named, then the top teams and people."""
+    title, badge = st.columns([3, 1], vertical_alignment="center")
+    title.markdown("**Final results**")
+    badge.badge("Final", icon=":material/flag:", color="green")
+    st.markdown(winners_sentence(final))
+    first, last = periods.long_date(c.starts_on), periods.long_date(c.ends_on)
+    st.caption(
+        f"Counted over the challenge's own days, {first} to {last}, with the members each team had then: "
+        f"teams by points per member, people by points. {final.teams_ranked:,} teams and "
+        f"{final.people_ranked:,} people were ranked; the full boards are on Leaderboards."
+    )
+    teams, people = st.columns(2)
+    with teams:
+        table(
+            [
+                {
+                    "Place": ordinal(t.rank),
+                    "Team": t.team + (" (your team)" if t.team_id == actor.team_id else ""),
+                    "Points per member": t.points_per_member,
+                    "Members": t.members,
+                }
+                for t in final.teams
+            ],
+            **{"Points per member": st.column_config.NumberColumn(format="%.2f")},
+        )
+    with people:
+        table(
+            [
+                {
+                    "Place": ordinal(p.rank),
+                    "Name": p.name + (" (you)" if p.person_id == actor.person_id else ""),
+                    "Team": p.team or "",
+                    "Points": p.points,
+                }
+                for p in final.people
+            ],
+            Points=st.column_config.NumberColumn(format="%.1f"),
+        )
+
+
 def in_full(actor: Actor, c: Challenge, phase: Phase, today: date, factors: dict[Kind, Factor]) -> None:
     """One challenge: its window and rules, then (once it has started) its impact, team target and hours."""
     st.subheader(md(c.name))
@@ -154,6 +198,10 @@ def in_full(actor: Actor, c: Challenge, phase: Phase, today: date, factors: dict
         return
     with achieved:
         draw_impact(c, read(impact.challenge_impact, VIEWER, c.id), factors.get(c.kind))
+    final = read(leaderboards.final_results, VIEWER, c.id, today) if phase is Phase.ENDED else None
+    if final is not None:
+        with st.container(border=True):
+            draw_final(actor, c, final)
     standing = read(impact.target_standing, VIEWER, c.id, actor.team_id, top=LEADING_TEAMS) if c.team_target else None
     if standing is not None:
         draw_target(c, standing)

@@ -7,19 +7,24 @@ outside the top, and named and tinted so it is quick to find.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from engagement import charts, exports, leaderboards
+from db.models import Challenge
+from engagement import charts, exports, leaderboards, periods
 from engagement.access import Actor
 from engagement.amounts import ordinal
-from engagement.leaderboards import RANKED_VALUE, PersonRow, RankBy, Scope, TeamRow
+from engagement.leaderboards import RANKED_VALUE, FinalResults, PersonRow, RankBy, Scope, TeamRow
 from engagement.periods import Period
 from ui.resources import VIEWER, read
 from ui.widgets import csv_download, md, required
 
+CHALLENGE_KEY = "leaderboards.challenge"
+PERIOD_KEY = "leaderboards.period"
+CHALLENGE_PERIOD = "Challenge period"
 PERSON_LIMIT = 50
 # A light shade of the charts' highlight colour, with its own dark text: the theme's text is light in dark mode.
 TINT = "background-color: #FBE3D6; color: #111111"
@@ -50,6 +55,45 @@ def amount(value: float, rank_by: RankBy, *, gap: bool = False) -> str:
     if rank_by is RankBy.PER_MEMBER:  # two decimals, as in the table
         return f"{value:,.2f} points per member"
     return f"{value:,.1f} points"
+
+
+def follow_challenge(by_id: dict[int, Challenge], today: date) -> None:
+    """When another challenge is chosen, an ended one opens on its own period: its final results.
+
+    A running challenge keeps the period the viewer had; "All challenges" has
+    no challenge period, so a board left on one goes back to this week.
+    """
+    chosen = by_id.get(st.session_state[CHALLENGE_KEY])
+    if chosen is not None and chosen.ends_on < today:
+        st.session_state[PERIOD_KEY] = CHALLENGE_PERIOD
+    elif chosen is None and st.session_state.get(PERIOD_KEY) == CHALLENGE_PERIOD:
+        st.session_state[PERIOD_KEY] = "This week"
+
+
+def winners_sentence(final: FinalResults) -> str:
+    """Who won, e.g. "Winners: Cedar, with 12.50 points per member, and Ana Lima, with 40.0 points."."""
+    if not final.teams and not final.people:
+        return "Nobody earned points in this challenge, so it has no winner."
+    parts = []
+    if final.winning_teams:
+        names = " and ".join(md(t.team) for t in final.winning_teams)
+        parts.append(f"{names} (team), with {amount(final.winning_teams[0].points_per_member, RankBy.PER_MEMBER)}")
+    if final.winning_people:
+        names = " and ".join(md(p.name) for p in final.winning_people)
+        parts.append(f"{names} (person), with {final.winning_people[0].points:,.1f} points")
+    tied = len(final.winning_teams) > 1 or len(final.winning_people) > 1
+    return f"Winner{'s' * (len(parts) > 1 or tied)}: {'; '.join(parts)}."
+
+
+def final_note(chosen: Challenge, period: Period, today: date) -> None:
+    """Above the board of an ended challenge over its own period: marked final, with the winners named."""
+    if chosen.ends_on >= today or (period.start, period.end) != (chosen.starts_on, chosen.ends_on):
+        return
+    final = read(leaderboards.final_results, VIEWER, chosen.id, today)
+    if final is None:
+        return
+    st.badge("Final results", icon=":material/flag:", color="green")
+    st.markdown(f"{md(chosen.name)} ended on {periods.long_date(final.ended_on)}. {winners_sentence(final)}")
 
 
 def team_summary(actor: Actor, rows: list[TeamRow], rank_by: RankBy) -> str:

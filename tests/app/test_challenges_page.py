@@ -16,8 +16,9 @@ from streamlit.testing.v1 import AppTest
 
 import ui.resources
 from db.models import Challenge, Kind, Person, Result, Role, Team
-from engagement import challenges, demo, impact, organisation, periods, results, settings
+from engagement import challenges, demo, impact, leaderboards, organisation, periods, results, settings
 from engagement.access import SYSTEM
+from engagement.amounts import ordinal
 from engagement.impact import TargetStanding
 from tests.factories import in_store, make_person
 from ui.resources import VIEWER
@@ -334,3 +335,30 @@ def test_team_names_with_markup_are_shown_as_typed(app_as: Callable[[Role], AppT
     texts = [bar.proto.text for bar in at.get("progress")]
     assert texts[0].startswith(f"{md(name)} (your team, rank ")
     assert not any(t.startswith(name) for t in texts)
+
+
+def test_an_ended_challenge_shows_its_final_results_and_winners(
+    app_as: Callable[[Role], AppTest], demo_url: str
+) -> None:
+    ended = by_slug(demo_url, "winter-switch-off")
+    at = show(open_page(app_as), ended)
+    today = periods.today(in_store(demo_url, settings.load).zone)
+    final = in_store(demo_url, lambda s: leaderboards.final_results(s, VIEWER, ended.id, today))
+    assert final is not None and final.teams and final.people
+    assert "**Final results**" in [m.value for m in at.markdown]
+    assert ":green-badge[:material/flag: Final]" in [m.value for m in at.markdown]
+    winners = next(m.value for m in at.markdown if m.value.startswith("Winner"))
+    assert all(md(t.team) in winners for t in final.winning_teams)
+    assert all(md(p.name) in winners for p in final.winning_people)
+    podium, people = (t.value.to_dict("records") for t in at.dataframe[1:3])
+    assert [(r["Place"], r["Team"].removesuffix(" (your team)")) for r in podium] == [
+        (ordinal(t.rank), t.team) for t in final.teams
+    ]
+    assert [r["Name"].removesuffix(" (you)") for r in people] == [p.name for p in final.people]
+    assert {r["Place"] for r in podium + people} <= {"1st", "2nd", "3rd"}
+
+
+def test_a_running_challenge_has_no_final_results(app_as: Callable[[Role], AppTest], demo_url: str) -> None:
+    at = show(open_page(app_as), by_slug(demo_url, "home-energy"))
+    assert "**Final results**" not in [m.value for m in at.markdown]
+    assert not any(m.value.startswith("Winner") for m in at.markdown)

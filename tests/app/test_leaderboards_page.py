@@ -287,3 +287,33 @@ def test_a_large_company_charts_the_top_20_and_the_viewers_team(
     assert len(table) > 30 and mine["Rank"] > 20
     assert chart_labels(at, 0) == [f"{r['Rank']}. {r['Team']}" for r in [*table[:20], mine]]
     assert f"The chart shows the top 20 and yours; the table lists all {len(table)}." in at.tabs[0].caption[0].value
+
+
+def test_choosing_an_ended_challenge_opens_its_own_period_with_the_final_results(
+    app_as: Callable[[Role], AppTest], demo_url: str
+) -> None:
+    ended = in_store(
+        demo_url, lambda s: s.scalars(select(Challenge).where(Challenge.slug == "winter-switch-off")).one()
+    )
+    at = open_board(app_as)
+    assert at.selectbox(key="leaderboards.period").value == "This week"
+    at.selectbox(key="leaderboards.challenge").set_value(ended.id).run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="leaderboards.period").value == "Challenge period"
+    expected = in_store(demo_url, lambda s: leaderboards.team_leaderboard(s, VIEWER, Scope(ended.id)))
+    assert shown(team_table(at)) == as_shown(expected)
+    notes = [m.value for m in at.markdown]
+    assert ":green-badge[:material/flag: Final results]" in notes
+    ended_on = periods.long_date(ended.ends_on)
+    final = next(n for n in notes if n.startswith(f"{md(ended.name)} ended on {ended_on}. Winner"))
+    assert md(expected[0].team) in final
+    # A running challenge keeps the period chosen; all challenges have no challenge period.
+    running = in_store(demo_url, lambda s: s.scalars(select(Challenge).where(Challenge.slug == "home-energy")).one())
+    at.selectbox(key="leaderboards.period").set_value("Last week").run()
+    at.selectbox(key="leaderboards.challenge").set_value(running.id).run()
+    assert at.selectbox(key="leaderboards.period").value == "Last week"
+    assert not any("Final results" in m.value for m in at.markdown)
+    at.selectbox(key="leaderboards.challenge").set_value(ended.id).run()
+    at.selectbox(key="leaderboards.challenge").set_value(0).run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="leaderboards.period").value == "This week"
