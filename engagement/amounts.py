@@ -1,25 +1,110 @@
-"""Amounts and places in plain words, as people say them: "20 minutes", "1 tree", "4.5 kWh", "3rd"."""
+"""Amounts, figures and places in plain words, written one way everywhere.
+
+The house style, used by every page, export, chart label and the command line:
+
+- time in hours and minutes, to the minute: "20 minutes", "1 hour",
+  "1 hour 20 minutes", "498 hours 18 minutes" (volunteering is stored in hours
+  and typed in minutes, so "0.333333 hours" is never shown);
+- trees whole: "1 tree", "12 trees";
+- kWh and other amounts with at most two decimals and thousands separators,
+  trailing zeros dropped: "4.5 kWh", "1,234.57 kWh";
+- kg CO2e with one decimal: "4,896.4 kg CO2e";
+- money with two decimals: "1,234.50 USD";
+- shares as whole percentages, never rounded up to 100 % before they get there;
+- a target as "80 of 100 hours (80%)", "100 of 100 hours (reached)" or
+  "101.2 of 100 kWh (reached, 1.2 over)": never a figure above the target
+  without saying it is over.
+
+A unit is plural except for exactly one ("1 hour", "0.5 kWh" keeps kWh).
+Table columns that people sort hold plain numbers rounded to :data:`PLACES`
+with the unit in the header.
+"""
 
 from __future__ import annotations
 
-from db.models import Kind
-from engagement.challenges import UNITS
+import math
 
-HOURS = UNITS[Kind.VOLUNTEERING]
+HOURS = "hours"
+TREES = "trees"
+KWH = "kWh"
+MINUTES_PER_HOUR = 60
+# How many decimals a figure of each unit keeps wherever it is shown (tables too).
+PLACES = {HOURS: 2, TREES: 0, KWH: 2}
+HUGE = 1e12
+_SINGULAR = {"hours": "hour", "trees": "tree", "minutes": "minute", "points": "point"}
+
+
+def hours_from_minutes(minutes: float) -> float:
+    """The stored amount of a volunteering entry typed in minutes (15 minutes = 0.25 hours)."""
+    return minutes / MINUTES_PER_HOUR
+
+
+def minutes_from_hours(hours: float) -> int:
+    """A stored volunteering amount in whole minutes, as people typed it."""
+    return round(hours * MINUTES_PER_HOUR)
+
+
+def singular(unit: str) -> str:
+    """The unit for exactly one: "hours" → "hour", "trees" → "tree"; "kWh" stays "kWh"."""
+    return _SINGULAR.get(unit, unit)
+
+
+def of_unit(count: float, unit: str) -> str:
+    """``unit`` as it goes after ``count``: singular for exactly one, plural otherwise."""
+    return singular(unit) if count == 1 else unit
+
+
+def number(value: float, places: int = 2) -> str:
+    """``value`` with thousands separators and at most ``places`` decimals, trailing zeros dropped.
+
+    A value of a trillion or more is a typo, not an amount: it is shown short ("1e+12").
+    """
+    if abs(value) >= HUGE:
+        return f"{value:.3g}"
+    text = f"{value:,.{places}f}"
+    if places:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
 
 
 def in_words(quantity: float, unit: str) -> str:
-    """``quantity`` of ``unit`` for people to read.
-
-    Volunteering is stored in hours but logged in minutes, so time reads as
-    hours and minutes ("1 hour 30 minutes", "20 minutes") rather than
-    "0.333333 hours"; other amounts keep at most two decimals, and a single
-    one drops the plural ("1 tree").
-    """
+    """``quantity`` of ``unit`` for people to read: "20 minutes", "12 trees", "4.5 kWh", "3 points"."""
     if unit == HOURS:
-        return _duration(round(quantity * 60))
-    number = f"{quantity:,.2f}".rstrip("0").rstrip(".")
-    return f"{number} {_singular(unit) if number == '1' else unit}"
+        return _duration(minutes_from_hours(quantity))
+    shown = number(quantity, PLACES.get(unit, 2))
+    return f"{shown} {of_unit(float(shown.replace(',', '')), unit)}"
+
+
+def per(unit: str) -> str:
+    """A rate's denominator: "per hour", "per tree", "per kWh"."""
+    return f"per {singular(unit)}"
+
+
+def kg_co2e(kg: float) -> str:
+    """Greenhouse gas in kg CO2e, to one decimal: "4,896.4 kg CO2e"."""
+    return f"{number(kg, 1)} kg CO2e"
+
+
+def money(value: float, currency: str) -> str:
+    """Money with two decimals and thousands separators: "15,845.94 USD"."""
+    return f"{value:,.2f} {currency}"
+
+
+def percent(share: float) -> str:
+    """A share (0.42) as a whole percentage ("42%"); short of all is never shown as 100%."""
+    whole = math.floor(share * 100 + 1e-9) if share < 1 else round(share * 100)
+    return f"{whole}%"
+
+
+def target_progress(done: float, target: float, unit: str) -> str:
+    """How far a team is towards ``target``: "80 of 100 hours (80%)", "(reached)", or "(reached, 1.2 over)"."""
+    of = f"{_bare(done, unit)} of {in_words(target, unit)}"
+    if done < target:
+        return f"{of} ({percent(done / target)})"
+    over = done - target
+    if _bare(over, unit) in ("0", "0 minutes"):
+        return f"{of} (reached)"
+    return f"{of} (reached, {_bare(over, unit)} over)"
 
 
 def ordinal(n: int) -> str:
@@ -28,13 +113,14 @@ def ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
+def _bare(quantity: float, unit: str) -> str:
+    """An amount whose unit follows later in the sentence: "101.2" of kWh, but time keeps its words."""
+    return in_words(quantity, unit) if unit == HOURS else number(quantity, PLACES.get(unit, 2))
+
+
 def _duration(minutes: int) -> str:
-    hours, rest = divmod(minutes, 60)
-    parts = ([f"{hours:,} hour{'s' * (hours != 1)}"] if hours else []) + (
-        [f"{rest} minute{'s' * (rest != 1)}"] if rest or not hours else []
+    hours, rest = divmod(minutes, MINUTES_PER_HOUR)
+    parts = ([f"{hours:,} {of_unit(hours, 'hours')}"] if hours else []) + (
+        [f"{rest} {of_unit(rest, 'minutes')}"] if rest or not hours else []
     )
     return " ".join(parts)
-
-
-def _singular(unit: str) -> str:
-    return unit[:-1] if unit.endswith("s") else unit

@@ -1,7 +1,10 @@
 """Challenges: what people can log, in which unit, for how many points, when.
 
-Units follow the kind: energy in kWh saved, trees in trees planted,
-volunteering in hours (minutes are logged as fractions: 15 min = 0.25 h).
+Units follow the kind: energy in kWh saved, trees in whole trees planted,
+volunteering in hours (typed in minutes on the forms and the grid: 15 minutes
+is stored as 0.25 hours, see :mod:`engagement.amounts`). A challenge takes new
+entries from its first day until :data:`LATE_DAYS` after its last
+(:func:`late_entry_problem`), on every path.
 """
 
 from __future__ import annotations
@@ -11,18 +14,19 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Challenge, Kind
-from engagement import audit, text
+from engagement import amounts, audit, text
 from engagement.access import Actor, Role, require
 from engagement.errors import Conflict, NotFound, Problem, ValidationError
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
-UNITS = {Kind.ENERGY: "kWh", Kind.TREES: "trees", Kind.VOLUNTEERING: "hours"}
+UNITS = {Kind.ENERGY: amounts.KWH, Kind.TREES: amounts.TREES, Kind.VOLUNTEERING: amounts.HOURS}
+LATE_DAYS = 14  # a challenge that ended this recently still takes late entries from agents and leads
 ACTIVITY_TYPES = (
     "tutoring",
     "mentoring",
@@ -70,6 +74,8 @@ def check_challenge(data: ChallengeInput) -> list[Problem]:
             continue
         if value is None or not math.isfinite(value) or value <= 0:
             problems.append(Problem(name, "must be a number greater than 0"))
+        elif name != "points_per_unit" and data.kind is Kind.TREES and not is_whole(value):
+            problems.append(Problem(name, f"{TREES_WHOLE} ({amounts.number(value)} is not)"))
     if data.ends_on < data.starts_on:
         problems.append(Problem("ends_on", f"is before starts_on ({data.starts_on.isoformat()})"))
     return problems
@@ -153,6 +159,39 @@ def list_challenges(session: Session, *, open_on: date | None = None) -> list[Ch
     return list(session.scalars(query))
 
 
+TREES_WHOLE = "trees are counted whole: use a whole number such as 1 or 12"
+
+
+def is_whole(value: float) -> bool:
+    """Whether ``value`` is a whole number (trees are planted one by one)."""
+    return math.isfinite(value) and value == int(value)
+
+
+def last_entry_day(challenge: Challenge) -> date:
+    """The last day new entries are taken: :data:`LATE_DAYS` after the challenge ends, for late reporters."""
+    return challenge.ends_on + timedelta(days=LATE_DAYS)
+
+
+def takes_entries_on(challenge: Challenge, today: date) -> bool:
+    """Whether ``challenge`` takes new entries ``today``: from its first day to :func:`last_entry_day`."""
+    return challenge.starts_on <= today <= last_entry_day(challenge)
+
+
+def late_entry_problem(challenge: Challenge, today: date) -> str | None:
+    """Why an entry logged ``today`` is too late for ``challenge``, or None while it still takes them.
+
+    The one statement of the late-entry window: the forms offer only challenges
+    that take entries, and the engine refuses the rest with this message on every
+    path (one entry, the team grid, a CSV upload).
+    """
+    if today <= last_entry_day(challenge):
+        return None
+    return (
+        f"{challenge.name} ended on {challenge.ends_on.isoformat()} and took late entries until "
+        f"{last_entry_day(challenge).isoformat()} ({LATE_DAYS} days after it ended); it takes no new entries"
+    )
+
+
 class Phase(enum.StrEnum):
     RUNNING = "running"
     UPCOMING = "upcoming"
@@ -183,8 +222,8 @@ def by_phase(every: Sequence[Challenge], today: date) -> list[tuple[Challenge, P
 
 WHAT_TO_LOG = {
     Kind.ENERGY: "the kWh of energy you saved at home compared with a usual day",
-    Kind.TREES: "each tree you planted, as a number of trees",
-    Kind.VOLUNTEERING: "the time you volunteered, in hours (15 minutes is 0.25)",
+    Kind.TREES: "each tree you planted, as a whole number of trees",
+    Kind.VOLUNTEERING: "the time you volunteered, in minutes",
 }
 
 
@@ -195,14 +234,13 @@ def rules_in_words(challenge: Challenge) -> list[str]:
     points, not impact (see ``leaderboards`` and ``impact``), and only agents'
     own entries above the auto-approve limit wait for their lead.
     """
-    singular = challenge.unit.rstrip("s")
 
     def amount(value: float) -> str:
-        return f"{value:g} {singular if value == 1 else challenge.unit}"
+        return amounts.in_words(value, challenge.unit)
 
     rules = [
         f"What to log: {WHAT_TO_LOG[challenge.kind]}.",
-        f"Points: {challenge.points_per_unit:g} point{'s' * (challenge.points_per_unit != 1)} per {singular}.",
+        f"Points: {amounts.in_words(challenge.points_per_unit, 'points')} {amounts.per(challenge.unit)}.",
     ]
     if challenge.daily_cap is not None:
         rules.append(
@@ -220,6 +258,6 @@ def rules_in_words(challenge: Challenge) -> list[str]:
         rules.append("Approval: every entry you log waits for your team lead to approve it.")
     rules.append(
         f"When: activity from {challenge.starts_on.isoformat()} to {challenge.ends_on.isoformat()} "
-        "(both days included)."
+        f"(both days included); late entries are taken until {last_entry_day(challenge).isoformat()}."
     )
     return rules

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.models import Kind, Person, Role, Status, Team, WorkMode
-from engagement import auth, challenges, impact, organisation, periods, publication, pulse, results, settings
+from engagement import amounts, auth, challenges, impact, organisation, periods, publication, pulse, results, settings
 from engagement.access import SYSTEM, Actor
 from engagement.errors import ValidationError
 
@@ -254,7 +254,7 @@ def _challenges(session: Session, today: date) -> dict[Kind | str, int]:
             100.0,
             1.0,
             "Volunteer from home: tutoring, interpreting, or being a remote pair of eyes for someone with low vision. "
-            "Log time in hours; 15 minutes is 0.25.",
+            "Log the time you gave, in minutes.",
         ),
         (
             "winter-switch-off",
@@ -366,7 +366,7 @@ def _entry(rng: random.Random, actor: Actor, challenge_id: int, key: Kind | str,
         return results.ResultInput(
             actor.person_id,
             challenge_id,
-            minutes / 60,
+            amounts.hours_from_minutes(minutes),
             day,
             organisation=organisation_name,
             activity_type=ACTIVITIES[organisation_name],

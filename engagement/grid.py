@@ -19,29 +19,29 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Challenge, Kind, Person, Role
-from engagement import organisation, results
+from engagement import amounts, organisation, results
 from engagement.access import Actor, require, require_team
 from engagement.errors import Conflict, Problem, ValidationError
 
 SOURCE = "grid"
 ROSTER_CHANGED = "the roster changed; re-check your entries"
-# Volunteering is typed in minutes (as on the single-entry form) and stored in hours.
-MINUTES_PER_HOUR = 60.0
 
 
 @dataclass(frozen=True)
 class GridColumn:
-    """One quantity column: what the lead types, and how it becomes the challenge's unit."""
+    """One quantity column: what the lead types, and how it becomes the challenge's unit.
+
+    Volunteering is typed in minutes (as on the single-entry form) and stored in hours.
+    """
 
     challenge_id: int
     label: str
     unit: str
-    per_unit: float
     volunteering: bool
 
     def quantity(self, typed: float) -> float:
         """The typed number in the challenge's own unit."""
-        return typed * self.per_unit
+        return amounts.hours_from_minutes(typed) if self.volunteering else typed
 
 
 @dataclass(frozen=True)
@@ -61,8 +61,7 @@ def grid_columns(challenges: Sequence[Challenge]) -> list[GridColumn]:
     for c in challenges:
         volunteering = c.kind is Kind.VOLUNTEERING
         unit = "minutes" if volunteering else c.unit
-        per_unit = 1 / MINUTES_PER_HOUR if volunteering else 1.0
-        columns.append(GridColumn(c.id, f"{c.name} ({unit})", unit, per_unit, volunteering))
+        columns.append(GridColumn(c.id, f"{c.name} ({unit})", unit, volunteering))
     return columns
 
 
@@ -144,5 +143,6 @@ def _named(problem: Problem, where: Sequence[tuple[int, GridColumn]], names: Map
     if problem.row is None:
         return problem
     person_id, column = where[problem.row]
-    label = column.label if problem.field == "quantity" else FIELD_LABELS.get(problem.field, problem.field)
+    about_column = problem.field in ("quantity", "challenge")
+    label = column.label if about_column else FIELD_LABELS.get(problem.field, problem.field)
     return Problem(f"{names.get(person_id, f'person {person_id}')}, {label}", problem.message)

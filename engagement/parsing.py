@@ -12,6 +12,8 @@ from datetime import date
 from enum import Enum
 from typing import TypeVar
 
+from engagement import amounts
+
 E = TypeVar("E", bound=Enum)
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
@@ -38,8 +40,8 @@ def parse_number(raw: object, *, decimal_comma: bool = False, unit: str | None =
         if not text:
             raise FieldError("is required")
         hm = _HOURS_MINUTES.match(text)
-        if hm and unit == "hours":
-            return int(hm.group(1)) + int(hm.group(2)) / 60
+        if hm and unit == amounts.HOURS:
+            return int(hm.group(1)) + amounts.hours_from_minutes(int(hm.group(2)))
         if decimal_comma and _DECIMAL_COMMA.match(text):
             text = text.replace(",", ".")
         if not _NUMBER.match(text):

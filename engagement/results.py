@@ -36,7 +36,7 @@ from sqlalchemy.sql.schema import Table
 
 from db import bulk
 from db.models import Challenge, Kind, Membership, Person, Result, Role, Status, Team
-from engagement import amounts, audit, organisation, periods, settings, text
+from engagement import amounts, audit, challenges, organisation, periods, settings, text
 from engagement.access import Actor, require
 from engagement.errors import Conflict, NotFound, PermissionDenied, Problem, ValidationError
 
@@ -134,8 +134,13 @@ def _context(session: Session, rows: Sequence[ResultInput], now: datetime | None
     return ctx
 
 
-def check(actor: Actor, data: ResultInput, ctx: _Context, row: int | None = None) -> list[Problem]:
-    """Every problem with one entry, each naming its field (and row, in a file)."""
+def check(actor: Actor, data: ResultInput, ctx: _Context, row: int | None = None, *, new: bool = True) -> list[Problem]:
+    """Every problem with one entry, each naming its field (and row, in a file).
+
+    A ``new`` entry from an agent or a lead must also come within the challenge's
+    late-entry window (:func:`challenges.late_entry_problem`); corrections to a
+    stored entry and admins loading history are not bound by it.
+    """
     problems: list[Problem] = []
 
     def problem(field_name: str, message: str) -> None:
@@ -158,15 +163,22 @@ def check(actor: Actor, data: ResultInput, ctx: _Context, row: int | None = None
     elif data.quantity <= 0:
         problem("quantity", "must be greater than 0")
     elif challenge is not None and data.quantity > MAX_PER_ENTRY[challenge.kind]:
-        limit = MAX_PER_ENTRY[challenge.kind]
-        problem("quantity", f"{data.quantity:g} {challenge.unit} is more than one entry can hold ({limit:g})")
+        typed, most = (amounts.in_words(q, challenge.unit) for q in (data.quantity, MAX_PER_ENTRY[challenge.kind]))
+        problem("quantity", f"{typed} is more than one entry can hold ({most})")
+    elif challenge is not None and challenge.kind is Kind.TREES and not challenges.is_whole(data.quantity):
+        problem("quantity", f"{challenges.TREES_WHOLE} ({amounts.number(data.quantity)} is not)")
+    today = periods.today(ctx.zone_of(person), ctx.now)
+    if challenge is not None and new and actor.role is not Role.ADMIN:
+        late = challenges.late_entry_problem(challenge, today)
+        if late is not None:
+            problem("challenge", late)
     if challenge is not None and not challenge.starts_on <= data.occurred_on <= challenge.ends_on:
         problem(
             "occurred_on",
             f"{data.occurred_on.isoformat()} is outside the challenge window "
             f"{challenge.starts_on.isoformat()} to {challenge.ends_on.isoformat()}",
         )
-    if data.occurred_on > periods.today(ctx.zone_of(person), ctx.now):
+    if data.occurred_on > today:
         problem("occurred_on", f"{data.occurred_on.isoformat()} is in the future")
     for name, limit in (("note", text.NOTE_MAX), ("organisation", text.NAME_MAX), ("activity_type", 40)):
         value = getattr(data, name)
@@ -223,7 +235,7 @@ def _status_for(actor: Actor, data: ResultInput, challenge: Challenge) -> tuple[
     if actor.role is Role.AGENT or data.person_id == actor.person_id:
         limit = challenge.auto_approve_up_to
         if data.status is not Status.PENDING and limit is not None and data.quantity <= limit:
-            return Status.APPROVED, f"auto-approved (up to {limit:g} {challenge.unit})"
+            return Status.APPROVED, f"auto-approved (up to {amounts.in_words(limit, challenge.unit)})"
         return Status.PENDING, None
     return data.status or Status.APPROVED, None
 
@@ -440,7 +452,7 @@ def edit_result(
         organisation=result.organisation,
         activity_type=result.activity_type,
     )
-    problems = check(actor, proposed, _context(session, [proposed], now))
+    problems = check(actor, proposed, _context(session, [proposed], now), new=False)
     if problems:
         raise ValidationError(problems)
     before = audit.snapshot(result)

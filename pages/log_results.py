@@ -6,8 +6,6 @@ the whole-team table) and ``ui.log_upload_fix_tabs`` (the CSV upload, fixing
 or voiding an entry); this page picks the team and lays out the tabs.
 """
 
-from datetime import timedelta
-
 import streamlit as st
 
 from db.models import Role
@@ -21,7 +19,6 @@ from ui.widgets import md, org_today, show_flash
 
 actor = require_role(Role.LEAD, Role.ADMIN)
 
-LATE_DAYS = 14  # a challenge that ended this recently still takes late entries
 TABS = ["One entry", "Whole team", "Upload a file", "Fix or void an entry"]
 
 
@@ -43,9 +40,7 @@ if team is None:
     st.info("You are not leading a team yet. An admin can put you in one on the Admin page.")
     st.stop()
 roster = read_fresh(organisation.list_people, actor, team_id=team.id)
-loggable = [
-    c for c in read(challenges.list_challenges) if c.starts_on <= today and c.ends_on >= today - timedelta(LATE_DAYS)
-]
+loggable = [c for c in read(challenges.list_challenges) if challenges.takes_entries_on(c, today)]
 st.caption(f"Logging for **{md(team.name)}** ({len(roster)} active members). What you log here is approved at once.")
 
 # A keyed tab remembers where the lead was, so saving in the table does not jump back to the first tab.

@@ -145,7 +145,7 @@ def test_too_much_in_one_entry_is_refused_and_nothing_is_written(
     at = open_page(app_as)
     before = count(demo_url)
     at = fill_one(at, challenge_id(demo_url, "home-energy"), cedar_agent(demo_url).id, 2000.0)
-    assert "quantity: 2000 kWh is more than one entry can hold (1000)" in problems_shown(at)
+    assert "quantity: 2,000 kWh is more than one entry can hold (1,000 kWh)" in problems_shown(at)
     assert count(demo_url) == before
     energy = challenge_id(demo_url, "home-energy")
     assert at.number_input(key=f"log.one.quantity.{energy}").value == 2000.0, "what was typed stays to be corrected"
@@ -273,7 +273,7 @@ def test_a_bad_cell_in_the_table_saves_nothing_and_names_the_person(
     at = seed_grid(at, {good.id: {ENERGY: 4.0}, bad.id: {ENERGY: 5000.0}})
     at = at.button(key=GRID_SUBMIT).click().run()
     shown = problems_shown(at)
-    assert f"{bad.name}, {ENERGY}: 5000 kWh is more than one entry can hold" in shown
+    assert f"{bad.name}, {ENERGY}: 5,000 kWh is more than one entry can hold" in shown
     assert good.name not in shown
     assert count(demo_url) == before
 

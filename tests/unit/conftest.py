@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import time_machine
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
@@ -40,3 +42,15 @@ def session(engine: Engine) -> Iterator[Session]:
     """One write unit of work on the test's fresh database, committed at the end."""
     with unit_of_work(engine) as s:
         yield s
+
+
+# After the factories' March 2026 challenge ends (2026-03-29), inside its late-entry window:
+# tests that log for it as agents and leads do so on a day it still takes entries, whatever the date.
+MARCH_CHALLENGE_CLOCK = datetime(2026, 4, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def march_challenge_clock() -> Iterator[None]:
+    """Stand the clock at :data:`MARCH_CHALLENGE_CLOCK` for the test (``pytestmark`` uses it per module)."""
+    with time_machine.travel(MARCH_CHALLENGE_CLOCK, tick=False):
+        yield

@@ -40,6 +40,8 @@ from engagement.errors import PermissionDenied, ValidationError
 from tests.factories import NOW, log, make_challenge, make_person
 from tests.unit.conftest import statement_log, writes
 
+pytestmark = pytest.mark.usefixtures("march_challenge_clock")
+
 ENGAGEMENT = Path(__file__).resolve().parents[2] / "engagement"
 OK, ROLE, SCOPE, FIELD = "ok", "refused by role, before any SQL", "refused by scope, nothing written", "invalid"
 WAITS = "stored, waiting for someone else to decide"

@@ -58,11 +58,11 @@ def test_rules_state_unit_points_cap_approval_and_window(session: Session) -> No
         make_challenge(session, kind=Kind.VOLUNTEERING, points_per_unit=8.0, daily_cap=6.0, auto_approve_up_to=1.0),
     )
     assert rules_in_words(challenge) == [
-        "What to log: the time you volunteered, in hours (15 minutes is 0.25).",
+        "What to log: the time you volunteered, in minutes.",
         "Points: 8 points per hour.",
         "Daily cap: up to 6 hours a day per person earn points; anything above still counts as impact.",
         "Approval: entries of up to 1 hour are approved at once; larger ones wait for your team lead.",
-        "When: activity from 2026-03-02 to 2026-03-29 (both days included).",
+        "When: activity from 2026-03-02 to 2026-03-29 (both days included); late entries are taken until 2026-04-12.",
     ]
 
 

@@ -24,6 +24,8 @@ from engagement.leaderboards import Scope, team_leaderboard
 from engagement.results import ResultInput
 from tests.factories import NOW, log, make_challenge, make_person
 
+pytestmark = pytest.mark.usefixtures("march_challenge_clock")
+
 MOVED_ON = date(2026, 3, 9)
 BEFORE_THE_MOVE = date(2026, 3, 6)
 

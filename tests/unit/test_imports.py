@@ -16,6 +16,8 @@ from engagement.errors import PermissionDenied, ValidationError
 from engagement.imports import ImportKind, run_import, template
 from tests.factories import make_challenge, make_person
 
+pytestmark = pytest.mark.usefixtures("march_challenge_clock")
+
 
 def _csv(*lines: str) -> bytes:
     return ("\n".join(lines) + "\n").encode()

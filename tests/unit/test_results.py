@@ -20,6 +20,8 @@ from engagement.results import ResultInput, decide, edit_result, record_result, 
 from tests.factories import NOW, log, make_challenge, make_person
 from tests.unit.conftest import statement_log, writes
 
+pytestmark = pytest.mark.usefixtures("march_challenge_clock")
+
 D = date(2026, 3, 10)
 
 
@@ -46,7 +48,7 @@ BAD_QUANTITIES = [
     (float("nan"), "quantity: must be a finite number"),
     (float("inf"), "quantity: must be a finite number"),
     (float("-inf"), "quantity: must be a finite number"),
-    (1000.5, "quantity: 1000.5 kWh is more than one entry can hold (1000)"),
+    (1000.5, "quantity: 1,000.5 kWh is more than one entry can hold (1,000 kWh)"),
 ]
 
 
@@ -71,8 +73,8 @@ def test_per_kind_limits_hold_for_trees_and_hours(session: Session) -> None:
     with pytest.raises(ValidationError) as error:
         record_results(session, SYSTEM, [_entry(person, trees, 10_001), _entry(person, hours, 24.5)], now=NOW)
     assert _problems(error) == [
-        "quantity: 10001 trees is more than one entry can hold (10000)",
-        "quantity: 24.5 hours is more than one entry can hold (24)",
+        "quantity: 10,001 trees is more than one entry can hold (10,000 trees)",
+        "quantity: 24 hours 30 minutes is more than one entry can hold (24 hours)",
     ]
     recorded = record_results(session, SYSTEM, [_entry(person, trees, 10_000), _entry(person, hours, 24)], now=NOW)
     assert len(recorded.ids) == 2

@@ -16,6 +16,8 @@ from engagement.access import SYSTEM, Actor
 from engagement.errors import Conflict, PermissionDenied, ValidationError
 from tests.factories import NOW, log, make_challenge, make_person
 
+pytestmark = pytest.mark.usefixtures("march_challenge_clock")
+
 DAY = date(2026, 3, 16)
 
 
@@ -132,7 +134,7 @@ def test_bad_cells_are_named_by_person_and_column_and_nothing_is_written(session
         team.save(session, rows)
     assert [str(p) for p in error.value.problems] == [
         "Ben, Energy (kWh): must be greater than 0",
-        "Cy, Volunteer (minutes): 25 hours is more than one entry can hold (24)",
+        "Cy, Volunteer (minutes): 25 hours is more than one entry can hold (24 hours)",
         "Cy, Note: is too long (501 characters; the limit is 500)",
     ]
     assert _count(session) == 0

@@ -170,7 +170,8 @@ def test_impact_sums_from_the_rollup_equal_the_results(session: Session, start: 
         who = [teams["Oak"], teams["Ash"], lonely][i % 3]
         day = date(2026, 2, 1) + timedelta(days=(i * 7) % 59)
         status = Status.REJECTED if i % 9 == 0 else None
-        entries.append(results.ResultInput(who.person_id or 0, [energy, trees][i % 2], 0.5 + i % 4, day, status=status))
+        challenge, quantity = (energy, 0.5 + i % 4) if i % 2 == 0 else (trees, 1.0 + i % 4)  # trees are whole
+        entries.append(results.ResultInput(who.person_id or 0, challenge, quantity, day, status=status))
     results.record_results(session, SYSTEM, entries)
     session.flush()
     for by in impact.ImpactBy:
