@@ -25,34 +25,17 @@ import argparse
 import asyncio
 import json
 import os
-import re
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import websockets
-from streamlit.proto import BackMsg_pb2, ClientState_pb2, ForwardMsg_pb2, WidgetStates_pb2
 
-ROOT = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"
-FINISHED = ForwardMsg_pb2.ForwardMsg.FINISHED_SUCCESSFULLY
-TICKS = os.sysconf("SC_CLK_TCK")
-EXCEPTION_LINE = re.compile(r"^[\w.]+(Error|Exception|Timeout)\b")
-
-
-@dataclass
-class Render:
-    """What one script run drew: headings, widget ids by label, exceptions."""
-
-    headings: list[str] = field(default_factory=list)
-    widgets: dict[str, str] = field(default_factory=dict)
-    exceptions: list[str] = field(default_factory=list)
+from harness import protocol
+from harness.servers import Fleet
 
 
 @dataclass
@@ -62,60 +45,24 @@ class Outcome:
     error: str | None = None
 
 
-def _rerun(widgets: list[WidgetStates_pb2.WidgetState] | None = None) -> bytes:
-    state = ClientState_pb2.ClientState(query_string="", page_script_hash="")
-    if widgets:
-        state.widget_states.widgets.extend(widgets)
-    return BackMsg_pb2.BackMsg(rerun_script=state).SerializeToString()
-
-
-async def _until_finished(ws: Any, deadline: float) -> Render:
-    """Read ForwardMsgs until a run finishes successfully (a run cut short by st.rerun goes on)."""
-    render = Render()
-    while True:
-        raw = await asyncio.wait_for(ws.recv(), timeout=max(0.1, deadline - time.monotonic()))
-        msg = ForwardMsg_pb2.ForwardMsg()
-        msg.ParseFromString(raw)
-        kind = msg.WhichOneof("type")
-        if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
-            element = msg.delta.new_element
-            which = element.WhichOneof("type")
-            if which == "heading":
-                render.headings.append(element.heading.body)
-            elif which == "exception":
-                render.exceptions.append(element.exception.message[:200])
-            elif which in ("text_input", "button"):
-                widget = getattr(element, which)
-                render.widgets[widget.label] = widget.id
-        elif kind == "script_finished" and msg.script_finished == FINISHED:
-            return render
-
-
 async def _session(port: int, account: str | None, password: str, deadline: float, out: Outcome) -> None:
     started = time.monotonic()
     try:
-        async with websockets.connect(
-            f"ws://{HOST}:{port}/_stcore/stream", subprotocols=["streamlit"], max_size=None, open_timeout=60
-        ) as ws:
-            await ws.send(_rerun())
-            landing = await _until_finished(ws, deadline)
+        async with protocol.connect(port) as ws:
+            await ws.send(protocol.rerun())
+            landing = await protocol.until_finished(ws, deadline)
             out.first_render = time.monotonic() - started
             if landing.exceptions:
                 out.error = f"exception: {landing.exceptions[0]}"
             if account is None or out.error:
                 return
-            form = [
-                WidgetStates_pb2.WidgetState(id=landing.widgets["Email"], string_value=account),
-                WidgetStates_pb2.WidgetState(id=landing.widgets["Password"], string_value=password),
-                WidgetStates_pb2.WidgetState(id=landing.widgets["Sign in"], trigger_value=True),
-            ]
             submitted = time.monotonic()
-            await ws.send(_rerun(form))
-            page = await _until_finished(ws, deadline)
+            await ws.send(protocol.rerun(widgets=protocol.sign_in_form(landing, account, password)))
+            page = await protocol.until_finished(ws, deadline)
             out.signed_in_render = time.monotonic() - submitted
             if page.exceptions:
                 out.error = f"exception: {page.exceptions[0]}"
-            elif "My standing" not in page.headings:
+            elif not page.signed_in:
                 out.error = f"not signed in: {page.headings[:2]}"
             await asyncio.sleep(max(0.0, min(2.0, deadline - time.monotonic())))
     except (TimeoutError, OSError, websockets.WebSocketException, KeyError) as e:
@@ -136,81 +83,7 @@ async def _scenario(
     return outcomes
 
 
-class Servers:
-    """``streamlit run dashboard.py`` processes on free loopback ports, sampled while they run."""
-
-    def __init__(self, url: str, count: int) -> None:
-        env = {**os.environ, "DATABASE_URL": url}
-        self.ports = [_free_port() for _ in range(count)]
-        self.logs = [Path(tempfile.gettempdir()) / f"impact-board-load-{port}.log" for port in self.ports]
-        self.procs = [
-            subprocess.Popen(
-                [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
-                 "--server.address", HOST, "--server.headless", "true", "--browser.gatherUsageStats", "false",
-                 "--server.fileWatcherType", "none"],
-                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log.open("w"),
-            )
-            for port, log in zip(self.ports, self.logs, strict=True)
-        ]  # fmt: skip
-        for port in self.ports:
-            _wait_healthy(port)
-        self.peak_rss = [0.0] * count
-        self.cpu_start = [self._cpu(p.pid) for p in self.procs]
-        self.started = time.monotonic()
-
-    @staticmethod
-    def _cpu(pid: int) -> float:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / TICKS
-
-    def sample(self) -> None:
-        for i, proc in enumerate(self.procs):
-            for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    self.peak_rss[i] = max(self.peak_rss[i], int(line.split()[1]) / 1024)
-
-    def cpu_share(self) -> float:
-        """Average CPU of all app processes since the start, as a percentage of one core."""
-        used = sum(self._cpu(p.pid) - c for p, c in zip(self.procs, self.cpu_start, strict=True))
-        return round(100 * used / max(1e-6, time.monotonic() - self.started), 1)
-
-    def stop(self) -> list[str]:
-        """Stop the processes; return the last line of each error they logged (the causes of error elements)."""
-        for proc in self.procs:
-            proc.terminate()
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        causes = []
-        for log in self.logs:
-            causes += [ln[:200] for ln in log.read_text(errors="replace").splitlines() if EXCEPTION_LINE.match(ln)]
-            log.unlink(missing_ok=True)
-        return causes
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_healthy(port: int, limit: float = 90) -> None:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://{HOST}:{port}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError(f"the app on port {port} did not start")
-
-
-async def _run(
-    servers: Servers, accounts: list[str | None], password: str, spread: float, limit: float
-) -> list[Outcome]:
+async def _run(servers: Fleet, accounts: list[str | None], password: str, spread: float, limit: float) -> list[Outcome]:
     task = asyncio.create_task(_scenario(servers.ports, accounts, password, spread, limit))
     while not task.done():
         servers.sample()
@@ -218,7 +91,7 @@ async def _run(
     return task.result()
 
 
-def _percentile(values: list[float], share: float) -> float | None:
+def percentile(values: list[float], share: float) -> float | None:
     if not values:
         return None
     ordered = sorted(values)
@@ -228,9 +101,9 @@ def _percentile(values: list[float], share: float) -> float | None:
 def measure(
     url: str, scenario: str, n: int, processes: int, accounts: list[str], password: str, args: Any
 ) -> dict[str, Any]:
-    servers = Servers(url, processes)
+    servers = Fleet(url, processes, Path(tempfile.mkdtemp(prefix="impact-board-load-")))
     try:
-        warm = [accounts[-1]] if scenario == "signed_in" else [None]
+        warm: list[str | None] = [accounts[-1]] if scenario == "signed_in" else [None]
         for port in servers.ports:
             asyncio.run(_scenario([port], warm, password, 0, 120))
         who: list[str | None] = (
@@ -249,10 +122,10 @@ def measure(
         "scenario": scenario,
         "sessions": n,
         "processes": processes,
-        "p50_s": _percentile(times, 0.5),
-        "p95_s": _percentile(times, 0.95),
-        "max_s": _percentile(times, 1.0),
-        "landing_p50_s": _percentile([o.first_render for o in outcomes if o.first_render is not None], 0.5),
+        "p50_s": percentile(times, 0.5),
+        "p95_s": percentile(times, 0.95),
+        "max_s": percentile(times, 1.0),
+        "landing_p50_s": percentile([o.first_render for o in outcomes if o.first_render is not None], 0.5),
         "errors": len(errors),
         "first_errors": errors[:3],
         "server_errors": sorted(set(causes))[:3],

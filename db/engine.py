@@ -27,7 +27,6 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from db import search
-from engagement.errors import Conflict
 
 T = TypeVar("T")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -128,6 +127,14 @@ def _checkpoint_in_background(engine: Engine, path: str) -> None:
                 connection.close()
 
     threading.Thread(target=run, name=f"sqlite-checkpoint {Path(path).name}", daemon=True).start()
+
+
+class Conflict(RuntimeError):
+    """Someone else changed the entity since it was read; reload and retry.
+
+    Raised by the store when a version check loses a race, and by ``engagement``
+    when a form's version is stale: one class, caught once at the page or CLI edge.
+    """
 
 
 @contextmanager

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from db.engine import Conflict as Conflict  # the store raises it too: one class for both
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -37,7 +39,3 @@ class PermissionDenied(PermissionError):
 
 class NotFound(LookupError):
     """The entity asked for does not exist (or is not visible to the actor)."""
-
-
-class Conflict(RuntimeError):
-    """Someone else changed the entity since it was read; reload and retry."""

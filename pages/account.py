@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from db.models import Role
 from engagement import auth
+from engagement.vocabulary import Role
 from ui.auth import ROLE_LABELS, change_password_form, log_out, require_role, sso_configured
 from ui.resources import read_fresh
 from ui.widgets import md

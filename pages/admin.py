@@ -7,7 +7,7 @@ one engagement call, which checks the admin role again.
 
 import streamlit as st
 
-from db.models import Role
+from engagement.vocabulary import Role
 from ui import admin_accounts, admin_audit, admin_config, admin_forms, admin_sections
 from ui.auth import require_role
 from ui.widgets import show_flash

@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import streamlit as st
 
-from db.models import Role
 from engagement import amounts, organisation, results
 from engagement.access import Actor
 from engagement.results import Entry
 from engagement.text import NOTE_MAX
+from engagement.vocabulary import Role
 from ui.auth import require_role
 from ui.resources import read, read_fresh, write
 from ui.widgets import attempt, flash, md, org_settings, show_flash, table

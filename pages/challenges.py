@@ -9,9 +9,9 @@ however many challenges and teams the organisation has. The drawing lives in
 
 import streamlit as st
 
-from db.models import Role
 from engagement import challenges, impact
 from engagement.challenges import Phase
+from engagement.vocabulary import Role
 from ui import challenge_sections
 from ui.auth import require_role
 from ui.resources import VIEWER, read

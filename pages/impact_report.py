@@ -4,9 +4,9 @@ from datetime import date
 
 import streamlit as st
 
-from db.models import Role
 from engagement import charts, exports, impact
 from engagement.impact import ImpactBy, ImpactReport
+from engagement.vocabulary import Role
 from ui.auth import require_role
 from ui.resources import read
 from ui.widgets import csv_download, md, org_today, period_choice, table

@@ -6,9 +6,9 @@ in ``ui.leaderboard_tabs``.
 
 import streamlit as st
 
-from db.models import Role, WorkMode
 from engagement import challenges, organisation
 from engagement.leaderboards import Scope
+from engagement.vocabulary import Role, WorkMode
 from ui import leaderboard_tabs
 from ui.auth import require_role
 from ui.resources import read

@@ -8,10 +8,10 @@ or voiding an entry); this page picks the team and lays out the tabs.
 
 import streamlit as st
 
-from db.models import Role
 from engagement import challenges, organisation
 from engagement.access import Actor
 from engagement.organisation import TeamRow
+from engagement.vocabulary import Role
 from ui import log_entry_tabs, log_upload_fix_tabs
 from ui.auth import require_role
 from ui.resources import read, read_fresh

@@ -14,9 +14,9 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from db.models import Role
 from engagement import morale, organisation, periods
 from engagement.morale import GroupBy
+from engagement.vocabulary import Role
 from ui import morale_tabs
 from ui.auth import require_role
 from ui.resources import read

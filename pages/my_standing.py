@@ -7,8 +7,8 @@ section's drawing lives in ``ui.standing_sections``; this page lays them out.
 
 import streamlit as st
 
-from db.models import Role
 from engagement import challenges, periods
+from engagement.vocabulary import Role
 from ui import standing_sections
 from ui.auth import require_role
 from ui.resources import read

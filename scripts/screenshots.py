@@ -19,19 +19,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from playwright.sync_api import sync_playwright
 
-from db.models import Role
 from engagement.demo import DEMO_ACCOUNTS
-from tests.e2e.browser import (
-    CHROMIUM,
-    ROOT,
-    SMALL_SCREENS,
-    build_demo_database,
-    dashboard,
-    launch_chromium,
-    open_page,
-    screenshot,
-    signed_in_page,
-)
+from engagement.vocabulary import Role
+from harness.browser import CHROMIUM, SMALL_SCREENS, launch_chromium, open_page, screenshot, signed_in_page
+from harness.servers import ROOT, build_demo_database, dashboard
 
 OUT = ROOT / "docs" / "screenshots"
 DESKTOP = "desktop"

@@ -9,11 +9,11 @@ from zoneinfo import available_timezones
 
 import streamlit as st
 
-from db.models import Challenge, Kind
 from engagement import challenges, impact, settings
 from engagement.access import Actor
 from engagement.challenges import ChallengeInput
 from engagement.impact import FactorInput
+from engagement.vocabulary import Challenge, Kind
 from ui.admin_forms import fresh, grid, save, save_edit, seen_version, yes
 from ui.resources import read_fresh, write
 from ui.widgets import md, org_settings, org_today, required

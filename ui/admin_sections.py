@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from db.models import Role, WorkMode
 from engagement import csvio, imports, organisation
 from engagement.access import Actor
 from engagement.imports import ImportKind
 from engagement.organisation import PeoplePage, PersonInput, PersonRow
+from engagement.vocabulary import Role, WorkMode
 from ui.admin_forms import fresh, grid, save, save_edit, seen_version
 from ui.auth import ROLE_LABELS
 from ui.resources import get_engine, read_fresh, write

@@ -14,11 +14,11 @@ import time
 import streamlit as st
 from sqlalchemy.orm import Session
 
-from db.models import Role
 from engagement import auth, settings
 from engagement.access import Actor, actor_for_email
 from engagement.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from engagement.errors import ValidationError
+from engagement.vocabulary import Role
 from ui.resources import read_fresh, write
 from ui.widgets import md
 

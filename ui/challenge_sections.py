@@ -12,13 +12,13 @@ from datetime import date
 
 import streamlit as st
 
-from db.models import Challenge, Kind
 from engagement import challenges, charts, impact, leaderboards, periods, results
 from engagement.access import Actor
 from engagement.amounts import ordinal
 from engagement.challenges import Phase
 from engagement.impact import Factor, ImpactRow, TargetStanding, TeamAmount
 from engagement.leaderboards import FinalResults
+from engagement.vocabulary import Challenge, Kind
 from ui.leaderboard_tabs import winners_sentence
 from ui.resources import VIEWER, read
 from ui.widgets import md, org_today, table

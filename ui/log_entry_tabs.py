@@ -14,13 +14,13 @@ from typing import Any, cast
 import pandas as pd
 import streamlit as st
 
-from db.models import Challenge, Kind
 from engagement import grid, results
 from engagement.access import Actor
 from engagement.challenges import ACTIVITY_TYPES
 from engagement.errors import Conflict
 from engagement.organisation import PersonRow, TeamRow
 from engagement.text import NOTE_MAX
+from engagement.vocabulary import Challenge, Kind
 from ui.log_forms import amount, or_conflict, renew, token
 from ui.resources import write
 from ui.widgets import attempt, flash, md

@@ -13,7 +13,6 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from db.models import Status
 from engagement import imports, results
 from engagement.access import Actor
 from engagement.csvio import read_table
@@ -21,6 +20,7 @@ from engagement.errors import Conflict, Problem, ValidationError
 from engagement.imports import ImportKind
 from engagement.organisation import TeamRow
 from engagement.text import NOTE_MAX
+from engagement.vocabulary import Status
 from ui.log_forms import amount, or_conflict, renew
 from ui.resources import get_engine, read_fresh, write
 from ui.widgets import attempt, csv_download, flash, md, table

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from db.models import Role
 from engagement import results
 from engagement.access import Actor
+from engagement.vocabulary import Role
 from ui.resources import read
 
 EVERYONE = frozenset(Role)

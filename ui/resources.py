@@ -17,8 +17,8 @@ from sqlalchemy import Engine
 
 from db.engine import database_url, make_engine, unit_of_work, write_transaction
 from db.migrate import is_current
-from db.models import Role
 from engagement.access import Actor
+from engagement.vocabulary import Role
 
 T = TypeVar("T")
 CACHE_TTL = "60s"

@@ -13,13 +13,13 @@ from datetime import date
 
 import streamlit as st
 
-from db.models import Challenge, Kind, Status
 from engagement import amounts, impact, leaderboards, pulse, results
 from engagement.access import Actor
 from engagement.amounts import ordinal
 from engagement.challenges import ACTIVITY_TYPES
 from engagement.leaderboards import Scope, Standing
 from engagement.periods import Period
+from engagement.vocabulary import Challenge, Kind, Status
 from ui.resources import VIEWER, read, read_fresh, write
 from ui.widgets import attempt, flash, md, org_settings, reset_note, table
 

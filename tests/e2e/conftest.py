@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-from tests.e2e import browser as e2e
-from tests.e2e.browser import Server, StartApp
+from harness import browser as e2e
+from harness import servers
+from harness.servers import Server, StartApp
 
 E2E_DIR = Path(__file__).resolve().parent
 # A save reruns the page twice (the write, then the message); on a busy 2-core machine the
@@ -38,7 +39,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="session")
 def demo_database(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The demo organisation, built by ``python -m engagement init`` and ``demo`` (the URL of a template file)."""
-    return e2e.build_demo_database(tmp_path_factory.mktemp("e2e-demo") / "demo.db")
+    return servers.build_demo_database(tmp_path_factory.mktemp("e2e-demo") / "demo.db")
 
 
 @pytest.fixture(scope="session")
@@ -47,7 +48,7 @@ def start_app(demo_database: str, tmp_path_factory: pytest.TempPathFactory) -> S
 
     def start() -> AbstractContextManager[Server]:
         folder = tmp_path_factory.mktemp("e2e-app")
-        return e2e.dashboard(e2e.copy_database(demo_database, folder / "impact.db"), folder / "streamlit.log")
+        return servers.dashboard(servers.copy_database(demo_database, folder / "impact.db"), folder / "streamlit.log")
 
     return start
 

@@ -20,10 +20,9 @@ from playwright.sync_api import Locator, Page, expect
 
 from db.models import Role
 from engagement.demo import DEMO_ACCOUNTS
-from tests.e2e.browser import (
+from harness.browser import (
     AXE,
     ColorScheme,
-    Server,
     Violation,
     axe_violations,
     open_page,
@@ -32,6 +31,7 @@ from tests.e2e.browser import (
     sign_in,
     wait_for_app,
 )
+from harness.servers import Server
 from ui.navigation import PAGES, PageSpec
 
 pytestmark = pytest.mark.skipif(

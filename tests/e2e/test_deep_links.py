@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser
 
-from tests.e2e.browser import Server, StartApp, new_context, sign_in_form_shown, signed_out_problems, wait_for_app
+from harness.browser import new_context, sign_in_form_shown, signed_out_problems, wait_for_app
+from harness.servers import Server, StartApp
 from ui.navigation import PAGES
 
 PAGE_PATHS = [spec.path.removeprefix("pages/").removesuffix(".py") for spec in PAGES]

@@ -14,10 +14,9 @@ from playwright.sync_api import Page, Request
 
 from db.models import Role
 from engagement.demo import DEMO_ACCOUNTS
-from tests.e2e.browser import (
+from harness.browser import (
     LOCAL_HOSTS,
     SCREENSHOTS,
-    Server,
     exception_problems,
     headings,
     nav_titles,
@@ -26,6 +25,7 @@ from tests.e2e.browser import (
     screenshot,
     sign_in,
 )
+from harness.servers import Server
 from ui.navigation import PAGES
 
 

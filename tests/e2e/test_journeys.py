@@ -28,10 +28,8 @@ from engagement.demo import DEMO_ACCOUNTS
 from engagement.impact import ImpactBy
 from engagement.leaderboards import Scope
 from engagement.morale import GroupBy
-from tests.e2e.browser import (
+from harness.browser import (
     SCREENSHOTS,
-    Server,
-    StartApp,
     exception_problems,
     grid_cell,
     grid_select,
@@ -44,6 +42,7 @@ from tests.e2e.browser import (
     signed_in_page,
     wait_for_app,
 )
+from harness.servers import Server, StartApp
 from tests.factories import in_store
 
 REASON = "Checked with the organisation's log"

@@ -20,10 +20,9 @@ from engagement import results
 from engagement.access import Actor, actor_for_email
 from engagement.amounts import in_words
 from engagement.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
-from tests.e2e.browser import (
+from harness.browser import (
     SCREENSHOTS,
     Focus,
-    Server,
     focus_is_drawn,
     grid_cell,
     grid_move,
@@ -35,6 +34,7 @@ from tests.e2e.browser import (
     tab_to,
     wait_for_app,
 )
+from harness.servers import Server
 from tests.factories import in_store
 
 AGENT, LEAD = DEMO_ACCOUNTS[Role.AGENT], DEMO_ACCOUNTS[Role.LEAD]

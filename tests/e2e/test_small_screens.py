@@ -18,16 +18,16 @@ from playwright.sync_api import Browser
 
 from db.models import Role
 from engagement.demo import DEMO_ACCOUNTS
-from tests.e2e.browser import (
+from harness.browser import (
     SCREENSHOTS,
     SMALL_SCREENS,
-    Server,
     exception_problems,
     layout_problems,
     open_page,
     screenshot,
     signed_in_page,
 )
+from harness.servers import Server
 
 PAGES = ("My standing", "Leaderboards")
 

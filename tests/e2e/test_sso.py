@@ -25,21 +25,8 @@ from db.engine import make_engine, unit_of_work
 from db.models import Person
 from engagement import auth, organisation
 from engagement.access import SYSTEM
-from tests.e2e.browser import (
-    SCREENSHOTS,
-    Server,
-    copy_app,
-    copy_database,
-    dashboard,
-    free_port,
-    menu_link,
-    nav_titles,
-    open_url,
-    screenshot,
-    serve,
-    signed_out_problems,
-    wait_for_app,
-)
+from harness.browser import SCREENSHOTS, menu_link, nav_titles, open_url, screenshot, signed_out_problems, wait_for_app
+from harness.servers import Server, copy_app, copy_database, dashboard, free_port, serve
 
 CLIENT_ID = "impact-board-e2e"
 VERIFIED: Mapping[str, object] = {"email_verified": True}

@@ -1,10 +1,10 @@
 """Under load: 50 sessions reading leaderboards while leads save results; no errors, no lost writes.
 
 The real dashboard runs as ``streamlit run`` on a free loopback port over a
-copy of the demo database (started and sampled by ``benchmarks/load.py``'s
-``Servers``). Fifty WebSocket sessions, speaking Streamlit's own protocol,
-open within five seconds, sign in through the sign-in form (which lands on My
-standing), then open Leaderboards; that run is the timed one. Meanwhile two lead
+copy of the demo database (started and sampled by ``harness.servers.Fleet``).
+Fifty WebSocket sessions, speaking Streamlit's own protocol (``harness.protocol``),
+open within five seconds, sign in through the sign-in form (each lands on its
+role's page), then open Leaderboards; that run is the timed one. Meanwhile two lead
 threads save results through ``record_result``, each save its own transaction,
 about two a second each.
 
@@ -22,18 +22,20 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 import websockets
 from sqlalchemy import func, select
-from streamlit.proto import BackMsg_pb2, ClientState_pb2, WidgetStates_pb2
 
-from benchmarks.load import HOST, Servers, _percentile, _until_finished
+from benchmarks.load import percentile
 from db.engine import make_engine, unit_of_work
 from db.models import Challenge, Person, Result, Role
 from engagement import demo, periods, results
 from engagement.access import Actor
+from harness import protocol
+from harness.servers import Fleet
 
 pytestmark = pytest.mark.slow
 
@@ -53,35 +55,21 @@ class Reader:
     error: str | None = None
 
 
-def _message(page: str = "", widgets: list[WidgetStates_pb2.WidgetState] | None = None) -> bytes:
-    state = ClientState_pb2.ClientState(query_string="", page_script_hash="", page_name=page)
-    if widgets:
-        state.widget_states.widgets.extend(widgets)
-    return BackMsg_pb2.BackMsg(rerun_script=state).SerializeToString()
-
-
 async def _read_boards(port: int, email: str, delay: float, deadline: float, out: Reader) -> None:
     await asyncio.sleep(delay)
     try:
-        async with websockets.connect(
-            f"ws://{HOST}:{port}/_stcore/stream", subprotocols=["streamlit"], max_size=None, open_timeout=60
-        ) as ws:
-            await ws.send(_message())
-            landing = await _until_finished(ws, deadline)
-            form = [
-                WidgetStates_pb2.WidgetState(id=landing.widgets["Email"], string_value=email),
-                WidgetStates_pb2.WidgetState(id=landing.widgets["Password"], string_value=demo.DEMO_PASSWORD),
-                WidgetStates_pb2.WidgetState(id=landing.widgets["Sign in"], trigger_value=True),
-            ]
-            await ws.send(_message(widgets=form))
-            signed_in = await _until_finished(ws, deadline)
-            if signed_in.exceptions or "My standing" not in signed_in.headings:
+        async with protocol.connect(port) as ws:
+            await ws.send(protocol.rerun())
+            landing = await protocol.until_finished(ws, deadline)
+            await ws.send(protocol.rerun(widgets=protocol.sign_in_form(landing, email, demo.DEMO_PASSWORD)))
+            signed_in = await protocol.until_finished(ws, deadline)
+            if not signed_in.signed_in:
                 out.error = f"sign-in drew {signed_in.headings[:2]} {signed_in.exceptions[:1]}"
                 return
             for _ in range(RERUNS):
                 started = time.monotonic()
-                await ws.send(_message(PAGE))
-                page = await _until_finished(ws, deadline)
+                await ws.send(protocol.rerun(PAGE))
+                page = await protocol.until_finished(ws, deadline)
                 out.runs.append(time.monotonic() - started)
                 if page.exceptions:
                     out.error = f"exception: {page.exceptions[0]}"
@@ -93,7 +81,7 @@ async def _read_boards(port: int, email: str, delay: float, deadline: float, out
         out.error = f"{type(e).__name__}: {e}"[:200]
 
 
-async def _readers(servers: Servers, readers: list[Reader]) -> None:
+async def _readers(servers: Fleet, readers: list[Reader]) -> None:
     deadline = time.monotonic() + LIMIT
     emails = list(demo.DEMO_ACCOUNTS.values())
     tasks = [
@@ -143,8 +131,8 @@ def _write_until(url: str, stop: threading.Event, n: int, out: Writer) -> None:
         engine.dispose()
 
 
-def test_fifty_sessions_read_leaderboards_while_leads_write(demo_url: str, capsys: Any) -> None:
-    servers = Servers(demo_url, 1)
+def test_fifty_sessions_read_leaderboards_while_leads_write(demo_url: str, capsys: Any, tmp_path: Path) -> None:
+    servers = Fleet(demo_url, 1, tmp_path)
     stop = threading.Event()
     writers = [Writer() for _ in range(WRITERS)]
     threads = [threading.Thread(target=_write_until, args=(demo_url, stop, n, w)) for n, w in enumerate(writers)]
@@ -172,8 +160,8 @@ def test_fifty_sessions_read_leaderboards_while_leads_write(demo_url: str, capsy
     engine.dispose()
     figures = (
         f"{SESSIONS} sessions x {RERUNS} Leaderboards runs beside {len(saved)} saves by {WRITERS} leads in "
-        f"{wall:.0f} s: p50 {_percentile(runs, 0.5)} s, p95 {_percentile(runs, 0.95)} s, "
-        f"max {_percentile(runs, 1.0)} s; "
+        f"{wall:.0f} s: p50 {percentile(runs, 0.5)} s, p95 {percentile(runs, 0.95)} s, "
+        f"max {percentile(runs, 1.0)} s; "
         f"errors {len(errors)}; server peak RSS {servers.peak_rss[0]:.0f} MB, CPU {cpu}% of one core; "
         f"load average {os.getloadavg()[0]:.1f}"
     )

@@ -20,8 +20,9 @@ from playwright.sync_api import Dialog, Page, Request, expect
 
 from db.models import Role
 from engagement import demo
-from tests.e2e import browser as e2e
-from tests.e2e.browser import Server
+from harness import browser as e2e
+from harness import servers
+from harness.servers import Server
 from tests.reliability.markup import CHALLENGE, PERSON, TEAM, plant
 
 pytestmark = pytest.mark.slow
@@ -46,9 +47,9 @@ FROM_DATA = """() => [
 @pytest.fixture(scope="module")
 def hostile_server(demo_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("hostile-app")
-    url = e2e.copy_database(demo_database, folder / "impact.db")
+    url = servers.copy_database(demo_database, folder / "impact.db")
     plant(url)
-    with e2e.dashboard(url, folder / "streamlit.log") as server:
+    with servers.dashboard(url, folder / "streamlit.log") as server:
         yield server
 
 

@@ -22,12 +22,12 @@ from sqlalchemy import Engine, event, make_url, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
+from benchmarks import store
+from benchmarks.generate import ROLE_EMAILS, SCALES, organisation
 from db.engine import make_engine, unit_of_work
 from db.models import Challenge, Kind, Result, Status
 from engagement import impact, leaderboards, periods, results
 from engagement.access import SYSTEM, actor_for_email
-from benchmarks import store
-from benchmarks.generate import ROLE_EMAILS, SCALES, organisation
 from engagement.leaderboards import Scope
 from tests.conftest import PG_SKIP, PG_URL
 

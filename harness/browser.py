@@ -1,48 +1,46 @@
 """Drive the real dashboard in headless Chromium: shared by the e2e tests and ``scripts/screenshots.py``.
 
-Plain functions, no pytest: build a demo database with the product's own CLI,
-start ``streamlit run dashboard.py`` on a free local port, open Debian's
+Plain functions, no pytest: with a dashboard started by :mod:`harness.servers`, open Debian's
 Chromium through Playwright with every request outside this machine blocked,
 and wait for Streamlit's own readiness signals instead of sleeping.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 from weakref import WeakKeyDictionary
 
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, Playwright, Route, WebSocket, expect
-from streamlit.proto.BackMsg_pb2 import BackMsg
-from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    FloatRect,
+    Locator,
+    Page,
+    Playwright,
+    Route,
+    ViewportSize,
+    WebSocket,
+    expect,
+)
 
 from engagement.demo import DEMO_PASSWORD
+from harness import protocol
+from harness.servers import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"  # git-ignored: for people to look at
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-VIEWPORT = {"width": 1280, "height": 900}
+VIEWPORT: ViewportSize = {"width": 1280, "height": 900}
 TIMEOUT_MS = 30_000
-STARTUP_SECONDS = 60
-SIGN_IN_HEADINGS = ("Impact Board", "Demo accounts")
+SIGN_IN_HEADINGS = protocol.SIGN_IN_HEADINGS
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost"})
-# What the app needs to run from another folder (the SSO test runs a copy with its own secrets).
-APP_FILES = ("dashboard.py", "pages", "ui", "engagement", "db", ".streamlit/config.toml")
 
 # Elements that show data. A signed-out visitor may see none of them; the
 # sign-in page's one table (the demo accounts) is checked separately.
@@ -81,135 +79,6 @@ _DRAWN = """() => [...document.querySelectorAll("[data-testid='stVegaLiteChart']
 _NEXT_FRAMES = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now (the OS picks it)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _run_cli(args: list[str], env: Mapping[str, str]) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "engagement", *args], cwd=ROOT, env=dict(env), capture_output=True, text=True
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"`python -m engagement {' '.join(args)}` failed:\n{done.stdout}\n{done.stderr}")
-
-
-def build_demo_database(path: Path) -> str:
-    """Create ``path`` as a demo database through the CLI, as a new user would; return its URL."""
-    url = f"sqlite:///{path}"
-    env = {**os.environ, "DATABASE_URL": url}
-    _run_cli(["init"], env)
-    _run_cli(["demo"], env)
-    return url
-
-
-def copy_database(template: str, path: Path) -> str:
-    """Copy a SQLite database file (made by :func:`build_demo_database`) to ``path``; return its URL."""
-    shutil.copyfile(template.removeprefix("sqlite:///"), path)
-    return f"sqlite:///{path}"
-
-
-def copy_app(target: Path) -> Path:
-    """Copy the app (code and config, no secrets, no data) into ``target`` and return it."""
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for name in APP_FILES:
-        source, dest = ROOT / name, target / name
-        if source.is_dir():
-            shutil.copytree(source, dest, ignore=ignore)
-        else:
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, dest)
-    return target
-
-
-def wait_for_http(url: str, expect_body: str | None, process: subprocess.Popen[bytes], log: Path) -> None:
-    """Poll ``url`` until it answers 200 (with ``expect_body`` if given); fail early if ``process`` died."""
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args!r} exited with {process.returncode}:\n{log.read_text()[-4000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                body = response.read().decode()
-            if expect_body is None or body.strip() == expect_body:
-                return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer within {STARTUP_SECONDS} s:\n{log.read_text()[-4000:]}")
-
-
-@dataclass(frozen=True)
-class Server:
-    """A process started by these helpers, with the base URL it answers on and its log file."""
-
-    url: str
-    process: subprocess.Popen[bytes]
-    log: Path
-    database_url: str | None = None  # the dashboard's store, for tests that check what was saved
-
-    def log_tail(self, chars: int = 3000) -> str:
-        """The end of the log, for failure messages (tracebacks land there, not on screen)."""
-        return self.log.read_text(errors="replace")[-chars:]
-
-
-# Starts a new dashboard over a new copy of the demo database (the e2e ``start_app`` fixture).
-StartApp = Callable[[], AbstractContextManager[Server]]
-
-
-@contextmanager
-def serve(
-    command: list[str],
-    *,
-    cwd: Path,
-    env: Mapping[str, str],
-    log: Path,
-    url: str,
-    health: str,
-    health_body: str | None = None,
-) -> Iterator[Server]:
-    """Run ``command`` until the ``with`` block ends; ready once ``url + health`` answers (``health_body``)."""
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command, cwd=cwd, env=dict(env), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
-        wait_for_http(url + health, health_body, process, log)
-        yield Server(url, process, log)
-    finally:
-        _stop(process)
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    # The server runs in its own process group (start_new_session), so this ends it and nothing else.
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-
-
-@contextmanager
-def dashboard(database_url: str, log: Path, *, app_dir: Path = ROOT, port: int | None = None) -> Iterator[Server]:
-    """``streamlit run dashboard.py`` from ``app_dir`` over ``database_url`` on a local port."""
-    port = port or free_port()
-    command = [
-        sys.executable, "-m", "streamlit", "run", "dashboard.py",
-        "--server.address", "127.0.0.1", "--server.port", str(port),
-        "--server.headless", "true", "--browser.gatherUsageStats", "false",
-        "--global.developmentMode", "false", "--server.fileWatcherType", "none",
-    ]  # fmt: skip
-    env = {**os.environ, "DATABASE_URL": database_url, "PYTHONDONTWRITEBYTECODE": "1"}
-    url = f"http://127.0.0.1:{port}"
-    with serve(command, cwd=app_dir, env=env, log=log, url=url, health="/_stcore/health", health_body="ok") as server:
-        yield replace(server, database_url=database_url)
-
-
 def launch_chromium(playwright: Playwright) -> Browser:
     """Debian's Chromium, headless, with nothing that phones home."""
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
@@ -224,7 +93,7 @@ def _local_only(route: Route) -> None:
 
 def new_context(
     browser: Browser,
-    viewport: Mapping[str, int] = VIEWPORT,
+    viewport: ViewportSize = VIEWPORT,
     *,
     color_scheme: ColorScheme = "light",
     device_scale_factor: float = 1,
@@ -237,7 +106,7 @@ def new_context(
     ``phone`` makes it a touch screen that reports itself as mobile.
     """
     context = browser.new_context(
-        viewport=dict(viewport),  # type: ignore[arg-type]
+        viewport=viewport,
         reduced_motion="reduce",
         color_scheme=color_scheme,
         device_scale_factor=device_scale_factor,
@@ -266,24 +135,16 @@ class Runs:
     waiting: bool = False  # a request was sent and no run has ended since
 
     def sent(self, payload: bytes | str) -> None:
-        if isinstance(payload, bytes):
-            message = BackMsg()
-            message.ParseFromString(payload)
-            if message.WhichOneof("type") == "rerun_script":
-                self.requested += 1
-                self.waiting = True
+        if protocol.asks_for_run(payload):
+            self.requested += 1
+            self.waiting = True
 
     def received(self, payload: bytes | str) -> None:
-        # "script finished" is a few bytes; skipping big deltas keeps a data-heavy page cheap to watch.
-        if isinstance(payload, bytes) and len(payload) < 1024:
-            message = ForwardMsg()
-            message.ParseFromString(payload)
-            if message.WhichOneof("type") == "script_finished" and message.script_finished != _ENDED_FOR_RERUN:
-                self.finished += 1
-                self.waiting = False
+        if protocol.ends_run(payload):
+            self.finished += 1
+            self.waiting = False
 
 
-_ENDED_FOR_RERUN = ForwardMsg.ScriptFinishedStatus.FINISHED_EARLY_FOR_RERUN
 _RUNS: WeakKeyDictionary[Page, Runs] = WeakKeyDictionary()
 
 
@@ -440,7 +301,7 @@ def whole_page(page: Page) -> Iterator[None]:
     screenshot or a check sees everything at once (axe skips some checks on
     content scrolled out of sight).
     """
-    size = page.viewport_size or dict(VIEWPORT)
+    size = page.viewport_size or VIEWPORT
     height = int(page.evaluate("document.querySelector(\"[data-testid='stMain']\").scrollHeight"))
     page.set_viewport_size({"width": size["width"], "height": max(size["height"], height + 40)})
     try:
@@ -709,8 +570,12 @@ def focus_is_drawn(page: Page, margin: int = 6) -> bool:
     where = "() => { const r = window.__focusChecked.getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; }"
     page.evaluate("() => { window.__focusChecked = document.activeElement; }")
     x, y, width, height = _settled(page, where)
-    clip = {"x": x - margin, "y": y - margin, "width": width + 2 * margin, "height": height + 2 * margin}
-    clip.update(x=max(0.0, clip["x"]), y=max(0.0, clip["y"]))
+    clip: FloatRect = {
+        "x": max(0.0, x - margin),
+        "y": max(0.0, y - margin),
+        "width": width + 2 * margin,
+        "height": height + 2 * margin,
+    }
     focused = page.screenshot(clip=clip, animations="disabled")
     page.keyboard.press("Shift+Tab")
     assert page.evaluate(where) == [x, y, width, height], "the page scrolled when focus moved away"
