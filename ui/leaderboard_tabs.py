@@ -13,12 +13,12 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from db.models import Challenge
 from engagement import charts, exports, leaderboards, periods
 from engagement.access import Actor
 from engagement.amounts import ordinal
 from engagement.leaderboards import RANKED_VALUE, FinalResults, PersonRow, RankBy, Scope, TeamRow
 from engagement.periods import Period
+from engagement.vocabulary import Challenge
 from ui.resources import VIEWER, read
 from ui.widgets import csv_download, md, required
 
