@@ -133,6 +133,9 @@ class Person(Base):
     work_mode: Mapped[WorkMode] = mapped_column(_enum(WorkMode, "work_mode"), default=WorkMode.HOME)
     timezone: Mapped[str | None] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # The last day of someone who has left (NULL while active, or if nobody recorded it):
+    # results up to it are their history and import; later ones are refused.
+    left_on: Mapped[date | None] = mapped_column(Date)
     version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
 
     team: Mapped[Team | None] = relationship(lazy="joined")

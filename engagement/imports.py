@@ -8,6 +8,7 @@ The same importers serve the command line and the dashboard's upload.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,9 +21,9 @@ from sqlalchemy.orm import Session
 
 from db.engine import WRITE_ATTEMPTS, must_retry, unit_of_work
 from db.models import Challenge, Kind, Person, Role, Status, WorkMode
-from engagement import challenges, organisation, periods, pulse, results, settings, text
+from engagement import challenges, import_guide, organisation, periods, pulse, results, settings, text
 from engagement.access import Actor, normalise_email, require
-from engagement.csvio import Table, read_table
+from engagement.csvio import Table, read_table, write_csv
 from engagement.errors import Problem, ValidationError
 from engagement.parsing import (
     FieldError,
@@ -47,7 +48,7 @@ class ImportKind(enum.StrEnum):
 
 
 COLUMNS: dict[ImportKind, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    ImportKind.PEOPLE: (("email", "name", "team", "role"), ("site", "work_mode", "timezone", "active")),
+    ImportKind.PEOPLE: (("email", "name", "team", "role"), ("site", "work_mode", "timezone", "active", "left_on")),
     ImportKind.CHALLENGES: (
         ("slug", "name", "kind", "unit", "points_per_unit", "starts_on", "ends_on"),
         ("daily_cap", "team_target", "auto_approve_up_to", "description"),
@@ -69,6 +70,8 @@ class ImportReport:
     unchanged: int = 0
     dry_run: bool = False
     notes: list[str] = field(default_factory=list)
+    former: int = 0  # results: rows of people who have left (their history: impact counts it, boards do not)
+    already_stored_rows: list[int] = field(default_factory=list)  # results: the file's rows stored before
 
     def summary(self) -> str:
         verb = "would import" if self.dry_run else "imported"
@@ -77,6 +80,8 @@ class ImportReport:
             parts.append(f"{self.updated} {'would update' if self.dry_run else 'updated'}")
         if self.unchanged:
             parts.append(f"{self.unchanged} already stored")
+        if self.former:
+            parts.append(f"{self.former} of people who have left (history: in impact, not on boards)")
         return f"{self.kind.value}: " + ", ".join(parts)
 
 
@@ -84,13 +89,19 @@ def template(kind: ImportKind) -> str:
     """A header line plus one example row, for people to fill in."""
     required, optional = COLUMNS[kind]
     examples = {
-        ImportKind.PEOPLE: "ana@example.org,Ana Silva,Cedar,agent,Leeds,home,Europe/London,yes",
+        ImportKind.PEOPLE: "ana@example.org,Ana Silva,Cedar,agent,Leeds,home,Europe/London,yes,",
         ImportKind.CHALLENGES: "home-energy,Home energy saver,energy,kWh,1,2026-01-05,2026-03-29,10,500,2,"
         "Save energy at home",
         ImportKind.RESULTS: "ana@example.org,home-energy,3.5,2026-01-12,row-0001,Turned heating down,approved,,",
         ImportKind.PULSE: "ana@example.org,2026-01-12,4,9,",
     }
     return ",".join(required + optional) + "\n" + examples[kind] + "\n"
+
+
+def team_template(session: Session, actor: Actor, team_id: int, *, now: datetime | None = None) -> str:
+    """The results template for a lead's (or an admin's chosen) team: its sample rows import as they are."""
+    required, optional = COLUMNS[ImportKind.RESULTS]
+    return write_csv(import_guide.sample_rows(session, actor, team_id, now=now), required + optional)
 
 
 def _cell(row: dict[str, str], name: str) -> str:
@@ -130,6 +141,11 @@ def import_people(session: Session, actor: Actor, table: Table, today: date) -> 
             else WorkMode.HOME
         )
         active = _collect(problems, row_number, "active", parse_bool, row["active"]) if _cell(row, "active") else True
+        left_on = (
+            _collect(problems, row_number, "left_on", parse_date, row["left_on"]) if _cell(row, "left_on") else None
+        )
+        if left_on is not None and left_on > today:
+            problems.append(Problem("left_on", f"{left_on.isoformat()} is in the future", row_number))
         if email and email in first_seen:
             problems.append(Problem("email", f"{email} is repeated (first on row {first_seen[email]})", row_number))
         elif email:
@@ -147,6 +163,7 @@ def import_people(session: Session, actor: Actor, table: Table, today: date) -> 
             work_mode=mode,
             timezone=_cell(row, "timezone") or None,
             active=active,
+            left_on=left_on,
         )
         problems.extend(Problem(p.field, p.message, row_number) for p in organisation.check_person(data))
         parsed.append((row_number, data))
@@ -172,7 +189,9 @@ def _upsert_person(
     report: ImportReport,
 ) -> None:
     if person is None:
-        organisation.add_person(session, actor, data)
+        # Someone listed as gone without a day left on the day the roster says so, as a deactivation would.
+        left_on = data.left_on or (None if data.active else today)
+        organisation.add_person(session, actor, dataclasses.replace(data, left_on=left_on))
         report.created += 1
         return
     current_team = person.team.name if person.team else None
@@ -193,6 +212,7 @@ def _upsert_person(
         timezone=data.timezone,
         site=data.site,
         active=data.active,
+        left_on=data.left_on,
     )
     if changed or _details(person) != before:
         report.updated += 1
@@ -201,7 +221,7 @@ def _upsert_person(
 
 
 def _details(person: Person) -> tuple[object, ...]:
-    return (person.name, person.role, person.work_mode, person.timezone, person.site_id, person.active)
+    return (person.name, person.role, person.work_mode, person.timezone, person.site_id, person.active, person.left_on)
 
 
 # -- challenges -------------------------------------------------------------------
@@ -301,84 +321,101 @@ def import_results(
 ) -> ImportReport:
     """Store results; rows are approved unless ``status`` says otherwise (one's own rows follow the agent's rule).
 
-    Rows with a ``ref`` already stored from ``source`` are not counted twice.
+    A file is past results: rows of people who have left are their history, stored
+    up to their last day (``Person.left_on``) and counted in ``report.former``; forms
+    keep refusing them. Rows already stored from ``source`` (same ``ref``, or without
+    a ref the same entry) are not stored twice. Every problem of every row is reported.
     """
     require(actor, *results.LOGGERS)
     report = ImportReport(ImportKind.RESULTS, rows=len(table.rows))
     emails = {normalise_email(row["email"]) for _, row in table.rows}
-    people = dict(session.execute(select(Person.email, Person.id).where(Person.email.in_(emails))).all())
+    people = {
+        email: (person_id, active)
+        for email, person_id, active in session.execute(
+            select(Person.email, Person.id, Person.active).where(Person.email.in_(emails))
+        )
+    }
     slugs = {row["challenge"] for _, row in table.rows}
     known = {c.slug: c for c in session.scalars(select(Challenge).where(Challenge.slug.in_(slugs)))}
+    names = import_guide.ChallengeNames(session) if slugs - set(known) else None
     problems: list[Problem] = []
+    failed: dict[int, set[str]] = {}  # row -> columns with a problem found here
     entries: list[results.ResultInput] = []
     row_numbers: list[int] = []
-    comma = table.decimal_comma
     for row_number, row in table.rows:
         before = len(problems)
-        person_id = people.get(normalise_email(row["email"]))
-        if person_id is None:
-            if not row["email"]:
-                message = "is required"
-            elif actor.role is Role.ADMIN:
-                message = f"no such person {row['email']!r}"
-            else:
-                message = results.out_of_reach(actor)
-            problems.append(Problem("email", message, row_number))
+        person = people.get(normalise_email(row["email"]))
+        if person is None:
+            problems.append(Problem("email", _unknown_person(actor, row["email"]), row_number))
+        elif not person[1]:
+            report.former += 1
         challenge = known.get(row["challenge"])
         if challenge is None:
-            problems.append(
-                Problem(
-                    "challenge",
-                    f"no such challenge {row['challenge']!r}" if row["challenge"] else "is required",
-                    row_number,
-                )
-            )
-        unit = challenge.unit if challenge else None
-        quantity = _collect(
-            problems,
-            row_number,
-            "quantity",
-            parse_number,
-            row["quantity"],
-            decimal_comma=comma,
-            unit=unit,
-        )
-        day = _collect(problems, row_number, "occurred_on", parse_date, row["occurred_on"])
-        status = (
-            _collect(problems, row_number, "status", parse_choice, row["status"], Status)
-            if _cell(row, "status")
-            else None
-        )
-        if status is Status.VOIDED:
-            problems.append(Problem("status", "must be pending, approved or rejected", row_number))
-        if len(problems) > before:
-            continue
-        assert person_id is not None and challenge is not None and quantity is not None and day is not None
-        entries.append(
-            results.ResultInput(
-                person_id=person_id,
-                challenge_id=challenge.id,
-                quantity=quantity,
-                occurred_on=day,
-                note=_cell(row, "note"),
-                organisation=_cell(row, "organisation") or None,
-                activity_type=_cell(row, "activity_type") or None,
-                ref=_cell(row, "ref") or None,
-                status=status,
-            )
-        )
+            message = names.unknown(row["challenge"]) if names is not None and row["challenge"] else "is required"
+            problems.append(Problem("challenge", message, row_number))
+        entry = _result_row(problems, row_number, row, person, challenge, today, table.decimal_comma)
+        entries.append(entry)
         row_numbers.append(row_number)
-    try:
-        recorded = results.record_results(session, actor, entries, source=source, row_numbers=row_numbers, now=now)
-    except ValidationError as e:
-        problems.extend(_as_columns(e.problems))
-        recorded = None
+        if len(problems) > before:
+            failed[row_number] = {p.field for p in problems[before:]}
     if problems:
+        # Report the rest of each row's problems too, except those on a column already found wrong.
+        checked = results.check_results(
+            session, actor, entries, source=source, row_numbers=row_numbers, now=now, imported=True
+        )
+        problems.extend(p for p in _as_columns(checked) if p.field not in failed.get(p.row or 0, set()))
         raise ValidationError(sorted(problems, key=lambda p: p.row or 0))
-    assert recorded is not None
+    try:
+        recorded = results.record_results(
+            session, actor, entries, source=source, row_numbers=row_numbers, now=now, imported=True
+        )
+    except ValidationError as e:
+        raise ValidationError(sorted(_as_columns(e.problems), key=lambda p: p.row or 0)) from None
     report.created = len(recorded.ids)
     report.unchanged = len(recorded.already_stored)
+    report.already_stored_rows = sorted(recorded.already_stored_rows)
     return report
+
+
+def _unknown_person(actor: Actor, email: str) -> str:
+    if not email:
+        return "is required"
+    return f"no such person {email!r}" if actor.role is Role.ADMIN else results.out_of_reach(actor)
+
+
+def _result_row(
+    problems: list[Problem],
+    row_number: int,
+    row: dict[str, str],
+    person: tuple[int, bool] | None,
+    challenge: Challenge | None,
+    today: date,
+    comma: bool,
+) -> results.ResultInput:
+    """The row as an entry, its problems noted; a column that cannot be read holds a stand-in.
+
+    Stand-ins (no person, no challenge, quantity 1, today) only let the engine check
+    the row's other columns: a row with any problem is never stored.
+    """
+    unit = challenge.unit if challenge else None
+    quantity = _collect(problems, row_number, "quantity", parse_number, row["quantity"], decimal_comma=comma, unit=unit)
+    day = _collect(problems, row_number, "occurred_on", parse_date, row["occurred_on"])
+    status = (
+        _collect(problems, row_number, "status", parse_choice, row["status"], Status) if _cell(row, "status") else None
+    )
+    if status is Status.VOIDED:
+        problems.append(Problem("status", "must be pending, approved or rejected", row_number))
+    return results.ResultInput(
+        person_id=person[0] if person else 0,
+        challenge_id=challenge.id if challenge else 0,
+        quantity=1.0 if quantity is None else quantity,
+        occurred_on=day or today,
+        note=_cell(row, "note"),
+        organisation=_cell(row, "organisation") or None,
+        activity_type=_cell(row, "activity_type") or None,
+        ref=_cell(row, "ref") or None,
+        status=None if status is Status.VOIDED else status,
+    )
 
 
 def _as_columns(problems: list[Problem]) -> list[Problem]:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from db import search as db_search
 from db.models import Membership, Person, Result, Role, Site, Team, WorkMode
-from engagement import audit, text
+from engagement import audit, periods, settings, text
 from engagement.access import Actor, normalise_email, require, require_team
 from engagement.errors import Conflict, NotFound, Problem, ValidationError
 from engagement.periods import EARLIEST
@@ -42,6 +42,7 @@ class PersonInput:
     work_mode: WorkMode = WorkMode.HOME
     timezone: str | None = None
     active: bool = True
+    left_on: date | None = None  # the last day of someone who has left (only with active=False)
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,8 @@ def check_person(data: PersonInput) -> list[Problem]:
     if data.role in (Role.AGENT, Role.LEAD) and not (data.team or "").strip():
         article = "an" if data.role is Role.AGENT else "a"
         problems.append(Problem("team", f"is required for {article} {data.role.value}"))
+    if data.left_on is not None and data.active:
+        problems.append(Problem("left_on", "is only for someone who has left (active: no)"))
     return problems
 
 
@@ -363,6 +366,7 @@ def add_person(session: Session, actor: Actor, data: PersonInput, *, since: date
         work_mode=data.work_mode,
         timezone=validate_timezone(data.timezone),
         active=data.active,
+        left_on=None if data.active else data.left_on,
     )
     session.add(person)
     session.flush()
@@ -384,11 +388,15 @@ def update_person(
     timezone: str | None = None,
     site: str | None = None,
     active: bool | None = None,
+    left_on: date | None = None,
 ) -> Person:
     """Edit a person's details (admins only). Team changes go through :func:`move_person`.
 
     ``expected_version`` is the version the editor saw; a newer one means someone
     else saved first, and this save is refused instead of overwriting theirs.
+    Deactivating records ``left_on`` as their last day (default: today in the
+    organisation's zone); it can be corrected while they stay inactive, and
+    reactivating clears it. Results up to that day import as their history.
     """
     require(actor, Role.ADMIN)
     person = get_person(session, person_id)
@@ -413,6 +421,7 @@ def update_person(
         if not active:
             _keep_an_admin(session, person, None)
         person.active = active
+    _record_leaving(session, person, before["active"], left_on)
     if work_mode is not None:
         person.work_mode = work_mode
     session.flush()
@@ -421,6 +430,22 @@ def update_person(
         action = "person.deactivate" if before["active"] and not after["active"] else "person.update"
         audit.record(session, actor, action, "person", person.id, before, after)
     return person
+
+
+def _record_leaving(session: Session, person: Person, was_active: bool, left_on: date | None) -> None:
+    """Keep ``left_on`` to the inactive: set on leaving (or corrected), cleared on coming back."""
+    if person.active:
+        if left_on is not None:
+            raise ValidationError.single("left_on", "is only for someone who has left (active: no)")
+        person.left_on = None
+        return
+    if left_on is None and not was_active:
+        return  # already gone; their recorded day stands
+    today = periods.today(settings.load(session).zone)
+    if left_on is not None and left_on > today:
+        message = f"{left_on.isoformat()} is in the future; record a leaver on their last day or after it"
+        raise ValidationError.single("left_on", message)
+    person.left_on = left_on or today
 
 
 def _keep_an_admin(session: Session, person: Person, new_role: Role | None) -> None:

@@ -29,7 +29,21 @@ from datetime import UTC, date, datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Row, Select, case, false, func, insert, literal_column, or_, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    case,
+    false,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    true,
+    tuple_,
+    update,
+)
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session, aliased, lazyload
 from sqlalchemy.sql.schema import Table
@@ -84,6 +98,7 @@ class _Context:
     now: datetime
     current_team: dict[int, tuple[int, date]] = field(default_factory=dict)  # person -> (team, member since)
     org_zone: ZoneInfo | None = None  # read with the people; read on its own only if none was found
+    history: bool = False  # past results imported: people who have left are taken up to their last day
     credited: dict[tuple[int, date], int | None] = field(default_factory=dict)  # (person, day) -> team, once read
 
     def zone_of(self, person: Person | None) -> ZoneInfo:
@@ -110,8 +125,8 @@ class _Context:
         return teams
 
 
-def _context(session: Session, rows: Sequence[ResultInput], now: datetime | None) -> _Context:
-    ctx = _Context(session, {}, {}, now or periods.now_utc())
+def _context(session: Session, rows: Sequence[ResultInput], now: datetime | None, history: bool = False) -> _Context:
+    ctx = _Context(session, {}, {}, now or periods.now_utc(), history=history)
     ids = list({r.person_id for r in rows})
     open_memberships: dict[int, list[tuple[int, date]]] = {}
     for start in range(0, len(ids), 500):
@@ -148,14 +163,21 @@ def check(actor: Actor, data: ResultInput, ctx: _Context, row: int | None = None
 
     person = ctx.people.get(data.person_id)
     challenge = ctx.challenges.get(data.challenge_id)
-    if actor.role is not Role.ADMIN and (person is None or not person.active or not _may_log_for(actor, person)):
+    refused = person is not None and not person.active and not ctx.history  # a new entry for someone who left
+    if actor.role is not Role.ADMIN and (person is None or refused or not _may_log_for(actor, person)):
         problem("person", out_of_reach(actor))
     elif person is None:
         problem("person", "no such person")
-    elif not person.active:
+    elif refused:
         problem("person", f"{person.email} is not active")
     elif actor.role is Role.LEAD and (scope := _lead_scope_problem(actor, person, data.occurred_on, ctx, row)):
         problems.append(scope)
+    elif not person.active and person.left_on is not None and data.occurred_on > person.left_on:
+        problem(
+            "occurred_on",
+            f"{data.occurred_on.isoformat()} is after {person.email} left (their last day was "
+            f"{person.left_on.isoformat()}); only results up to that day are their history",
+        )
     if challenge is None:
         problem("challenge", "no such challenge")
     if not isinstance(data.quantity, (int, float)) or not math.isfinite(data.quantity):
@@ -253,10 +275,11 @@ def record_result(session: Session, actor: Actor, data: ResultInput, *, source: 
 
 @dataclass
 class Recorded:
-    """What a batch did: ids of new rows, and rows skipped as already stored (same ref)."""
+    """What a batch did: ids of new rows, and rows skipped as already stored (same ref, or an imported copy)."""
 
     ids: list[int] = field(default_factory=list)
-    already_stored: list[int] = field(default_factory=list)
+    already_stored: list[int] = field(default_factory=list)  # the stored entries' ids
+    already_stored_rows: list[int] = field(default_factory=list)  # their rows in the batch (row numbers, or indexes)
     created: list[Result] = field(default_factory=list, repr=False)  # the stored rows, for one-entry saves
 
 
@@ -268,26 +291,23 @@ def record_results(
     source: str = "manual",
     row_numbers: Sequence[int] | None = None,
     now: datetime | None = None,
+    imported: bool = False,
 ) -> Recorded:
     """Validate every entry, then store them all in the session's transaction, or none.
 
     ``row_numbers`` name the entries in problems (a file's spreadsheet rows).
     An entry whose ``ref`` is already stored for ``source`` with the same content
     is skipped (re-importing a file counts nothing twice); with different content
-    it is an error. An agent logging for anyone else is refused outright,
-    before the database is read.
+    it is an error. ``imported`` rows come from a file of past results: people who
+    have left are taken up to their last day (their history; forms refuse them), and
+    a row without a ref that matches an entry stored from ``source`` is already
+    stored too. An agent logging for anyone else is refused outright, before the
+    database is read.
     """
     require(actor, *LOGGERS)
     if actor.role is Role.AGENT and any(r.person_id != actor.person_id for r in rows):
         raise PermissionDenied("agents can only log their own activity")
-    ctx = _context(session, rows, now)
-    if actor.role is Role.LEAD:  # a lead's scope is the team each day credits: read the history once for the batch
-        ctx.teams_on([(r.person_id, r.occurred_on) for r in rows])
-    problems: list[Problem] = []
-    for i, data in enumerate(rows):
-        problems.extend(check(actor, data, ctx, None if row_numbers is None else row_numbers[i]))
-    recorded = Recorded()
-    fresh_indexes = _skip_known_refs(session, rows, source, row_numbers, problems, recorded)
+    ctx, problems, recorded, fresh_indexes = _validate(session, actor, rows, source, row_numbers, now, imported)
     if problems:
         raise ValidationError(problems)
     fresh = [rows[i] for i in fresh_indexes]
@@ -340,6 +360,49 @@ def record_results(
     return recorded
 
 
+def check_results(
+    session: Session,
+    actor: Actor,
+    rows: Sequence[ResultInput],
+    *,
+    source: str,
+    row_numbers: Sequence[int],
+    now: datetime | None = None,
+    imported: bool = False,
+) -> list[Problem]:
+    """Every problem :func:`record_results` would raise for ``rows``, writing nothing.
+
+    An import whose file already has problems calls this to report all of each
+    row's problems at once; ids that match nobody (a row's unknown person or
+    challenge) are simply reported as such.
+    """
+    require(actor, *LOGGERS)
+    return _validate(session, actor, rows, source, row_numbers, now, imported)[1]
+
+
+def _validate(
+    session: Session,
+    actor: Actor,
+    rows: Sequence[ResultInput],
+    source: str,
+    row_numbers: Sequence[int] | None,
+    now: datetime | None,
+    imported: bool,
+) -> tuple[_Context, list[Problem], Recorded, list[int]]:
+    """The batch's context, every problem, the rows already stored, and the indexes of rows to insert."""
+    ctx = _context(session, rows, now, history=imported)
+    if actor.role is Role.LEAD:  # a lead's scope is the team each day credits: read the history once for the batch
+        ctx.teams_on([(r.person_id, r.occurred_on) for r in rows])
+    problems: list[Problem] = []
+    for i, data in enumerate(rows):
+        problems.extend(check(actor, data, ctx, None if row_numbers is None else row_numbers[i]))
+    recorded = Recorded()
+    fresh_indexes = _skip_known_refs(session, rows, source, row_numbers, problems, recorded)
+    if imported:
+        fresh_indexes = _skip_stored_copies(session, rows, fresh_indexes, source, row_numbers, recorded)
+    return ctx, problems, recorded, fresh_indexes
+
+
 def _jsonable(values: Mapping[str, object], logged_at: datetime) -> dict[str, object]:
     out: dict[str, object] = {}
     for key, value in values.items():
@@ -385,11 +448,55 @@ def _skip_known_refs(
             if existing is not None:
                 if _same_content(existing, data):
                     recorded.already_stored.append(existing.id)
+                    recorded.already_stored_rows.append(row if row is not None else i)
                 else:
                     problems.append(Problem("ref", f"{data.ref!r} was already imported with different content", row))
                 continue
         keep.append(i)
     return keep
+
+
+def _skip_stored_copies(
+    session: Session,
+    rows: Sequence[ResultInput],
+    indexes: list[int],
+    source: str,
+    row_numbers: Sequence[int] | None,
+    recorded: Recorded,
+) -> list[int]:
+    """``indexes`` without the ref-less rows that repeat an entry stored from ``source`` (a file uploaded again).
+
+    Each stored entry answers for one row: a file holding the same entry twice, of
+    which one is stored, adds the other. Voided entries do not count as stored.
+    """
+    candidates = [i for i in indexes if not rows[i].ref]
+    pairs = list({(rows[i].person_id, rows[i].occurred_on) for i in candidates})
+    stored: dict[tuple[int, int, date, str], list[tuple[float, int]]] = {}
+    for start in range(0, len(pairs), 500):
+        query = select(
+            Result.id, Result.person_id, Result.challenge_id, Result.occurred_on, Result.note, Result.quantity
+        ).where(
+            Result.source == source,
+            Result.ref.is_(None),
+            Result.status != Status.VOIDED,
+            tuple_(Result.person_id, Result.occurred_on).in_(pairs[start : start + 500]),
+        )
+        for entry_id, person_id, challenge_id, day, note, quantity in session.execute(query.order_by(Result.id)):
+            stored.setdefault((person_id, challenge_id, day, note), []).append((quantity, entry_id))
+    repeated = set()
+    for i in candidates:
+        data = rows[i]
+        try:
+            note = text.clean(data.note or "", "note", text.NOTE_MAX)
+        except text.TextProblem:
+            continue  # a note that cannot be stored is a problem of its own, reported by check()
+        same = stored.get((data.person_id, data.challenge_id, data.occurred_on, note), [])
+        match = next((n for n, (q, _) in enumerate(same) if math.isclose(q, data.quantity, rel_tol=1e-9)), None)
+        if match is not None:
+            recorded.already_stored.append(same.pop(match)[1])
+            recorded.already_stored_rows.append(i if row_numbers is None else row_numbers[i])
+            repeated.add(i)
+    return [i for i in indexes if i not in repeated]
 
 
 def _same_content(existing: Result, data: ResultInput) -> bool:

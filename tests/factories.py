@@ -32,6 +32,7 @@ def make_person(
     site: str | None = None,
     work_mode: WorkMode = WorkMode.HOME,
     active: bool = True,
+    left_on: date | None = None,
 ) -> Actor:
     n = next(_ids)
     person = organisation.add_person(
@@ -45,6 +46,7 @@ def make_person(
             site=site,
             work_mode=work_mode,
             active=active,
+            left_on=left_on,
         ),
     )
     session.flush()

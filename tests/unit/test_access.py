@@ -26,6 +26,7 @@ from engagement import (
     audit,
     challenges,
     impact,
+    import_guide,
     imports,
     leaderboards,
     morale,
@@ -50,6 +51,7 @@ ROLES = ("agent", "lead of another team", "manager", "admin")
 ADMIN_ONLY = (ROLE, ROLE, ROLE, OK)
 EVERYONE = (OK, OK, OK, OK)
 MANAGERS = (ROLE, ROLE, OK, OK)
+LEADS_OF_CEDAR = (ROLE, SCOPE, ROLE, OK)  # a team's own lead or an admin: the other lead reads no Cedar emails
 D = date(2026, 3, 10)
 MOVED_ON = date(2026, 3, 9)  # the mover left Cedar for Birch, the other lead's team
 
@@ -365,6 +367,12 @@ def _calls() -> dict[str, tuple[Call, tuple[str, str, str, str]]]:
             ),
             (SCOPE, FIELD, ROLE, OK),
         ),
+        "imports.team_template": (lambda s, a, o: imports.team_template(s, a, o.cedar, now=NOW), LEADS_OF_CEDAR),
+        "import_guide.reference": (lambda s, a, o: import_guide.reference(s, a, o.cedar), LEADS_OF_CEDAR),
+        "import_guide.sample_rows": (
+            lambda s, a, o: import_guide.sample_rows(s, a, o.cedar, now=NOW),
+            LEADS_OF_CEDAR,
+        ),
         "imports.import_pulse": (
             lambda s, a, o: imports.import_pulse(
                 s, a, _table(R.PULSE, "email,week_of,score", "colleague@example.org,2026-03-09,4"), D
@@ -383,11 +391,12 @@ NOT_ENTRY_POINTS = {
     "audit.record",
     "audit.record_many",
     "results.check",
+    "results.check_results",
     "results.out_of_reach",
     "imports.run_import",
 }
 CORE = ("access", "audit", "settings", "organisation", "challenges", "results", "leaderboards", "pulse", "morale")
-CORE += ("impact", "imports", "exports", "csvio", "parsing", "periods", "text", "demo")
+CORE += ("impact", "imports", "import_guide", "exports", "csvio", "parsing", "periods", "text", "demo")
 
 
 @contextmanager

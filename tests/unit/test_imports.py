@@ -45,7 +45,8 @@ def org(engine: Engine) -> dict[str, Actor]:
             "cai": make_person(session, team="Birch", email="cai@example.org", name="Cai"),
             "lead": make_person(session, team="Cedar", email="lead@example.org", role=Role.LEAD),
         }
-        make_person(session, team="Cedar", email="gone@example.org", active=False)
+        make_person(session, team="Cedar", email="gone@example.org", active=False, left_on=date(2026, 3, 12))
+        make_person(session, team="Birch", email="left-birch@example.org", active=False, left_on=date(2026, 3, 12))
     return people
 
 
@@ -228,7 +229,7 @@ def test_every_bad_result_row_is_reported_and_nothing_is_written(engine: Engine,
         '"ana@example.org",home-energy,-0,2026-03-10,,"a note',
         'over two lines",',
         "ana@example.org,home-energy,,2026-03-10,,,",
-        "gone@example.org,home-energy,1,2026-03-10,,,",
+        "gone@example.org,home-energy,1,2026-03-14,,,",
     )
     before = _count(engine, AuditEntry)
     assert _problems(engine, ImportKind.RESULTS, data) == [
@@ -240,13 +241,15 @@ def test_every_bad_result_row_is_reported_and_nothing_is_written(engine: Engine,
         "row 7: quantity: must be a finite number",
         "row 8: challenge: no such challenge 'no-such-challenge'",
         "row 9: status: 'done' is not one of pending, approved, rejected, voided",
+        "row 9: occurred_on: 2026-02-01 is outside the challenge window 2026-03-02 to 2026-03-29",
         "row 10: occurred_on: 2099-01-01 is outside the challenge window 2026-03-02 to 2026-03-29",
         "row 10: occurred_on: 2099-01-01 is in the future",
         "row 11: ref: 'r1' is repeated (first used in row 2)",
         "row 12: occurred_on: '5' is not a date in the form YYYY-MM-DD",
         "row 13: quantity: must be greater than 0",
         "row 14: quantity: is required",
-        "row 15: email: gone@example.org is not active",
+        "row 15: occurred_on: 2026-03-14 is after gone@example.org left (their last day was 2026-03-12); "
+        "only results up to that day are their history",
     ]
     assert _count(engine, Result) == 0
     assert _count(engine, AuditEntry) == before
@@ -275,11 +278,11 @@ def test_a_lead_imports_for_their_own_team_only(engine: Engine, org: dict[str, A
 
 
 def test_a_leads_dry_run_does_not_tell_who_exists_in_the_organisation(engine: Engine, org: dict[str, Actor]) -> None:
-    """Elsewhere, inactive and unknown read alike to a lead; an admin keeps the precise messages."""
+    """Elsewhere, another team's leaver and unknown read alike to a lead; an admin keeps the precise messages."""
     data = _csv(
         RESULTS_HEADER,
         "cai@example.org,home-energy,1,2026-03-10,,,",
-        "gone@example.org,home-energy,1,2026-03-10,,,",
+        "left-birch@example.org,home-energy,1,2026-03-14,,,",
         "nobody@example.org,home-energy,1,2026-03-10,,,",
     )
     assert _problems(engine, ImportKind.RESULTS, data, actor=org["lead"], dry_run=True) == [
@@ -288,7 +291,8 @@ def test_a_leads_dry_run_does_not_tell_who_exists_in_the_organisation(engine: En
         "row 4: email: not a member of your team",
     ]
     assert _problems(engine, ImportKind.RESULTS, data, dry_run=True) == [
-        "row 3: email: gone@example.org is not active",
+        "row 3: occurred_on: 2026-03-14 is after left-birch@example.org left (their last day was 2026-03-12); "
+        "only results up to that day are their history",
         "row 4: email: no such person 'nobody@example.org'",
     ]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from sqlalchemy.pool import NullPool
 
 from db.engine import make_engine, unit_of_work
 from db.migrate import SchemaTooNew, alembic_config, current_revision, head_revision, is_current, upgrade
-from db.models import Base, ImpactFactor
+from db.models import Base, ImpactFactor, Person
 from engagement import impact
 from engagement.access import SYSTEM
 from tests.conftest import PG_SKIP, PG_URL
@@ -111,3 +112,29 @@ def test_downgrade_to_nothing_and_back_to_head(empty_engine: Engine) -> None:
     with empty_engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
+
+
+def test_people_who_had_already_left_get_the_day_they_were_deactivated(empty_engine: Engine) -> None:
+    """0008 gives each inactive person the day of the audit entry that made them so; active people get none."""
+    upgrade(empty_engine, "0007")
+    people = (
+        "INSERT INTO people (id, email, name, role, work_mode, active, version) "
+        "VALUES (:id, :e, :e, 'agent', 'home', :a, 1)"
+    )
+    audit = (
+        "INSERT INTO audit_log (at, actor_label, action, entity, entity_id) VALUES (:at, 'cli', :action, 'person', :id)"
+    )
+    with empty_engine.begin() as connection:
+        for person_id, active in ((1, True), (2, False), (3, False), (4, False)):
+            connection.execute(text(people), {"id": person_id, "e": f"p{person_id}@example.org", "a": active})
+        for person_id, action, at in (
+            (1, "person.create", "2026-01-05 09:00:00"),
+            (2, "person.create", "2026-01-05 09:00:00"),
+            (2, "person.deactivate", "2026-02-27 23:30:00"),
+            (3, "person.create", "2026-01-06 10:00:00"),  # created as someone who had left
+        ):
+            connection.execute(text(audit), {"at": at, "action": action, "id": person_id})
+    upgrade(empty_engine)
+    with empty_engine.connect() as connection:
+        left = dict(connection.execute(select(Person.id, Person.left_on).order_by(Person.id)).tuples().all())
+    assert left == {1: None, 2: date(2026, 2, 27), 3: date(2026, 1, 6), 4: None}
