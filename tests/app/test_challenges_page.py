@@ -21,6 +21,7 @@ from engagement.access import SYSTEM
 from engagement.amounts import ordinal
 from engagement.impact import TargetStanding
 from tests.factories import in_store, make_person
+from tests.loops import each
 from ui.resources import VIEWER
 from ui.widgets import md
 
@@ -103,7 +104,7 @@ def test_the_overview_states_each_challenges_window_points_cap_target_and_my_tea
     every = {c.name: c for c in in_store(demo_url, challenges.list_challenges)}
     team_id = team_of(demo_url, Role.AGENT) or 0
     done = in_store(demo_url, lambda s: impact.team_totals(s, VIEWER, team_id, [c.id for c in every.values()]))
-    for row in overview(at):
+    for row in each(overview(at)):
         c = every[row["Challenge"]]
         assert row["Kind"] == c.kind.value.title()
         assert row["Window"] == f"{c.starts_on.isoformat()} to {c.ends_on.isoformat()}"
@@ -121,7 +122,7 @@ def test_rules_are_stated_in_plain_words(app_as: Callable[[Role], AppTest], demo
     for slug in ("home-energy", "plant-a-tree", "virtual-volunteering", "winter-switch-off"):
         challenge = by_slug(demo_url, slug)
         shown = "\n".join(m.value for m in show(at, challenge).markdown)
-        for rule in challenges.rules_in_words(challenge):
+        for rule in each(challenges.rules_in_words(challenge)):
             assert f"- {rule}" in shown
     at = show(at, by_slug(demo_url, "home-energy"))
     assert "Approval: entries of up to 5 kWh are approved at once" in "\n".join(m.value for m in at.markdown)
@@ -158,7 +159,7 @@ def test_my_team_comes_first_then_every_team_and_how_many_reached_the_target(
         verb = "has" if standing.reached == 1 else "have"
         assert f"{standing.reached} of {len(teams)} teams {verb} reached the target." in [c.value for c in at.caption]
         assert f"**All {len(teams)} teams**" in [m.value for m in at.markdown]
-        assert all(PROGRESS.match(b.proto.text)["unit"] == unit for b in at.get("progress"))  # type: ignore[index]
+        assert all(PROGRESS.match(b.proto.text)["unit"] == unit for b in each(at.get("progress")))  # type: ignore[index]
 
 
 def add_teams(url: str, challenge: Challenge, amounts: list[float]) -> None:
@@ -241,7 +242,7 @@ def test_impact_so_far_equals_challenge_impact(app_as: Callable[[Role], AppTest]
         "virtual-volunteering": (("Hours volunteered", "volunteer_hours"), ("Value (USD)", "volunteer_value")),
         "winter-switch-off": (("kWh saved", "kwh_saved"), ("kg CO2 avoided", "kg_co2e_avoided")),
     }
-    for slug, pairs in measures.items():
+    for slug, pairs in each(measures.items()):
         challenge = by_slug(demo_url, slug)
         row = in_store(demo_url, lambda s, cid=challenge.id: impact.challenge_impact(s, VIEWER, cid))
         metrics = {m.label: m.value for m in show(at, challenge).metric}
@@ -348,8 +349,8 @@ def test_an_ended_challenge_shows_its_final_results_and_winners(
     assert "**Final results**" in [m.value for m in at.markdown]
     assert ":green-badge[:material/flag: Final]" in [m.value for m in at.markdown]
     winners = next(m.value for m in at.markdown if m.value.startswith("Winner"))
-    assert all(md(t.team) in winners for t in final.winning_teams)
-    assert all(md(p.name) in winners for p in final.winning_people)
+    assert all(md(t.team) in winners for t in each(final.winning_teams))
+    assert all(md(p.name) in winners for p in each(final.winning_people))
     podium, people = (t.value.to_dict("records") for t in at.dataframe[1:3])
     assert [(r["Place"], r["Team"].removesuffix(" (your team)")) for r in podium] == [
         (ordinal(t.rank), t.team) for t in final.teams

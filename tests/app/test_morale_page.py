@@ -20,6 +20,7 @@ from engagement import demo, morale, organisation, periods, publication, setting
 from engagement.access import SYSTEM, actor_for_email
 from engagement.morale import GroupBy
 from tests.app.conftest import TIMEOUT, signed_in
+from tests.loops import each
 
 PAGE = "pages/morale.py"
 PAGE_FILE = str(Path(__file__).resolve().parents[2] / PAGE)
@@ -235,7 +236,7 @@ def test_a_large_organisation_opens_on_its_sites_and_lists_one_sites_teams(
     assert set(heat["Group"]) == leeds
     assert any("Teams of Leeds" in c.value for c in at.caption)
     for _, row in heat.iterrows():
-        for week, shown in row.drop("Group").items():
+        for week, shown in each(row.drop("Group").items()):
             cell = every_team[(week, row["Group"])]
             assert shown == (f"{cell.avg_score:.2f}" if not cell.suppressed else HIDDEN), (week, row["Group"])
     assert set(open_tab(at, "Challenges and morale")["Team"]) == leeds

@@ -44,6 +44,7 @@ from harness.browser import (
 )
 from harness.servers import Server, StartApp
 from tests.factories import in_store
+from tests.loops import each
 
 REASON = "Checked with the organisation's log"
 
@@ -228,7 +229,7 @@ def test_lead_logs_for_the_team_imports_a_file_after_fixing_it_and_approves_with
             assert {names[r]: by_name[(names[r], "home-energy")].quantity for r in typed} == {
                 names[r]: float(v) for r, v in typed.items()
             }
-            assert all(by_name[(names[r], "home-energy")].status is Status.APPROVED for r in typed)
+            assert all(by_name[(names[r], "home-energy")].status is Status.APPROVED for r in each(typed))
             shot(page, role, "1-whole-team")
 
             # A file with one bad row: every problem named by row, nothing saved; then fixed and imported.
@@ -315,7 +316,7 @@ def test_manager_sees_small_teams_withheld_and_the_impact_csv_matches_the_page(
             "volunteer_hours": "Volunteer hours",
             "volunteer_value": f"Hours' value ({report.currency})",
         }
-        for field, label in labels.items():
+        for field, label in each(labels.items()):
             value = float(total[field])
             assert value == pytest.approx(sum(float(r[field]) for r in rows[:-1]), abs=0.01), field
             assert value == pytest.approx(getattr(report.total, field), abs=0.01), field

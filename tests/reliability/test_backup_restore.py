@@ -41,6 +41,7 @@ from db.models import Kind, Person, Role, Status
 from engagement import backup, challenges, impact, leaderboards, morale, organisation, periods, pulse, results, settings
 from engagement.access import SYSTEM, Actor
 from tests.conftest import PG_SKIP, PG_URL
+from tests.loops import each
 from tests.reliability.helpers import build_org, changed_tables, checksums_of, cli, no_traceback
 
 # -- golden outputs ------------------------------------------------------------------
@@ -172,7 +173,7 @@ def test_a_backup_taken_while_writers_commit_is_intact_and_holds_whole_transacti
         for w in writers:
             w.join(60)
     assert committed, "the writers never committed"
-    for file in backups:
+    for file in each(backups):
         with closing(sqlite3.connect(file)) as conn:
             assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
             assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
@@ -182,7 +183,7 @@ def test_a_backup_taken_while_writers_commit_is_intact_and_holds_whole_transacti
             ).fetchall()
             audited = conn.execute("SELECT count(*) FROM audit_log WHERE action = 'result.create'").fetchone()[0]
             stored = conn.execute("SELECT count(*) FROM results").fetchone()[0]
-        assert all(n == batch for _, n in sizes), [s for s in sizes if s[1] != batch][:3]
+        assert all(n == batch for _, n in each(sizes)), [s for s in sizes if s[1] != batch][:3]
         assert audited == stored
 
 

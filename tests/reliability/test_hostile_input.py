@@ -41,6 +41,7 @@ from engagement.access import SYSTEM
 from engagement.cli import main
 from engagement.csvio import MAX_BYTES, MAX_CELL, read_table
 from engagement.errors import ValidationError
+from tests.loops import each
 from tests.reliability.helpers import build_org, changed_tables, checksums, checksums_of, cli, no_traceback
 
 HEADER = "email,challenge,quantity,occurred_on,ref,note"
@@ -233,7 +234,7 @@ def test_a_bad_results_file_is_refused_row_by_row_and_nothing_is_written(
     before = checksums_of(org_url)
     code, printed = run_cli(org_url, "import", "results", str(file))
     assert code != 0
-    for message in expected:
+    for message in each(expected):
         assert message in printed, printed[:2000]
     assert changed_tables(before, checksums_of(org_url)) == []
 
@@ -260,7 +261,7 @@ def test_every_shape_of_the_same_data_imports_the_same_rows(database_url: str, e
     file.write_bytes(PLAIN)
     assert run_cli(database_url, "import", "results", str(file))[0] == 0
     assert ("p5@example.org", 2.5, date(2025, 6, 2), "Crème brûlée’s oven off", "a") in _stored(database_url)
-    for name, data in SAME_DATA.items():
+    for name, data in each(SAME_DATA.items()):
         parsed = read_table(data, required, optional)
         assert [
             (n, dict(sorted(r.items()))) for n, r in parsed.rows
@@ -355,7 +356,7 @@ def test_other_commands_refuse_hostile_input_plainly(org_url: str, tmp_path: Pat
     before = checksums_of(org_url)
     code, printed = run_cli(org_url, *args, stdin=stdin)
     assert code != 0
-    for message in expected:
+    for message in each(expected):
         assert message in printed, printed[:2000]
     assert changed_tables(before, checksums_of(org_url)) == []
 
@@ -538,7 +539,7 @@ def test_my_standing_log_form_refuses_or_resets_every_hostile_value(
     submit = "FormSubmitter:standing.log-Submit"
     challenge = at.selectbox(key="standing.log.challenge").value
     assert at.number_input[0].label == "How much (trees)", f"the form shows {challenge} first"
-    for value, refused in MY_STANDING_QUANTITIES:
+    for value, refused in each(MY_STANDING_QUANTITIES):
         before, last = checksums_of(demo_url), _last_result_id(demo_url)
         at.number_input[0].set_value(value)
         at.button(key=submit).click().run()
@@ -644,7 +645,7 @@ def test_the_team_table_refuses_every_hostile_cell_naming_person_and_column(
         ({ENERGY: 2.0, "Note": RLO}, "contains invisible or control characters"),
         ({ENERGY: 2.0, "Note": "x" * 100_000}, "is too long"),
     ]
-    for cells, refused_with in cases:
+    for cells, refused_with in each(cases):
         editor = at.data_editor[0]
         name = editor.value["Person"].iloc[0]
         at.session_state[editor.key] = {"edited_rows": {0: cells}, "added_rows": [], "deleted_rows": []}
@@ -678,7 +679,7 @@ UPLOADS: dict[str, tuple[bytes, str]] = {
 def test_the_csv_upload_lists_every_problem_and_saves_nothing(app_as: Callable[[Role], AppTest], demo_url: str) -> None:
     at = app_as(Role.LEAD).switch_page("pages/log_results.py").run()
     today = periods.today("Europe/London").isoformat()
-    for case, (data, expected) in UPLOADS.items():
+    for case, (data, expected) in each(UPLOADS.items()):
         column, message = expected.split("|")
         before = checksums_of(demo_url)
         at.file_uploader[0].set_value((f"{case}.csv", data.replace(b"{today}", today.encode()), "text/csv")).run()
@@ -746,11 +747,11 @@ def test_the_admin_person_form_and_roster_upload_refuse_hostile_names(
         ),
         ("email,name,team,role\nr2@example.org,Ok Name,B\u0456rch,agent\n", ["row 2: team:", "looks like"]),
     ]
-    for roster, expected in rosters:
+    for roster, expected in each(rosters):
         at.file_uploader(key="admin.import.file.0").set_value(("roster.csv", roster.encode(), "text/csv")).run()
         before = checksums_of(demo_url)
         at.button(key="admin.import.go").click().run()
         no_exception(at)
-        for message in expected:
+        for message in each(expected):
             assert message in shown_problems(at), shown_problems(at)
         assert changed_tables(before, checksums_of(demo_url)) == []

@@ -26,6 +26,7 @@ from db.models import AuditEntry, Challenge, ImpactFactor, Kind, Person, Result,
 from engagement import challenges, impact, organisation, results
 from engagement.access import SYSTEM, Actor
 from engagement.errors import Conflict
+from tests.loops import each
 from tests.reliability.helpers import build_org
 
 DAY = date(2025, 6, 2)
@@ -350,7 +351,7 @@ def test_two_deciders_on_different_entries_spanning_months_both_succeed(engine: 
         t.start()
     for t in threads:
         t.join(60)
-    assert all(isinstance(o, results.Decisions) for o in outcomes.values()), outcomes
+    assert all(isinstance(o, results.Decisions) for o in each(outcomes.values())), outcomes
     with unit_of_work(engine, write=False) as session:
         statuses = set(session.scalars(select(Result.status).where(Result.id.in_(ids))))
         total = impact.impact_report(session, SYSTEM, impact.ImpactBy.COMPANY, None, None).total

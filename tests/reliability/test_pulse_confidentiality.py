@@ -52,6 +52,7 @@ from engagement import settings as org_settings
 from engagement.access import SYSTEM, Actor
 from engagement.morale import Cell, GroupBy
 from tests.factories import after_closing
+from tests.loops import each
 
 NOW = datetime(2026, 3, 18, 12, 0, tzinfo=UTC)  # a Wednesday: the week of 16 March is open
 OPEN_WEEK = periods.week_start(NOW.date())
@@ -455,7 +456,7 @@ def test_the_morale_page_shows_and_sends_no_figure_for_a_hidden_group(
     assert not at.exception
     this_monday = periods.week_start(periods.today("Europe/London"))
     checked_hidden = 0
-    for by_label, site, weeks in VIEWS:
+    for by_label, site, weeks in each(VIEWS):
         at.radio(key="morale.by").set_value(by_label)
         if by_label != "Whole company":
             at.selectbox(key="morale.site").set_value(site)
@@ -465,7 +466,7 @@ def test_the_morale_page_shows_and_sends_no_figure_for_a_hidden_group(
         by = {"Team": GroupBy.TEAM, "Site": GroupBy.SITE, "Whole company": GroupBy.COMPANY}[by_label]
         hidden = _hidden_groups(demo_url, by, start, this_monday - timedelta(days=1))
         hidden_teams = _hidden_groups(demo_url, GroupBy.TEAM, start, this_monday - timedelta(days=1))
-        for tab in TABS:  # only the open tab runs: open each in turn
+        for tab in each(TABS):  # only the open tab runs: open each in turn
             at.session_state["morale.tab"] = tab
             at.run()
             assert not at.exception, at.exception

@@ -19,6 +19,7 @@ from streamlit.testing.v1 import AppTest
 from db.models import Role
 from engagement import demo
 from tests.app.conftest import DASHBOARD, TIMEOUT, signed_in
+from tests.loops import each
 from tests.reliability.markup import PAYLOADS, RAW, plant
 from ui.navigation import PAGES
 
@@ -76,15 +77,15 @@ def test_hostile_names_notes_and_reasons_render_as_plain_text_everywhere(demo_ur
     plant(demo_url)
     found: list[str] = []
     shown = ""
-    for role, email in demo.DEMO_ACCOUNTS.items():
+    for role, email in each(demo.DEMO_ACCOUNTS.items()):
         at = signed_in(AppTest.from_file(DASHBOARD, default_timeout=TIMEOUT), demo_url, email).run()
-        for spec in (s for s in PAGES if role in s.roles):
+        for spec in each(s for s in PAGES if role in s.roles):
             at.switch_page(spec.path).run()
             assert not at.exception, (spec.path, at.exception)
             found += raw_markup(at, f"{role.value} {spec.title}")
             shown += everything_shown(at)
             if spec.path == "pages/admin.py":
-                for tab in ADMIN_TABS:
+                for tab in each(ADMIN_TABS):
                     at.session_state["admin.tab"] = tab
                     at.run()
                     assert not at.exception, (tab, at.exception)

@@ -23,6 +23,7 @@ from engagement import demo
 from harness import browser as e2e
 from harness import servers
 from harness.servers import Server
+from tests.loops import each
 from tests.reliability.markup import CHALLENGE, PERSON, TEAM, plant
 
 pytestmark = pytest.mark.slow
@@ -70,7 +71,7 @@ def test_planted_markup_stays_text_in_a_real_browser(hostile_server: Server, pag
     created: dict[str, list[str]] = {}
     seen_text = ""
     signed_in_as = None
-    for role, title, tab in VISITS:
+    for role, title, tab in each(VISITS):
         if role is not signed_in_as:
             e2e.open_url(page, hostile_server.url)
             e2e.sign_in(page, demo.DEMO_ACCOUNTS[role])

@@ -18,6 +18,7 @@ from engagement import charts
 from engagement.impact import ImpactReport, ImpactRow
 from engagement.leaderboards import PersonRow, TeamRow
 from engagement.morale import Cell, TeamComparison
+from tests.loops import each
 
 CONFIG = tomllib.loads((Path(__file__).resolve().parents[2] / ".streamlit" / "config.toml").read_text())
 # The page backgrounds: Streamlit 1.67's white for light, config.toml's for dark.
@@ -79,14 +80,14 @@ def test_printed_text_takes_the_themes_colour_not_a_fixed_one(name: str) -> None
 def test_every_layer_reads_the_same_data_so_bars_keep_their_rank_order(name: str) -> None:
     """A transform in one layer makes Vega union the axis domains and drop the sort: "10." came before "2."."""
     spec = charts_with_printed_text()[name]
-    assert all("transform" not in layer and "data" not in layer for layer in layers(spec))
+    assert all("transform" not in layer and "data" not in layer for layer in each(layers(spec)))
 
 
 def test_morale_series_take_the_theme_palette_and_differ_by_shape_too() -> None:
     week = date(2026, 3, 2)
     cells = [Cell(week, name, i, "Leeds", 9, 3.5, 10.0, False, 9) for i, name in enumerate(("Oak", "Ash"))]
     spec = charts.morale_trend(cells).to_dict()
-    for layer in layers(spec):
+    for layer in each(layers(spec)):
         assert "scale" not in layer["encoding"]["color"], "a fixed range would ignore the dark palette"
         assert layer["encoding"]["shape"]["field"] == "group"
 
@@ -98,7 +99,7 @@ def test_the_first_palette_colour_is_legible_text_on_its_own_background(theme: s
 
 
 def test_every_dark_palette_colour_stands_out_from_the_dark_background() -> None:
-    assert all(contrast(c, BACKGROUNDS["dark"]) >= GRAPHIC for c in palette("dark"))
+    assert all(contrast(c, BACKGROUNDS["dark"]) >= GRAPHIC for c in each(palette("dark")))
 
 
 def test_the_light_palette_puts_the_colours_that_stand_out_on_white_first() -> None:

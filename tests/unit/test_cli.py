@@ -19,6 +19,7 @@ from engagement import exports, leaderboards, pulse
 from engagement.access import SYSTEM
 from engagement.cli import main
 from tests.factories import log, make_challenge, make_person
+from tests.loops import each
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -180,7 +181,7 @@ def test_help_is_offered_on_every_command() -> None:
     )
     assert process.returncode == 0 and process.stdout.startswith("Usage: python -m engagement")
     runner = CliRunner()
-    for name in main.commands:
+    for name in each(main.commands):
         result = runner.invoke(main, [name, "--help"])
         assert result.exit_code == 0, name
         assert result.output.startswith(f"Usage: main {name}") or f" {name} " in result.output.splitlines()[0], name

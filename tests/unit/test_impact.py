@@ -19,6 +19,7 @@ from engagement.access import SYSTEM
 from engagement.errors import PermissionDenied, ValidationError
 from engagement.impact import FactorInput, ImpactBy, add_factor, impact_report, list_factors, use_factor
 from tests.factories import NOW, log, make_challenge, make_person
+from tests.loops import each
 
 
 @pytest.fixture
@@ -51,7 +52,7 @@ def _factor_id(session: Session, kind: Kind, region: str) -> int:
 def test_defaults_are_seeded_with_source_year_and_one_in_use_per_kind(seeded: Session) -> None:
     factors = list_factors(seeded, make_person(seeded))
     assert len(factors) == len(impact.DEFAULT_FACTORS)
-    assert all(f.source.strip() and 1990 <= f.year <= 2026 and f.unit and f.region for f in factors)
+    assert all(f.source.strip() and 1990 <= f.year <= 2026 and f.unit and f.region for f in each(factors))
     in_use = {f.kind: (f.value, f.unit, f.region, f.year) for f in factors if f.in_use}
     assert in_use == {
         Kind.ENERGY: (0.445, "kg CO2e per kWh", "World", 2024),
@@ -284,7 +285,7 @@ def test_the_report_equals_the_approved_results_after_any_history(engine: Engine
         _apply(session, sites, sizes, ops)
     windows = {(start, end), (start, None), (None, end), (start, start), (end, end)}
     with unit_of_work(engine, write=False) as session:
-        for (first, last), by in itertools.product(windows, ImpactBy):
+        for (first, last), by in each(itertools.product(windows, ImpactBy)):
             report = impact_report(session, SYSTEM, by, first, last)
             shown = {r.group: (r.kwh_saved, r.trees_planted, r.volunteer_hours) for r in report.rows}
             assert shown == _expected(session, by, first, last), (by, first, last)

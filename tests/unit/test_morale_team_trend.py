@@ -10,6 +10,7 @@ from engagement import morale, organisation, pulse
 from engagement.access import SYSTEM
 from engagement.morale import GroupBy
 from tests.factories import NOW, after_closing, make_person
+from tests.loops import each
 
 FIRST_WEEK = date(2026, 1, 5)
 LAST_WEEK = date(2026, 3, 9)  # the last week closed before NOW (Wednesday 18 March 2026)
@@ -41,7 +42,7 @@ def test_team_trend_is_the_teams_own_cells_of_the_full_view(session: Session) ->
     every = after_closing(
         morale.weekly_morale, session, SYSTEM, GroupBy.TEAM, FIRST_WEEK, LAST_WEEK + timedelta(days=6), now=NOW
     )
-    for team in organisation.list_teams(session):
+    for team in each(organisation.list_teams(session)):
         mine = after_closing(
             morale.team_trend, session, SYSTEM, team.id, FIRST_WEEK, LAST_WEEK + timedelta(days=6), now=NOW
         )

@@ -30,6 +30,7 @@ from engagement import impact, leaderboards, periods, results
 from engagement.access import SYSTEM, actor_for_email
 from engagement.leaderboards import Scope
 from tests.conftest import PG_SKIP, PG_URL
+from tests.loops import each
 
 ANCHOR = date(2026, 11, 25)
 PARTIAL = (
@@ -124,7 +125,7 @@ def landmarks(bench_engine: Engine) -> dict[str, Any]:
 
 
 def test_a_challenge_board_reads_the_challenge_index_only(bench_engine: Engine, landmarks: dict[str, Any]) -> None:
-    for plan in plans(bench_engine, lambda s: leaderboards.team_leaderboard(s, SYSTEM, landmarks["challenge"])):
+    for plan in each(plans(bench_engine, lambda s: leaderboards.team_leaderboard(s, SYSTEM, landmarks["challenge"]))):
         assert uses(plan, "ix_results_ok_challenge_day"), plan
         assert not full_scans(plan), plan
 
@@ -141,7 +142,7 @@ def test_a_challenge_board_reads_the_challenge_index_only(bench_engine: Engine, 
 def test_the_monthly_boards_read_the_day_index_without_a_skip_scan(
     bench_engine: Engine, landmarks: dict[str, Any], call: Callable[[Session, dict[str, Any]], Any]
 ) -> None:
-    for plan in plans(bench_engine, lambda s: call(s, landmarks)):
+    for plan in each(plans(bench_engine, lambda s: call(s, landmarks))):
         assert uses(plan, "ix_results_ok_day"), plan
         assert not uses(plan, "ix_results_person_day"), plan
         assert not full_scans(plan), plan
@@ -156,7 +157,7 @@ def test_impact_reads_the_kind_rollup_and_the_day_index_for_partial_months(bench
     """Whole months from the per-kind rollup (not the five times larger per-challenge one), the rest by day."""
     start, end = ANCHOR - timedelta(days=200), ANCHOR - timedelta(days=3)
     found = plans(bench_engine, lambda s: impact.impact_report(s, SYSTEM, impact.ImpactBy.TEAM, start, end))
-    for plan in found:
+    for plan in each(found):
         assert not full_scans(plan) and "results_monthly" not in plan, plan
         assert "impact_monthly" in plan or uses(plan, "ix_results_ok_day"), plan
     assert any("impact_monthly" in plan for plan in found), found
@@ -164,7 +165,7 @@ def test_impact_reads_the_kind_rollup_and_the_day_index_for_partial_months(bench
 
 def test_a_challenges_impact_reads_the_challenge_rollup(bench_engine: Engine, landmarks: dict[str, Any]) -> None:
     challenge = landmarks["challenge"].challenge_id
-    for plan in plans(bench_engine, lambda s: impact.challenge_impact(s, SYSTEM, challenge)):
+    for plan in each(plans(bench_engine, lambda s: impact.challenge_impact(s, SYSTEM, challenge))):
         assert not full_scans(plan) and "ix_results_monthly_challenge_team" in plan, plan
 
 

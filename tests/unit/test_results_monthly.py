@@ -13,6 +13,7 @@ from db.models import Challenge, ImpactMonthly, Kind, Person, Result, ResultsMon
 from engagement import audit, impact, imports, organisation, results
 from engagement.access import SYSTEM
 from tests.factories import make_challenge, make_person
+from tests.loops import each
 
 Cells = dict[tuple[date, int, int], tuple[float, int]]
 
@@ -133,7 +134,7 @@ def test_an_import_keeps_the_rollup_exact(engine: Engine) -> None:
         assert impact_rollup(session) == by_kind(session)
         stored = session.scalars(select(Result).order_by(Result.id)).all()
         assert [r.status for r in stored].count(Status.PENDING) == 24
-        assert all(r.logged_at.tzinfo is not None and r.source == "csv" for r in stored)
+        assert all(r.logged_at.tzinfo is not None and r.source == "csv" for r in each(stored))
         logged = audit.audit_entries(session, SYSTEM, action="result.create", limit=1000)
         assert sorted(e.entity_id for e in logged) == [r.id for r in stored]
         assert {e.after["quantity"] for e in logged if e.entity_id == stored[0].id} == {stored[0].quantity}

@@ -19,6 +19,7 @@ from engagement.leaderboards import (
     team_position,
 )
 from tests.factories import log, make_challenge, make_person
+from tests.loops import each
 
 
 def test_person_row_is_the_persons_row_on_the_whole_board(session: Session) -> None:
@@ -28,7 +29,7 @@ def test_person_row_is_the_persons_row_on_the_whole_board(session: Session) -> N
         log(session, people[name], challenge, quantity)
     scope = Scope(challenge)
     board = {r.person_id: r for r in person_leaderboard(session, SYSTEM, scope)}
-    for actor in people.values():
+    for actor in each(people.values()):
         assert person_row(session, SYSTEM, scope, actor.person_id) == board[actor.person_id]
     assert person_row(session, SYSTEM, scope, people["Cy"].person_id).rank == 2  # type: ignore[union-attr]
     assert person_row(session, SYSTEM, scope, people["Dee"].person_id).rank == 4  # type: ignore[union-attr]
