@@ -36,8 +36,12 @@ DEMO_ACCOUNTS = {
 }
 
 # site, time zone, teams (name, size including the lead)
-# The team whose morale falls: its last 4 closed weeks score 3 or less, the 4 before 4 or more.
+# The team whose morale falls: its last 2 closed weeks score 3 or less, the 6 before 4 or more, so its mean
+# falls by 1 or more within the last 4 closed weeks (engagement.alert_rules.MEAN_DROP is 0.75).
 FALLING = "Alder"
+# A small team that skips the pulse half the time: in some weeks Leeds' hidden teams hold 1 to 4 answers,
+# so Leeds is withheld to protect them (by subtraction), in others shown.
+QUIET = "Yew"
 SITES = (
     ("Leeds", "Europe/London", (("Cedar", 12), ("Birch", 8), ("Rowan", 4), ("Yew", 4))),
     ("Cardiff", "Europe/London", (("Willow", 10), ("Alder", 7))),
@@ -145,7 +149,7 @@ def load_demo(session: Session, today: date | None = None, seed: int = SEED) -> 
     challenge_ids = _challenges(session, today)
     n_results = _results(session, rng, people, challenge_ids, today)
     _nearly_reached(session, challenge_ids[Kind.TREES])
-    n_answers = _pulse(session, rng, people, today)
+    n_answers = _pulse(session, seed, people, today)
     for email in DEMO_ACCOUNTS.values():
         person_id = session.scalar(select(Person.id).where(Person.email == email))
         assert person_id is not None
@@ -390,30 +394,48 @@ def _as_pending(entry: results.ResultInput) -> results.ResultInput:
     )
 
 
-def _pulse(session: Session, rng: random.Random, people: list[tuple[Actor, float]], today: date) -> int:
-    """26 closed weeks plus part of this one; the demo agent has not answered this week yet."""
+def _pulse(session: Session, seed: int, people: list[tuple[Actor, float]], today: date) -> int:
+    """26 closed weeks plus part of this one; the demo agent has not answered this week yet.
+
+    The pulse has its own generator and makes every draw whatever it decides,
+    so the answers are the same, relative to this week, on whatever day the
+    demo is loaded: one falling team, the others steady, the small teams hidden.
+    Each person has their own mood and answers much as they did the week
+    before, as people do, so a steady team's weekly figures move too little to
+    raise an alert (:mod:`engagement.alert_rules`).
+    """
+    rng = random.Random(f"{seed}-pulse")
     this_monday = periods.week_start(today)
     names = dict(session.execute(select(Team.id, Team.name)).all())
     mood = {team: rng.uniform(3.2, 4.3) for _, _, teams in SITES for team, _ in teams}
     mondays = [this_monday - timedelta(weeks=w) for w in range(26, -1, -1)]
     members = [a for a, _ in people if a.team_id is not None and a.person_id is not None]
+    # Each person's own mood (1-5), and how far above twice that they put the company (0-10).
+    own = {
+        a.person_id: (rng.gauss(mood[names[a.team_id]], 0.5), rng.gauss(0.5, 1.2))
+        for a in members
+        if a.team_id is not None
+    }
     teams = organisation.teams_on(session, [(a.person_id, m) for a in members for m in mondays])  # type: ignore[misc]
     answers: list[pulse.Answer] = []
     for monday in mondays:
         weeks_ago = (this_monday - monday).days // 7
         for actor in members:
             assert actor.person_id is not None and actor.team_id is not None
-            if weeks_ago == 0 and (actor.email == DEMO_ACCOUNTS[Role.AGENT] or rng.random() < 0.5):
+            # Every draw is made whatever it decides, so no answer shifts the draws of the next.
+            early, present, noise, enps_noise = rng.random(), rng.random(), rng.gauss(0, 0.3), rng.gauss(0, 0.35)
+            if weeks_ago == 0 and (actor.email == DEMO_ACCOUNTS[Role.AGENT] or early < 0.5):
                 continue
             team_id = teams[(actor.person_id, monday)] or actor.team_id
             team = names[team_id]
-            if rng.random() > (0.95 if team in ("Rowan", FALLING) else 0.8):
+            if present > (0.5 if team == QUIET else 0.95):
                 continue
-            base = mood[team] - (0.25 * max(0, 5 - weeks_ago) if team == FALLING else 0)
-            score = min(5, max(1, round(rng.gauss(base, 0.7))))
-            if team == FALLING:  # the alert compares the last 4 closed weeks with the 4 before, whatever the draw
-                score = min(score, 3) if 1 <= weeks_ago <= 4 else max(score, 4) if 5 <= weeks_ago <= 8 else score
-            enps = min(10, max(0, round(rng.gauss(base * 2, 1.8))))
+            person_mood, recommends = own[actor.person_id]
+            base = person_mood - (0.25 * max(0, 5 - weeks_ago) if team == FALLING else 0)
+            score = min(5, max(1, round(base + noise)))
+            if team == FALLING:  # a sharp fall within the last 4 closed weeks, whatever the draw
+                score = min(score, 3) if 1 <= weeks_ago <= 2 else max(score, 4) if 3 <= weeks_ago <= 8 else score
+            enps = min(10, max(0, round(2 * base + recommends + enps_noise)))
             answers.append(pulse.Answer(actor.person_id, team_id, monday, score, enps, ""))
     pulse.record_history(session, answers)
     return len(answers)

@@ -37,8 +37,9 @@ from sqlalchemy.orm import QueryableAttribute, Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from db.models import Membership, MoraleCell, Person, PulseWeekly, Role, Site, Team
-from engagement import leaderboards, periods
+from engagement import alert_rules, leaderboards, periods
 from engagement.access import Actor, require
+from engagement.alert_rules import Alert
 
 COMPANY = "Company"
 # Why a cell shows nothing: too few answers in the group itself, or enough
@@ -375,18 +376,6 @@ def team_view(session: Session, actor: Actor) -> TeamView:
 
 
 @dataclass(frozen=True)
-class Alert:
-    team: str
-    recent_mean: float
-    previous_mean: float
-    site: str | None = None
-
-    @property
-    def change(self) -> float:
-        return round(self.recent_mean - self.previous_mean, 2)
-
-
-@dataclass(frozen=True)
 class _Pooled:
     """A team's visible weeks in one window: their answers' score sum, answers and how many weeks."""
 
@@ -458,30 +447,36 @@ def pooled_response_rate(cells: Iterable[Cell]) -> tuple[float | None, int, int]
     return round(min(responses / invited, 1.0), 4), responses, invited
 
 
-def alerts(session: Session, actor: Actor, *, drop: float = 0.5) -> list[Alert]:
-    """Teams whose last 4 closed weeks' mean fell by ``drop`` or more against the 4 before, biggest fall first.
+def alerts(session: Session, actor: Actor) -> list[Alert]:
+    """Teams whose published morale fell by one of :mod:`engagement.alert_rules`' rules, sharpest first.
 
-    Each window needs at least 2 shown weeks, so a quiet team never raises an
-    alarm. A window's mean is over the answers of its shown weeks. Both
-    windows of every team come from one grouped query over the stored cells.
+    Managers and admins only. Reads the shown team cells of the last
+    :data:`~engagement.alert_rules.SLIDE_WEEKS` closed weeks (at most that many
+    rows a team) and nothing else, so an alert reveals nothing a hidden cell hides.
     """
     require(actor, Role.MANAGER, Role.ADMIN)
     latest = session.scalar(select(func.max(MoraleCell.week_start)))
     if latest is None:
         return []
-    split = latest - timedelta(weeks=3)
-    windows = [(split - timedelta(weeks=4), split - timedelta(days=1)), (split, latest)]
-    falling: dict[int, tuple[float, float]] = {}
-    for team, (previous, recent) in _shown_weeks(session, windows).items():
-        if previous.mean is None or recent.mean is None or min(previous.weeks, recent.weeks) < 2:
-            continue
-        # Compare at the means' own 2 decimals: 4.1 - 3.6 is 0.4999999999999996 in binary.
-        if round(previous.mean - recent.mean, 2) >= drop:
-            falling[team] = (recent.mean, previous.mean)
-    labels = _team_labels(session, falling)
+    c = MoraleCell
+    query = (
+        select(c.group_id, c.week_start, c.avg_score, c.enps)
+        .where(
+            c.grouping == GroupBy.TEAM.value,
+            c.reason.is_(None),
+            c.week_start.between(latest - timedelta(weeks=alert_rules.SLIDE_WEEKS - 1), latest),
+        )
+        .order_by(c.group_id, c.week_start)
+    )
+    weeks: dict[int, list[alert_rules.Week]] = defaultdict(list)
+    for team, week, mean, enps in session.execute(query):
+        if mean is not None:  # every shown cell has its mean
+            weeks[team].append(alert_rules.Week(week, mean, enps))
+    fired = {team: found for team, shown in weeks.items() if (found := alert_rules.findings(shown, latest))}
+    labels = _team_labels(session, fired)
     # A team with answers cannot be deleted (pulse_weekly refers to it), so every label is there.
-    found = [Alert(labels[t][0], recent, previous, labels[t][1]) for t, (recent, previous) in falling.items()]
-    return sorted(found, key=lambda a: (a.change, a.team.casefold()))
+    raised = [Alert(labels[t][0], labels[t][1], findings) for t, findings in fired.items()]
+    return sorted(raised, key=lambda a: (*alert_rules.severity(a), a.team.casefold()))
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,12 @@ shows why it is hidden, never a score, eNPS, count or roster size.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import streamlit as st
 
-from engagement import charts, morale, publication
+from engagement import alert_rules, charts, morale, publication
 from engagement.access import Actor
 from engagement.morale import Cell, TeamComparison
 from ui.resources import read, read_fresh, write
@@ -45,7 +46,7 @@ def status(cell: Cell) -> str:
 
 
 def cell_rows(cells: list[Cell]) -> list[dict[str, object]]:
-    """The table beside the trend: hidden cells carry no score, eNPS or count at all."""
+    """The table beside the trend, latest week first: hidden cells carry no score, eNPS or count at all."""
     return [
         {
             "Week of": c.week.isoformat(),
@@ -57,22 +58,23 @@ def cell_rows(cells: list[Cell]) -> list[dict[str, object]]:
             "Response rate (%)": None if c.response_rate is None else round(100 * c.response_rate),
             "Status": status(c),
         }
-        for c in cells
+        for c in sorted(cells, key=lambda c: c.week, reverse=True)
     ]
 
 
 def pivot(cells: list[Cell], value: str) -> list[dict[str, object]]:
-    """Group × week, each cell the figure as text or why there is none (drawn with :func:`weeks_table`)."""
-    rows: dict[str, dict[str, object]] = {}
+    """Group × week, latest week first; each cell the figure as text or why there is none (see :func:`weeks_table`)."""
+    weeks = sorted({c.week for c in cells}, reverse=True)
+    rows: dict[str, dict[date, str]] = {}
     for c in cells:
-        row = rows.setdefault(c.group, {"Group": c.group})
+        row = rows.setdefault(c.group, {})
         if c.suppressed:
-            row[c.week.isoformat()] = status(c)
+            row[c.week] = status(c)
         elif value == "score":
-            row[c.week.isoformat()] = f"{c.avg_score:.2f}"
+            row[c.week] = f"{c.avg_score:.2f}"
         else:
-            row[c.week.isoformat()] = f"{c.responses} of {c.invited} ({c.response_rate:.0%})"
-    return list(rows.values())
+            row[c.week] = f"{c.responses} of {c.invited} ({c.response_rate:.0%})"
+    return [{"Group": group, **{week.isoformat(): row.get(week) for week in weeks}} for group, row in rows.items()]
 
 
 def weeks_table(rows: list[dict[str, object]]) -> None:
@@ -113,34 +115,21 @@ def close_ended_weeks() -> None:
 
 
 def show_alerts(actor: Actor) -> None:
-    """The biggest falls as warnings; in a large organisation the rest in a table, so the page stays short."""
+    """The sharpest falls as warnings, each in the words of its rule; in a large organisation the rest in a table."""
     found = read(morale.alerts, actor)
     if not found:
-        st.success("No team's mean score has dropped by 0.5 or more over the last 4 closed weeks.")
+        st.success(f"No morale alerts. {alert_rules.checked()}", icon=":material/check_circle:")
         return
     for a in found[:ALERTS_SHOWN]:
         st.warning(
-            f"**{md(a.team)}**: the mean score over the last 4 closed weeks is {a.recent_mean:.2f}, down "
-            f"{abs(a.change):.2f} from {a.previous_mean:.2f} in the 4 weeks before. A good next step is a "
-            "conversation with the team lead about workload and support, and a team check-in. Please do not "
-            "try to find out who answered what.",
+            f"**{md(a.team)}**: {a.sentence()}. A good next step is a conversation with the team lead about "
+            "workload and support, and a team check-in. Please do not try to find out who answered what.",
             icon=":material/trending_down:",
         )
     if len(found) > ALERTS_SHOWN:
-        with st.expander(f"{len(found) - ALERTS_SHOWN:,} more teams whose mean score dropped by 0.5 or more"):
-            figures(
-                [
-                    {
-                        "Team": a.team,
-                        "Site": a.site,
-                        "4 weeks before": a.previous_mean,
-                        "Last 4 weeks": a.recent_mean,
-                        "Change": a.change,
-                    }
-                    for a in found[ALERTS_SHOWN:]
-                ],
-                **{column: NUMBER(format="%.2f") for column in ("4 weeks before", "Last 4 weeks", "Change")},
-            )
+        with st.expander(f"{len(found) - ALERTS_SHOWN:,} more teams with a morale alert"):
+            figures([{"Team": a.team, "Site": a.site, "What fell": a.sentence()} for a in found[ALERTS_SHOWN:]])
+    st.caption(alert_rules.checked())
 
 
 def show_trend(cells: list[Cell], k: int) -> None:

@@ -11,12 +11,12 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from streamlit.testing.v1 import AppTest
 
 from db.engine import make_engine, unit_of_work
-from db.models import MoraleCell, PulseWeek, Role
-from engagement import demo, morale, organisation, periods, publication, settings
+from db.models import MoraleCell, PulseWeek, Role, Team
+from engagement import alert_rules, demo, morale, organisation, periods, publication, settings
 from engagement.access import SYSTEM, actor_for_email
 from engagement.morale import GroupBy
 from tests.app.conftest import TIMEOUT, signed_in
@@ -151,7 +151,8 @@ def test_trend_table_equals_weekly_morale(app_as: Callable[[Role], AppTest], dem
     cells = as_manager(demo_url, morale.weekly_morale, GroupBy.TEAM, start, end)
     trend = open_tab(at, "Trend")
     assert len(trend) == len(cells)
-    for (_, row), cell in zip(trend.iterrows(), cells, strict=True):
+    latest_first = sorted(cells, key=lambda c: c.week, reverse=True)
+    for (_, row), cell in zip(trend.iterrows(), latest_first, strict=True):
         assert (row["Week of"], row["Group"]) == (cell.week.isoformat(), cell.group)
         for column, value in (
             ("Mean score (1-5)", cell.avg_score),
@@ -160,6 +161,15 @@ def test_trend_table_equals_weekly_morale(app_as: Callable[[Role], AppTest], dem
             ("Invited", cell.invited),
         ):
             assert missing(row[column]) if value is None else row[column] == value, (cell, column)
+
+
+def test_tables_list_the_latest_week_first(app_as: Callable[[Role], AppTest]) -> None:
+    at = open_morale(app_as)
+    weeks = list(open_tab(at, "Trend")["Week of"])
+    assert len(set(weeks)) == 8 and weeks == sorted(weeks, reverse=True)
+    for tab in ("Team × week", "Response rate"):
+        columns = [c for c in open_tab(at, tab).columns if c != "Group"]
+        assert len(columns) == 8 and columns == sorted(columns, reverse=True), tab
 
 
 def test_site_view_withholds_a_site_by_subtraction_without_any_count(
@@ -191,13 +201,25 @@ def test_a_site_filter_never_shows_a_group_hidden_in_the_full_view(app_as: Calla
 
 
 def test_alerts_name_the_teams_the_domain_finds(app_as: Callable[[Role], AppTest], demo_url: str) -> None:
+    """One warning per team, in the words of each rule that fired, then what was checked."""
     at = open_morale(app_as)
     found = as_manager(demo_url, morale.alerts)
-    assert found, "the demo has a team whose morale is falling"
+    assert [a.team for a in found] == [demo.FALLING]
     assert len(at.warning) == len(found)
     for alert, box in zip(found, at.warning, strict=True):
-        assert alert.team in box.value and f"{alert.recent_mean:.2f}" in box.value
-        assert f"{alert.previous_mean:.2f}" in box.value
+        assert box.value.startswith(f"**{alert.team}**: {alert.sentence()}. ")
+    assert alert_rules.checked() in [c.value for c in at.caption]
+
+
+def test_with_no_alert_the_banner_says_what_was_checked(app_as: Callable[[Role], AppTest], demo_url: str) -> None:
+    engine = make_engine(demo_url)
+    with unit_of_work(engine) as session:
+        falling = session.scalar(select(Team.id).where(Team.name == demo.FALLING))
+        session.execute(delete(MoraleCell).where(MoraleCell.grouping == "team", MoraleCell.group_id == falling))
+    engine.dispose()
+    at = open_morale(app_as)
+    assert not at.warning
+    assert [s.value for s in at.success] == [f"No morale alerts. {alert_rules.checked()}"]
 
 
 def test_participation_table_equals_the_domain(app_as: Callable[[Role], AppTest], demo_url: str) -> None:

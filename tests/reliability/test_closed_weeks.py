@@ -58,7 +58,7 @@ def _published(session: Session) -> dict[tuple[object, ...], tuple[object, ...]]
         for c in morale.team_trend(session, SYSTEM, team, *EVER):
             shown[("trend", team, c.week)] = (c.responses, c.score_sum, c.avg_score, c.enps, c.reason)
     for a in morale.alerts(session, SYSTEM):
-        shown[("alert", a.team)] = (a.recent_mean, a.previous_mean)
+        shown[("alert", a.team)] = a.findings
     return shown
 
 

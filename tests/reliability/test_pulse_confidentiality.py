@@ -4,9 +4,10 @@ A property-based attacker (hypothesis) builds random organisations (2-8 teams
 of 1-20 people in 1-3 sites, some teams without a site), random answers over
 1-4 closed weeks plus the open week, and a threshold of 3-6. It then calls
 every morale function a manager can reach (weekly_morale by every grouping
-and site filter, team_trend, participation_vs_morale, alerts, the pages'
-pooled means) over every period, and collects what is shown. Knowing who really answered (the test
-built the data), it checks that:
+and site filter, team_trend, participation_vs_morale, the pages' pooled
+means) over every period, and collects what is shown; every figure an alert
+states must be one a shown cell already shows. Knowing who really answered
+(the test built the data), it checks that:
 
 1. every shown figure covers at least k answers, and hidden cells carry no
    number at all (no score, eNPS, count or roster size);
@@ -50,12 +51,14 @@ from db.models import Membership, Person, Role, Site, Team, WorkMode
 from engagement import morale, periods, pulse
 from engagement import settings as org_settings
 from engagement.access import SYSTEM, Actor
+from engagement.alert_rules import Alert, Rule
 from engagement.morale import Cell, GroupBy
 from tests.factories import after_closing
 from tests.loops import each
 
 NOW = datetime(2026, 3, 18, 12, 0, tzinfo=UTC)  # a Wednesday: the week of 16 March is open
 OPEN_WEEK = periods.week_start(NOW.date())
+EVER = date(2000, 1, 1)
 MANAGER = Actor(None, "manager@example.org", "Manager", Role.MANAGER)
 
 AnswerId = tuple[int, date]  # (person id, week)
@@ -220,9 +223,22 @@ def observe(engine: Engine, truth: Truth) -> tuple[list[Shown], list[str]]:
                         f"participation_vs_morale counts {row.responses} for {row.team}, not {len(members)}"
                     )
                 shown.append(Shown(f"participation {row.team} {start}..{end}", "score", frozenset(members)))
+        every_week = after_closing(morale.weekly_morale, session, MANAGER, GroupBy.TEAM, EVER, NOW.date(), now=NOW)
         for alert in after_closing(morale.alerts, session, MANAGER, now=NOW):
-            problems.append(f"alert from at most 4 weeks of answers: {alert}")
+            problems += _unpublished(alert, {(c.group, c.week): c for c in every_week if not c.suppressed})
     return shown, problems
+
+
+def _unpublished(alert: Alert, shown: dict[tuple[str, date], Cell]) -> list[str]:
+    """An alert's figures that are not a shown cell's: each one it states must be in the team's table already."""
+    problems = []
+    for f in alert.findings:
+        for week, value in ((f.from_week, f.from_value), (f.to_week, f.to_value)):
+            cell = shown.get((alert.team, week))
+            figure = None if cell is None else cell.enps if f.rule is Rule.ENPS_FELL else cell.avg_score
+            if figure != value:
+                problems.append(f"alert {alert.team}: {f.rule} states {value} for {week}, the table shows {figure}")
+    return problems
 
 
 def _cells(cells: list[Cell], by: GroupBy, truth: Truth, problems: list[str]) -> Iterable[Shown]:
