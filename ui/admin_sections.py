@@ -175,8 +175,9 @@ def add_person(actor: Actor, teams: list[str], sites: list[str]) -> None:
         st.error(problem)
         return
     data = PersonInput(email, name, role, team, None if site == TEAM_SITE else site, mode, zone or None)
+    # Someone added today joins their team today: past boards keep the rosters they had.
     save(
-        lambda: write(organisation.add_person, actor, data),
+        lambda: write(organisation.add_person, actor, data, since=org_today()),
         f"Added {name.strip()}.",
         clear=base,
         labels={"email": "Email", "name": "Full name", "team": "Team", "timezone": "Time zone"},

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
 from db.models import Challenge, Kind, Membership, Person, Role, Team
-from engagement import auth, challenges, demo, impact, organisation, settings
+from engagement import auth, challenges, demo, impact, organisation, periods, settings
 from engagement.access import SYSTEM
 from tests.app.conftest import TIMEOUT, signed_in
 from tests.factories import store
@@ -125,6 +125,8 @@ def test_adding_a_person_saves_them_in_their_team(app_as: Callable[[Role], AppTe
     with store(demo_url) as s:
         person = s.scalars(select(Person).where(Person.email == "new.agent@example.com")).one()
         assert (person.name, person.role, person.team and person.team.name) == ("Noor Haddad", Role.AGENT, "Birch")
+        joined = s.scalars(select(Membership.valid_from).where(Membership.person_id == person.id)).one()
+        assert joined == periods.today(settings.load(s).zone), "joins today: not on the rosters of past periods"
     assert any("new.agent@example.com" in line for line in audited(at, "person.create"))
 
 
