@@ -913,6 +913,8 @@ def find_duplicate(session: Session, actor: Actor, data: ResultInput) -> int | N
     query = select(func.min(Result.id)).where(
         _same_entry(Result, data.person_id, data.challenge_id, data.occurred_on, data.quantity)
     )
+    if data.ref is not None:  # the same form sent twice (a double click) is handed back, not repeated
+        query = query.where(or_(Result.ref.is_(None), Result.ref != data.ref))
     if actor.role is Role.LEAD and data.person_id != actor.person_id:
         query = query.where(Result.team_id == actor.team_id)
     return session.scalar(query)

@@ -9,7 +9,7 @@ import streamlit as st
 
 from engagement import challenges, periods
 from engagement.vocabulary import Role
-from ui import standing_sections
+from ui import own_entries, standing_sections
 from ui.auth import require_role
 from ui.resources import read
 from ui.widgets import org_today, show_flash
@@ -32,7 +32,7 @@ else:
 
 if actor.role is not Role.MANAGER:  # managers read; they do not log
     standing_sections.quick_log(actor, open_challenges, today)
-
+    own_entries.waiting_entries(actor, today)
 standing_sections.recent_entries(actor)
 standing_sections.weekly_pulse(actor)
 standing_sections.pulse_history(actor)

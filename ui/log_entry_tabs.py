@@ -22,9 +22,11 @@ from engagement.organisation import PersonRow, TeamRow
 from engagement.text import NOTE_MAX
 from engagement.vocabulary import Challenge, Kind
 from ui.log_forms import amount, or_conflict, renew, token
+from ui.own_entries import hold_if_repeat, repeat_prompt, repeat_sentence
 from ui.resources import write
 from ui.widgets import attempt, flash, md
 
+REPEAT = "log.one.repeat"  # an entry held until the logger confirms it is not a repeat
 GRID_ROWS_SHOWN = 20  # taller teams scroll inside the table
 ROW_PX = 35
 
@@ -71,25 +73,34 @@ def one_entry(actor: Actor, roster: list[PersonRow], loggable: list[Challenge], 
         )
         note = st.text_input("Note (optional)", max_chars=NOTE_MAX, key="log.one.note")
         submitted = st.form_submit_button("Save entry", type="primary")
-    if not submitted:
-        return
-    if typed is None:
+    if submitted and typed is None:
         st.error(
             "Nothing was saved: type how much " + ("time (in minutes)." if volunteering else f"({challenge.unit}).")
         )
-        return
-    quantity = typed / 60 if volunteering else float(typed)
-    entry = results.ResultInput(
-        person_id, challenge.id, quantity, day, note, organisation_name or None, activity, ref=token("one")
-    )
+    elif submitted and typed is not None:
+        quantity = typed / 60 if volunteering else float(typed)
+        entry = results.ResultInput(
+            person_id, challenge.id, quantity, day, note, organisation_name or None, activity, ref=token("one")
+        )
+        who = None if person_id == actor.person_id else people[person_id].name
+        hold_if_repeat(actor, entry, REPEAT, repeat_sentence(who, entry, challenge.name, challenge.unit))
+        save_one(actor, entry, challenge, people[person_id])
+    held = st.session_state.get(REPEAT)
+    if held is not None and (held[0].challenge_id not in by_id or held[0].person_id not in people):
+        del st.session_state[REPEAT]  # held for a team or challenge no longer shown: nothing to confirm here
+    repeat_prompt(REPEAT, lambda e: save_one(actor, e, by_id[e.challenge_id], people[e.person_id]))
+
+
+def save_one(actor: Actor, entry: results.ResultInput, challenge: Challenge, person: PersonRow) -> None:
+    """Store one entry, empty the form and say what was saved."""
     stored = attempt(lambda: write(results.record_results, actor, [entry], source="dashboard"))
     if stored is not None:
         renew("one")
         st.session_state["log.one.empty"] = True
         again = " (it was already saved by your first click)" if stored.already_stored else ""
         flash(
-            f"Saved {amount(quantity, challenge.unit)} of {md(challenge.name)} for "
-            f"{md(people[person_id].name)} on {day.isoformat()}{again}."
+            f"Saved {amount(entry.quantity, challenge.unit)} of {md(challenge.name)} for "
+            f"{md(person.name)} on {entry.occurred_on.isoformat()}{again}."
         )
         st.rerun()
 

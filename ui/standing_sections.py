@@ -20,9 +20,12 @@ from engagement.challenges import ACTIVITY_TYPES
 from engagement.leaderboards import Scope, Standing
 from engagement.periods import Period
 from engagement.vocabulary import Challenge, Kind, Status
+from ui import own_entries
+from ui.own_entries import repeat_sentence
 from ui.resources import VIEWER, read, read_fresh, write
 from ui.widgets import attempt, flash, md, org_settings, reset_note, table
 
+REPEAT = "standing.log.repeat"  # an entry held until I confirm it is not a repeat
 STATUS_LABELS = {
     Status.PENDING: "Waiting for your lead",
     Status.APPROVED: "Approved",
@@ -158,12 +161,19 @@ def quick_log(actor: Actor, open_challenges: list[Challenge], today: date) -> No
             activity,
             ref=token,
         )
-        saved = attempt(lambda: write(results.record_result, actor, entry, source="dashboard"))
-        if saved is not None:
-            st.session_state["standing.log_token"] = uuid.uuid4().hex
-            waiting = saved.status is Status.PENDING
-            flash("Sent to your lead for approval." if waiting else "Saved and approved. Your points are updated.")
-            st.rerun()
+        own_entries.hold_if_repeat(actor, entry, REPEAT, repeat_sentence(None, entry, challenge.name, challenge.unit))
+        save_mine(actor, entry)
+    own_entries.repeat_prompt(REPEAT, lambda held: save_mine(actor, held))
+
+
+def save_mine(actor: Actor, entry: results.ResultInput) -> None:
+    """Store my entry and say where it stands: waiting for my lead, or approved at once."""
+    saved = attempt(lambda: write(results.record_result, actor, entry, source="dashboard"))
+    if saved is not None:
+        st.session_state["standing.log_token"] = uuid.uuid4().hex
+        waiting = saved.status is Status.PENDING
+        flash("Sent to your lead for approval." if waiting else "Saved and approved. Your points are updated.")
+        st.rerun()
 
 
 def recent_entries(actor: Actor) -> None:

@@ -190,6 +190,26 @@ def test_pressing_save_twice_stores_one_entry(app_as: Callable[[Role], AppTest],
     assert "already saved by your first click" in at.success[0].value
 
 
+def test_a_second_identical_entry_for_a_person_asks_before_it_is_saved(
+    app_as: Callable[[Role], AppTest], demo_url: str
+) -> None:
+    at = open_page(app_as)
+    energy, agent = challenge_id(demo_url, "home-energy"), cedar_agent(demo_url)
+    at = fill_one(at, energy, agent.id, 2.75)
+    first = newest(demo_url)
+    before = count(demo_url)
+    at = fill_one(at, energy, agent.id, 2.75)
+    assert count(demo_url) == before, "nothing is saved before the lead answers"
+    (warning,) = [w.value for w in at.warning if "already has" in w.value]
+    assert warning.startswith(
+        f"{agent.name} already has 2.75 kWh of Home energy saver for {first.occurred_on.isoformat()} "
+        f"(entry #{first.id})"
+    )
+    at = at.button(key="log.one.repeat.yes").click().run()
+    assert not at.exception and count(demo_url) == before + 1
+    assert "Saved 2.75 kWh" in at.success[0].value
+
+
 def test_an_admin_logs_for_the_team_they_choose(app_as: Callable[[Role], AppTest], demo_url: str) -> None:
     at = open_page(app_as, Role.ADMIN)
     with store(demo_url) as s:

@@ -8,10 +8,11 @@ from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from db.engine import make_engine, unit_of_work
-from db.models import Challenge, Person, Role
-from engagement import challenges, demo, impact, leaderboards, periods, settings
-from engagement.access import Actor
+from db.models import Challenge, Person, Result, Role, Status
+from engagement import challenges, demo, impact, leaderboards, periods, results, settings
+from engagement.access import Actor, actor_for_email
 from engagement.leaderboards import Scope
+from tests.factories import store
 
 
 def _agent_view(url: str) -> tuple[Actor, list[Challenge], dict[int, float], dict[int, float]]:
@@ -82,3 +83,105 @@ def test_this_months_points_show_at_once_and_the_rank_when_asked_for(
     assert expected.me is not None and expected.team is not None
     assert next(m for m in at.metric if m.label == "My points, this month").value == f"{expected.me.points:,.1f}"
     assert next(m for m in at.metric if m.label == "My team, this month").value.endswith(f" of {expected.teams_ranked}")
+
+
+# -- my entries before a decision ----------------------------------------------------
+
+LOG = "FormSubmitter:standing.log-Submit"
+
+
+def _log_trees(at: AppTest, trees: float, note: str) -> AppTest:
+    """Log trees from the quick-log form (trees are never auto-approved, so the entry waits)."""
+    at.selectbox(key="standing.log.challenge").set_value("Plant a tree").run()
+    next(n for n in at.number_input if n.label == "How much (trees)").set_value(trees)
+    next(t for t in at.text_input if t.label == "Note (optional)").input(note)
+    return at.button(key=LOG).click().run()
+
+
+def _mine(url: str, note: str) -> list[Result]:
+    with store(url) as s:
+        return list(s.scalars(select(Result).where(Result.note == note).order_by(Result.id)))
+
+
+def _open_waiting(at: AppTest, entry: Result) -> AppTest:
+    at.selectbox(key="standing.waiting.entry").set_value(entry.id).run()
+    assert not at.exception
+    return at
+
+
+def test_an_agent_withdraws_their_waiting_entry_and_the_lead_no_longer_sees_it(
+    app_as: Callable[[Role], AppTest], demo_url: str
+) -> None:
+    at = _log_trees(app_as(Role.AGENT), 3, "Three rowans")
+    (entry,) = _mine(demo_url, "Three rowans")
+    assert entry.status is Status.PENDING
+    at = _open_waiting(at, entry)
+    at.text_input(key=f"standing.waiting.why.{entry.id}.1").input("They were planted last week")
+    at = at.button(key=f"FormSubmitter:standing.waiting.withdraw.{entry.id}.1-Withdraw entry").click().run()
+    assert not at.exception and not at.error
+    assert [s.value for s in at.success] == ["Entry withdrawn. It counts nowhere."]
+    (after,) = _mine(demo_url, "Three rowans")
+    assert (after.status, after.decision_reason) == (Status.VOIDED, "They were planted last week")
+    with store(demo_url) as s:
+        lead = actor_for_email(s, demo.DEMO_ACCOUNTS[Role.LEAD])
+        assert lead is not None
+        assert entry.id not in {e.id for e in results.pending_entries(s, lead)}
+    recent = next(d.value for d in at.dataframe if "Your note" in d.value.columns)
+    assert recent[recent["Your note"] == "Three rowans"]["Status"].tolist() == ["Withdrawn"]
+    still_waiting = [o for s in at.selectbox if s.key == "standing.waiting.entry" for o in s.options]
+    assert not [o for o in still_waiting if o.startswith(f"#{entry.id} ")]
+
+
+def test_an_agent_corrects_their_waiting_entry_which_still_waits(
+    app_as: Callable[[Role], AppTest], demo_url: str
+) -> None:
+    at = _log_trees(app_as(Role.AGENT), 3, "Rowans, miscounted")
+    (entry,) = _mine(demo_url, "Rowans, miscounted")
+    at = _open_waiting(at, entry)
+    at.number_input(key=f"standing.waiting.quantity.{entry.id}.1").set_value(4.0)
+    at = at.button(key=f"FormSubmitter:standing.waiting.correct.{entry.id}.1-Save the correction").click().run()
+    assert not at.exception and not at.error
+    assert [s.value for s in at.success] == ["Entry corrected. It waits for a decision as before."]
+    (after,) = _mine(demo_url, "Rowans, miscounted")
+    assert (after.quantity, after.status, after.version) == (4.0, Status.PENDING, 2)
+
+
+def test_a_correction_after_the_lead_decided_changes_nothing_and_says_why(
+    app_as: Callable[[Role], AppTest], demo_url: str
+) -> None:
+    at = _log_trees(app_as(Role.AGENT), 3, "Rowans, decided")
+    (entry,) = _mine(demo_url, "Rowans, decided")
+    at = _open_waiting(at, entry)
+    with store(demo_url) as s:
+        lead = actor_for_email(s, demo.DEMO_ACCOUNTS[Role.LEAD])
+        assert lead is not None and results.decide(s, lead, [entry.id], approve=True).decided == [entry.id]
+    at.number_input(key=f"standing.waiting.quantity.{entry.id}.1").set_value(5.0)
+    at = at.button(key=f"FormSubmitter:standing.waiting.correct.{entry.id}.1-Save the correction").click().run()
+    assert not at.exception
+    assert f"Entry #{entry.id} is no longer waiting, so it can no longer be changed here." in [
+        w.value.split(". Your")[0] + "." for w in at.warning
+    ]
+    (after,) = _mine(demo_url, "Rowans, decided")
+    assert (after.quantity, after.status) == (3.0, Status.APPROVED)
+
+
+def test_a_second_identical_entry_is_flagged_before_it_is_saved(
+    app_as: Callable[[Role], AppTest], demo_url: str
+) -> None:
+    at = _log_trees(app_as(Role.AGENT), 2, "Two birches")
+    (first,) = _mine(demo_url, "Two birches")
+    at = _log_trees(at, 2, "Two birches")
+    assert not at.exception and len(_mine(demo_url, "Two birches")) == 1, "nothing is saved before the answer"
+    (warning,) = [w.value for w in at.warning if "already logged" in w.value]
+    assert warning.startswith(
+        f"You already logged 2 trees of Plant a tree for {first.occurred_on.isoformat()} (entry #{first.id}): "
+        "the same amount for the same challenge and day."
+    )
+    at = at.button(key="standing.log.repeat.no").click().run()
+    assert len(_mine(demo_url, "Two birches")) == 1
+    assert not [w for w in at.warning if "already logged" in w.value]
+
+    at = _log_trees(at, 2, "Two birches")
+    at = at.button(key="standing.log.repeat.yes").click().run()
+    assert not at.exception and [s.value for s in at.success] == ["Sent to your lead for approval."]
+    assert [r.quantity for r in _mine(demo_url, "Two birches")] == [2.0, 2.0]

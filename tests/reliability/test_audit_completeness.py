@@ -226,10 +226,12 @@ def world(engine: Engine) -> tuple[Actor, dict[str, int]]:
         challenge = make_challenge(session, slug="home-energy")
         assert agent.person_id and lead.person_id and admin.person_id
         entry = results.record_result(session, admin, results.ResultInput(agent.person_id, challenge, 1.0, DAY))
-        pending = results.record_result(
-            session, agent, results.ResultInput(agent.person_id, challenge, 1.5, DAY), source="agent"
+        pending = results.record_results(
+            session, agent, [results.ResultInput(agent.person_id, challenge, 1.5, DAY)], source="agent", now=NOW
         )
-        own = results.record_result(session, admin, results.ResultInput(admin.person_id, challenge, 2.0, DAY))
+        own = results.record_results(
+            session, admin, [results.ResultInput(admin.person_id, challenge, 2.0, DAY)], now=NOW
+        )
         auth.create_account(session, admin, lead.person_id, "a first password!")
         settings.update(session, admin, anonymity_threshold=5)
         empty = organisation.resolve_team(session, admin, "Rowan", None)
@@ -242,8 +244,8 @@ def world(engine: Engine) -> tuple[Actor, dict[str, int]]:
         "team": agent.team_id or 0,
         "challenge": challenge,
         "entry": entry.id,
-        "pending": pending.id,
-        "own pending": own.id,
+        "pending": pending.ids[0],
+        "own pending": own.ids[0],
         "spare factor": spare.id,
         "empty team": empty.id,
     }

@@ -123,7 +123,12 @@ def test_a_repeat_is_found_before_saving(session: Session) -> None:
     assert repeat(actor=make_person(session, team="Cedar", role=Role.LEAD)) == first
     with pytest.raises(PermissionDenied):
         repeat(actor=make_person(session))  # another agent asking about this one
-    results.withdraw_result(session, agent, first, 1, now=NOW)
+    sent = session.get(Result, first)
+    assert sent is not None and sent.ref is None
+    sent.ref = "form-1"
+    resent = results.ResultInput(agent.person_id, challenge, 2.5, DAY, ref="form-1")
+    assert results.find_duplicate(session, agent, resent) is None  # a double click, handed back when saved
+    results.withdraw_result(session, agent, first, sent.version, now=NOW)
     assert repeat() is None  # a withdrawn entry is no longer there to repeat
 
 
