@@ -27,9 +27,20 @@ import math
 HOURS = "hours"
 TREES = "trees"
 KWH = "kWh"
+KG_CO2E = "kg CO2e"
+MONEY = "money"  # a value in the factor's currency, named beside it
 MINUTES_PER_HOUR = 60
 # How many decimals a figure of each unit keeps wherever it is shown (tables too).
-PLACES = {HOURS: 2, TREES: 0, KWH: 2}
+PLACES = {HOURS: 2, TREES: 0, KWH: 2, KG_CO2E: 1}
+# The unit of each impact figure (``impact.ImpactRow`` fields), for pages that show them.
+MEASURE_UNITS = {
+    "kwh_saved": KWH,
+    "kg_co2e_avoided": KG_CO2E,
+    "trees_planted": TREES,
+    "kg_co2e_per_year": KG_CO2E,
+    "volunteer_hours": HOURS,
+    "volunteer_value": MONEY,
+}
 HUGE = 1e12
 _SINGULAR = {"hours": "hour", "trees": "tree", "minutes": "minute", "points": "point"}
 
@@ -82,7 +93,20 @@ def per(unit: str) -> str:
 
 def kg_co2e(kg: float) -> str:
     """Greenhouse gas in kg CO2e, to one decimal: "4,896.4 kg CO2e"."""
-    return f"{number(kg, 1)} kg CO2e"
+    return f"{figure(kg, KG_CO2E)} {KG_CO2E}"
+
+
+def figure(value: float, unit: str) -> str:
+    """``value`` as shown where its unit is named beside it (a label, a header, "of 100 kWh").
+
+    Time keeps its words ("1 hour 20 minutes"); money has two decimals; the rest the
+    unit's :data:`PLACES`, trailing zeros dropped.
+    """
+    if unit == HOURS:
+        return in_words(value, HOURS)
+    if unit == MONEY:
+        return f"{value:,.2f}"
+    return number(value, PLACES.get(unit, 2))
 
 
 def money(value: float, currency: str) -> str:
@@ -98,24 +122,17 @@ def percent(share: float) -> str:
 
 def target_progress(done: float, target: float, unit: str) -> str:
     """How far a team is towards ``target``: "80 of 100 hours (80%)", "(reached)", or "(reached, 1.2 over)"."""
-    of = f"{_bare(done, unit)} of {in_words(target, unit)}"
+    of = f"{figure(done, unit)} of {in_words(target, unit)}"
     if done < target:
         return f"{of} ({percent(done / target)})"
-    over = done - target
-    if _bare(over, unit) in ("0", "0 minutes"):
-        return f"{of} (reached)"
-    return f"{of} (reached, {_bare(over, unit)} over)"
+    over = figure(done - target, unit)
+    return f"{of} (reached)" if over in ("0", "0 minutes") else f"{of} (reached, {over} over)"
 
 
 def ordinal(n: int) -> str:
     """A place in a ranking: "1st", "2nd", "3rd", "4th"; 11th to 13th, as said, end in "th"."""
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
-
-
-def _bare(quantity: float, unit: str) -> str:
-    """An amount whose unit follows later in the sentence: "101.2" of kWh, but time keeps its words."""
-    return in_words(quantity, unit) if unit == HOURS else number(quantity, PLACES.get(unit, 2))
 
 
 def _duration(minutes: int) -> str:

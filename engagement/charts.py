@@ -25,6 +25,7 @@ from typing import Any
 
 import altair as alt
 
+from engagement import amounts
 from engagement.impact import ImpactRow
 from engagement.leaderboards import PersonRow, TeamRow
 from engagement.morale import Cell, TeamComparison
@@ -220,7 +221,7 @@ def impact_bars(rows: Sequence[ImpactRow], measure: str, title: str) -> alt.Laye
 def hours_bars(totals: Sequence[tuple[str, float]], label_title: str) -> alt.LayerChart:
     """Volunteer hours per activity type or organisation, most first, each bar printed with its hours."""
     records = [
-        {"label": label, "value": hours, "text": f"{hours:,.1f} h", "mine": False, "order": i}
+        {"label": label, "value": hours, "text": amounts.in_words(hours, amounts.HOURS), "mine": False, "order": i}
         for i, (label, hours) in enumerate(totals)
     ]
     return _bars(records, "Hours volunteered", label_title)

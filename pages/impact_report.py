@@ -4,7 +4,7 @@ from datetime import date
 
 import streamlit as st
 
-from engagement import charts, exports, impact
+from engagement import amounts, charts, exports, impact
 from engagement.impact import ImpactBy, ImpactReport
 from engagement.vocabulary import Role
 from ui.auth import require_role
@@ -39,8 +39,8 @@ def headers(currency: str) -> dict[str, str]:
 
 
 def shown(field: str, value: float) -> str:
-    """A headline figure: whole trees, everything else to one decimal."""
-    return f"{value:,.0f}" if field in WHOLE_FIELDS else f"{value:,.1f}"
+    """A headline figure in the house style (``engagement.amounts``); its label names the unit."""
+    return amounts.figure(value, amounts.MEASURE_UNITS[field])
 
 
 def formats(names: dict[str, str]) -> dict[str, object]:

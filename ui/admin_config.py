@@ -9,7 +9,7 @@ from zoneinfo import available_timezones
 
 import streamlit as st
 
-from engagement import challenges, impact, settings
+from engagement import amounts, challenges, impact, settings
 from engagement.access import Actor
 from engagement.challenges import ChallengeInput
 from engagement.impact import FactorInput
@@ -55,7 +55,7 @@ def challenges_tab(actor: Actor) -> None:
                     "Short name": c.slug,
                     "Status": PHASES[challenges.phase_on(c, today)],
                     "Window": f"{c.starts_on.isoformat()} to {c.ends_on.isoformat()}",
-                    "Points": f"{c.points_per_unit:g} per {per(c.unit)}",
+                    "Points": f"{amounts.number(c.points_per_unit)} {amounts.per(c.unit)}",
                     "Daily cap": amount(c.daily_cap, c.unit),
                     "Team target": amount(c.team_target, c.unit),
                     "Auto-approved up to": amount(c.auto_approve_up_to, c.unit),
@@ -81,14 +81,9 @@ def challenges_tab(actor: Actor) -> None:
         close_form(actor, by_id[chosen], today)
 
 
-def per(unit: str) -> str:
-    """The singular of a challenge unit, for "10 points per tree"."""
-    return {"trees": "tree", "hours": "hour"}.get(unit, unit)
-
-
 def amount(value: float | None, unit: str) -> str | None:
     """E.g. "20 trees", "1 hour"; None (shown as a dash) when there is no limit."""
-    return None if value is None else f"{value:g} {per(unit) if value == 1 else unit}"
+    return None if value is None else amounts.in_words(value, unit)
 
 
 def challenge_form(actor: Actor, challenge: Challenge | None, today: date) -> None:
@@ -118,7 +113,7 @@ def challenge_form(actor: Actor, challenge: Challenge | None, today: date) -> No
             key=f"{form}.ends",
         )
         points = left.number_input(
-            f"Points per {per(challenge.unit)}" if challenge else "Points per unit (kWh, tree or hour)",
+            f"Points {amounts.per(challenge.unit)}" if challenge else "Points per unit (kWh, tree or hour)",
             value=challenge.points_per_unit if challenge else 1.0,
             step=0.5,
             key=f"{form}.points",

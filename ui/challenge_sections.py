@@ -12,7 +12,7 @@ from datetime import date
 
 import streamlit as st
 
-from engagement import challenges, charts, impact, leaderboards, periods, results
+from engagement import amounts, challenges, charts, impact, leaderboards, periods, results
 from engagement.access import Actor
 from engagement.amounts import ordinal
 from engagement.challenges import Phase
@@ -30,7 +30,7 @@ LEADING_TEAMS = 10
 MEASURES = {
     Kind.ENERGY: (("kwh_saved", "kWh saved"), ("kg_co2e_avoided", "kg CO2 avoided")),
     Kind.TREES: (("trees_planted", "Trees planted"), ("kg_co2e_per_year", "kg CO2 a year")),
-    Kind.VOLUNTEERING: (("volunteer_hours", "Hours volunteered"), ("volunteer_value", "Value")),
+    Kind.VOLUNTEERING: (("volunteer_hours", "Time volunteered"), ("volunteer_value", "Value")),
 }
 EXPLAINED = {
     "kg_co2e_avoided": "Greenhouse gas not released thanks to the energy saved, in kg of carbon dioxide "
@@ -51,11 +51,6 @@ YOUR_TEAM = st.column_config.ProgressColumn(
 )
 
 
-def number(value: float) -> str:
-    """One decimal, without a trailing ".0" (54 trees, 6,024.2 kWh)."""
-    return f"{value:,.1f}".removesuffix(".0")
-
-
 def days(n: int) -> str:
     """A count of days in words: "1 day", "3 days"."""
     return f"{n} day{'s' * (n != 1)}"
@@ -73,18 +68,14 @@ def window_words(c: Challenge, phase: Phase, today: date) -> str:
 
 def team_bar(c: Challenge, team: TeamAmount, target: float, mine: str = "") -> None:
     """One team's progress; the bar stops at full, the words say how far past the target it went."""
-    reached = ", target reached" if team.amount >= target else ""
-    st.progress(
-        min(team.amount / target, 1.0),
-        text=f"{md(team.team)}{mine}: {number(team.amount)} of {target:,.0f} {c.unit} "
-        f"({team.amount / target:.0%}{reached})",
-    )
+    progress = amounts.target_progress(team.amount, target, c.unit)
+    st.progress(min(team.amount / target, 1.0), text=f"{md(team.team)}{mine}: {progress}")
 
 
 def draw_target(c: Challenge, standing: TargetStanding) -> None:
     """The viewer's team first, then the leading teams, and how many teams have reached the target."""
     target, reached = standing.target, standing.reached
-    st.markdown(f"**Team target: {target:,.0f} {c.unit} per team** (approved entries)")
+    st.markdown(f"**Team target: {amounts.in_words(target, c.unit)} per team** (approved entries)")
     verb = "has" if reached == 1 else "have"
     st.caption(f"{reached:,} of {standing.teams:,} teams {verb} reached the target.")
     if standing.mine is not None:
@@ -104,7 +95,7 @@ def draw_impact(c: Challenge, row: ImpactRow, factor: Factor | None) -> None:
     """The company's impact in the kind's two measures, and the conversion factor behind the converted one."""
     st.markdown("**Impact so far, whole company**" if c.ends_on >= org_today() else "**Impact, whole company**")
     for cell, (field, label) in zip(st.columns(2), MEASURES[c.kind], strict=True):
-        value = number(getattr(row, field))
+        value = amounts.figure(getattr(row, field), amounts.MEASURE_UNITS[field])
         if field in CONVERTED and factor is None:
             value = "no factor yet"
         elif field == "volunteer_value" and factor is not None:
@@ -222,9 +213,9 @@ def overview(actor: Actor, ordered: list[tuple[Challenge, Phase]]) -> None:
             "Status": STATUS[phase],
             "Kind": c.kind.value.title(),
             "Window": f"{c.starts_on.isoformat()} to {c.ends_on.isoformat()}",
-            "Points": f"{c.points_per_unit:g} per {c.unit.rstrip('s')}",
-            "Daily cap": f"{c.daily_cap:g} {c.unit}" if c.daily_cap else "none",
-            "Team target": f"{c.team_target:,.0f} {c.unit}" if c.team_target else "",
+            "Points": f"{amounts.number(c.points_per_unit)} {amounts.per(c.unit)}",
+            "Daily cap": amounts.in_words(c.daily_cap, c.unit) if c.daily_cap else "none",
+            "Team target": amounts.in_words(c.team_target, c.unit) if c.team_target else "",
         }
         if done is not None:
             row["Your team"] = 100 * done.get(c.id, 0.0) / c.team_target if c in targeted and c.team_target else None

@@ -14,20 +14,25 @@ from typing import Any, cast
 import pandas as pd
 import streamlit as st
 
-from engagement import grid, results
+from engagement import amounts, grid, results
 from engagement.access import Actor
 from engagement.challenges import ACTIVITY_TYPES
 from engagement.errors import Conflict
 from engagement.organisation import PersonRow, TeamRow
 from engagement.text import NOTE_MAX
 from engagement.vocabulary import Challenge, Kind
-from ui.log_forms import amount, or_conflict, renew, token
+from ui.log_forms import amount_input, or_conflict, renew, token
 from ui.own_entries import hold_if_repeat, repeat_prompt, repeat_sentence
 from ui.resources import write
 from ui.widgets import attempt, flash, md
 
 REPEAT = "log.one.repeat"  # an entry held until the logger confirms it is not a repeat
 GRID_ROWS_SHOWN = 20  # taller teams scroll inside the table
+# Minutes and trees are typed whole; kWh in halves (the engine refuses half a tree whatever is typed).
+GRID_STEPS: dict[str, dict[str, int | str]] = {
+    "minutes": {"step": 5, "format": "%d"},
+    amounts.TREES: {"step": 1, "format": "%d"},
+}
 ROW_PX = 35
 
 
@@ -44,23 +49,14 @@ def one_entry(actor: Actor, roster: list[PersonRow], loggable: list[Challenge], 
     # Not cleared on submit: after a mistake the lead corrects what they typed instead of typing it all again.
     with st.form("log.one.form"):
         person_id = st.selectbox("Person", list(people), format_func=lambda i: people[i].name, key="log.one.person")
-        typed: float | None
+        key = "log.one.minutes" if volunteering else f"log.one.quantity.{challenge.id}"
+        quantity = amount_input(challenge.unit, key)
         if volunteering:
-            typed = st.number_input(
-                "Minutes volunteered", min_value=0, max_value=1440, value=None, step=5, key="log.one.minutes"
-            )
             organisation_name = st.text_input(
                 "Organisation (for example Be My Eyes)", max_chars=100, key="log.one.organisation"
             )
             activity = st.selectbox("Activity", ACTIVITY_TYPES, key="log.one.activity")
         else:
-            typed = st.number_input(
-                f"How much ({challenge.unit})",
-                min_value=0.0,
-                value=None,
-                step=0.5,
-                key=f"log.one.quantity.{challenge.id}",
-            )
             organisation_name, activity = "", None
         last_day = min(today, challenge.ends_on)
         day = st.date_input(
@@ -73,12 +69,11 @@ def one_entry(actor: Actor, roster: list[PersonRow], loggable: list[Challenge], 
         )
         note = st.text_input("Note (optional)", max_chars=NOTE_MAX, key="log.one.note")
         submitted = st.form_submit_button("Save entry", type="primary")
-    if submitted and typed is None:
+    if submitted and quantity is None:
         st.error(
             "Nothing was saved: type how much " + ("time (in minutes)." if volunteering else f"({challenge.unit}).")
         )
-    elif submitted and typed is not None:
-        quantity = typed / 60 if volunteering else float(typed)
+    elif submitted and quantity is not None:
         entry = results.ResultInput(
             person_id, challenge.id, quantity, day, note, organisation_name or None, activity, ref=token("one")
         )
@@ -99,7 +94,7 @@ def save_one(actor: Actor, entry: results.ResultInput, challenge: Challenge, per
         st.session_state["log.one.empty"] = True
         again = " (it was already saved by your first click)" if stored.already_stored else ""
         flash(
-            f"Saved {amount(entry.quantity, challenge.unit)} of {md(challenge.name)} for "
+            f"Saved {amounts.in_words(entry.quantity, challenge.unit)} of {md(challenge.name)} for "
             f"{md(person.name)} on {entry.occurred_on.isoformat()}{again}."
         )
         st.rerun()
@@ -133,9 +128,7 @@ def team_table(actor: Actor, team: TeamRow, roster: list[PersonRow], loggable: l
     volunteering = any(c.volunteering for c in columns)
     frame = roster_frame(people, columns, volunteering, carried)
     config = {
-        c.label: st.column_config.NumberColumn(
-            c.label, min_value=0.0, step=0.5 if c.unit != "minutes" else 5, format="%g"
-        )
+        c.label: st.column_config.NumberColumn(c.label, min_value=0.0, **GRID_STEPS.get(c.unit, {"step": 0.5}))
         for c in columns
     }
     config["Person"] = st.column_config.TextColumn("Person", disabled=True, pinned=True)

@@ -1,4 +1,4 @@
-"""Form helpers shared by the Log results page's tabs (Streamlit only).
+"""Form helpers shared by the Log results page's tabs and the quick log on My standing (Streamlit only).
 
 Each form carries a reference (:func:`token`) so a double click stores an entry
 once; :func:`renew` gives the next entry a fresh one after a save.
@@ -12,6 +12,7 @@ from typing import TypeVar
 
 import streamlit as st
 
+from engagement import amounts
 from engagement.errors import Conflict
 
 T = TypeVar("T")
@@ -28,9 +29,23 @@ def renew(name: str) -> None:
     st.session_state[f"log.{name}.round"] = st.session_state.get(f"log.{name}.round", 0) + 1
 
 
-def amount(quantity: float, unit: str) -> str:
-    """An amount as people read it, e.g. "2.5 kWh", the same in messages and in the entries table."""
-    return f"{quantity:g} {unit}"
+def amount_input(unit: str, key: str | None, value: float | None = None) -> float | None:
+    """The amount of a challenge measured in ``unit``, typed as people count it, handed back in ``unit``.
+
+    Volunteering (hours) is typed in whole minutes and trees as whole trees (step 1);
+    kWh take decimals. ``value`` is in ``unit`` (hours for volunteering).
+    """
+    if unit == amounts.HOURS:
+        shown = None if value is None else amounts.minutes_from_hours(value)
+        minutes = st.number_input("Minutes volunteered", min_value=0, max_value=1440, value=shown, step=5, key=key)
+        return None if minutes is None else amounts.hours_from_minutes(minutes)
+    if unit == amounts.TREES:
+        trees = st.number_input(
+            "How much (trees)", min_value=0, value=None if value is None else round(value), step=1, key=key
+        )
+        return None if trees is None else float(trees)
+    typed = st.number_input(f"How much ({unit})", min_value=0.0, value=value, step=0.5, key=key)
+    return None if typed is None else float(typed)
 
 
 def or_conflict(action: Callable[[], T]) -> T | Conflict:

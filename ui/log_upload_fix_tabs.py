@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from engagement import imports, results
+from engagement import amounts, imports, results
 from engagement.access import Actor
 from engagement.csvio import read_table
 from engagement.errors import Conflict, Problem, ValidationError
@@ -21,7 +21,7 @@ from engagement.imports import ImportKind
 from engagement.organisation import TeamRow
 from engagement.text import NOTE_MAX
 from engagement.vocabulary import Status
-from ui.log_forms import amount, or_conflict, renew
+from ui.log_forms import amount_input, or_conflict, renew
 from ui.resources import get_engine, read_fresh, write
 from ui.widgets import attempt, csv_download, flash, md, table
 
@@ -125,7 +125,7 @@ def fix_entry(actor: Actor, team: TeamRow, today: date) -> None:
                 "Day": e.occurred_on.isoformat(),
                 "Person": e.person,
                 "Challenge": e.challenge,
-                "Amount": amount(e.quantity, e.unit),
+                "Amount": amounts.in_words(e.quantity, e.unit),
                 "Status": e.status.value.capitalize(),
                 "Note": e.note,
             }
@@ -141,7 +141,7 @@ def fix_entry(actor: Actor, team: TeamRow, today: date) -> None:
         key="log.fix.entry",
         format_func=lambda i: (
             f"#{i} · {by_id[i].occurred_on} · {by_id[i].person} · "
-            f"{by_id[i].challenge} · {amount(by_id[i].quantity, by_id[i].unit)}"
+            f"{by_id[i].challenge} · {amounts.in_words(by_id[i].quantity, by_id[i].unit)}"
         ),
     )
     if picked is None:
@@ -159,9 +159,7 @@ def fix_entry(actor: Actor, team: TeamRow, today: date) -> None:
     tag = f"{opened.id}.{opened.version}"
     edit, void = st.columns(2)
     with edit.form(f"log.fix.edit.{tag}"):
-        quantity = st.number_input(
-            f"Amount ({opened.unit})", min_value=0.0, value=opened.quantity, step=0.5, key=f"log.fix.quantity.{tag}"
-        )
+        quantity = amount_input(opened.unit, f"log.fix.quantity.{tag}", opened.quantity)
         day = st.date_input(
             "Day", value=opened.occurred_on, max_value=today, format="YYYY-MM-DD", key=f"log.fix.day.{tag}"
         )

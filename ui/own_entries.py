@@ -16,7 +16,7 @@ from engagement import amounts, results
 from engagement.access import Actor
 from engagement.errors import Conflict
 from engagement.text import NOTE_MAX
-from ui.log_forms import or_conflict
+from ui.log_forms import amount_input, or_conflict
 from ui.resources import read_fresh, write
 from ui.widgets import attempt, flash, md
 
@@ -72,24 +72,9 @@ def _change_forms(actor: Actor, opened: results.Entry, today: date) -> None:
     tag = f"{opened.id}.{opened.version}"
     correct, withdraw = st.columns(2)
     with correct.form(f"standing.waiting.correct.{tag}"):
-        if opened.unit == amounts.HOURS:  # time is typed in minutes, as when it was logged
-            minutes = st.number_input(
-                "Minutes volunteered",
-                min_value=1,
-                max_value=1440,
-                value=round(opened.quantity * 60),
-                step=5,
-                key=f"standing.waiting.minutes.{tag}",
-            )
-            quantity = minutes / 60
-        else:
-            quantity = st.number_input(
-                f"How much ({opened.unit})",
-                min_value=0.0,
-                value=opened.quantity,
-                step=0.5,
-                key=f"standing.waiting.quantity.{tag}",
-            )
+        # Time is typed in minutes and trees whole, as when the entry was logged.
+        kind = "minutes" if opened.unit == amounts.HOURS else "quantity"
+        quantity = amount_input(opened.unit, f"standing.waiting.{kind}.{tag}", opened.quantity)
         day = st.date_input(
             "Day", value=opened.occurred_on, max_value=today, format="YYYY-MM-DD", key=f"standing.waiting.day.{tag}"
         )
@@ -107,7 +92,7 @@ def _change_forms(actor: Actor, opened: results.Entry, today: date) -> None:
                     actor,
                     opened.id,
                     opened.version,
-                    quantity=float(quantity),
+                    quantity=quantity,  # left empty: the amount stays as it was
                     occurred_on=day,
                     note=note,
                 ),

@@ -21,11 +21,14 @@ from engagement.leaderboards import Scope, Standing
 from engagement.periods import Period
 from engagement.vocabulary import Challenge, Kind, Status
 from ui import own_entries
+from ui.log_forms import amount_input
 from ui.own_entries import repeat_sentence
 from ui.resources import VIEWER, read, read_fresh, write
 from ui.widgets import attempt, flash, md, org_settings, reset_note, table
 
 REPEAT = "standing.log.repeat"  # an entry held until I confirm it is not a repeat
+# What the quick log offers before anything is typed: 30 minutes, one tree, 1 kWh (in the stored unit).
+QUICK_DEFAULT = {Kind.VOLUNTEERING: amounts.hours_from_minutes(30), Kind.TREES: 1.0, Kind.ENERGY: 1.0}
 STATUS_LABELS = {
     Status.PENDING: "Waiting for your lead",
     Status.APPROVED: "Approved",
@@ -100,18 +103,14 @@ def running_challenges(actor: Actor, running: list[Challenge]) -> None:
     team_done = read(impact.team_totals, VIEWER, actor.team_id, ids) if actor.team_id is not None else {}
     for challenge in running:
         with st.container(border=True):
-            per, points = challenge.unit.rstrip("s"), challenge.points_per_unit
-            st.markdown(f"**{md(challenge.name)}** · {points:g} point{'s' * (points != 1)} per {per}")
+            points = amounts.in_words(challenge.points_per_unit, "points")
+            st.markdown(f"**{md(challenge.name)}** · {points} {amounts.per(challenge.unit)}")
             st.metric("My points, this challenge", f"{mine.get(challenge.id, 0.0):,.1f}")
             if challenge.team_target and actor.team_id is not None:
                 done, target = team_done.get(challenge.id, 0.0), challenge.team_target
                 # The bar stops at full; the words say how far past the target the team went.
-                reached = ", target reached" if done >= target else ""
-                amount = f"{done:,.1f}".removesuffix(".0")
-                st.progress(
-                    min(done / target, 1.0),
-                    text=f"Team target: {amount} of {target:,.0f} {challenge.unit} ({done / target:.0%}{reached})",
-                )
+                progress = amounts.target_progress(done, target, challenge.unit)
+                st.progress(min(done / target, 1.0), text=f"Team target: {progress}")
     names = {c.id: c.name for c in running}
     picked = st.selectbox(
         "See where you and your team stand in a challenge",
@@ -137,24 +136,25 @@ def quick_log(actor: Actor, open_challenges: list[Challenge], today: date) -> No
     name = st.selectbox("Challenge", list(by_name), key="standing.log.challenge")
     challenge = by_name[name]
     with st.form("standing.log", clear_on_submit=True):
+        quantity = amount_input(challenge.unit, None, QUICK_DEFAULT[challenge.kind])
         if challenge.kind is Kind.VOLUNTEERING:
-            minutes = st.number_input("Minutes volunteered", min_value=1, max_value=1440, value=30, step=5)
             organisation = st.text_input("Organisation (for example Be My Eyes)", max_chars=100)
             activity = st.selectbox("Activity", ACTIVITY_TYPES)
-            quantity = minutes / 60
         else:
-            quantity = st.number_input(
-                f"How much ({challenge.unit})", min_value=0.0, value=1.0, step=0.5, format="%.2f"
-            )
             organisation, activity = "", None
-        day = st.date_input("Day", value=today, max_value=today, format="YYYY-MM-DD")
+        last_day = min(today, challenge.ends_on)  # a challenge in its late-entry window ended before today
+        day = st.date_input(
+            "Day", value=last_day, min_value=challenge.starts_on, max_value=last_day, format="YYYY-MM-DD"
+        )
         note = st.text_input("Note (optional)", max_chars=500)
         submitted = st.form_submit_button("Submit", type="primary")
-    if submitted:
+    if submitted and quantity is None:
+        st.error(f"Nothing was saved: type how much ({challenge.unit}).")
+    elif submitted and quantity is not None:
         entry = results.ResultInput(
             actor.person_id or 0,
             challenge.id,
-            float(quantity),
+            quantity,
             day,
             note,
             organisation or None,

@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 import ui.resources
 from db.models import Challenge, Kind, Person, Result, Role, Team
-from engagement import challenges, demo, impact, leaderboards, organisation, periods, results, settings
+from engagement import amounts, challenges, demo, impact, leaderboards, organisation, periods, results, settings
 from engagement.access import SYSTEM
 from engagement.amounts import ordinal
 from engagement.impact import TargetStanding
@@ -29,7 +29,7 @@ PAGE = "pages/challenges.py"
 PICK = "challenges.shown"
 PROGRESS = re.compile(
     r"^(?P<team>.*?)(?P<mine> \(your team(, rank (?P<rank>[\d,]+) of (?P<teams>[\d,]+))?\))?: "
-    r"(?P<done>[\d,.]+) of (?P<target>[\d,.]+) (?P<unit>\w+) \(\d+%(?P<reached>, target reached)?\)$"
+    r"(?P<done>.+ of .+ \((\d+%|reached|reached, .+ over)\))$"
 )
 RUNNING = ("Plant a tree", "Home energy saver", "Virtual volunteering")
 
@@ -48,8 +48,10 @@ def show(at: AppTest, challenge: Challenge) -> AppTest:
     return at
 
 
-def number(value: float) -> str:
-    return f"{value:,.1f}".removesuffix(".0")
+def progress(challenge: Challenge, done: float) -> str:
+    """A team's progress as the house formatter writes it: "80 of 100 kWh (80%)", "(reached, 1.2 over)"."""
+    assert challenge.team_target is not None
+    return amounts.target_progress(done, challenge.team_target, challenge.unit)
 
 
 def by_slug(url: str, slug: str) -> Challenge:
@@ -151,15 +153,15 @@ def test_my_team_comes_first_then_every_team_and_how_many_reached_the_target(
             "team": "Cedar",
             "mine": True,
             "rank": str(standing.mine.rank),
-            "done": number(standing.mine.amount),
+            "done": progress(challenge, standing.mine.amount),
         }
-        assert {b["team"]: b["done"] for b in listed} == {t.team: number(t.amount) for t in standing.top}
+        assert {b["team"]: b["done"] for b in listed} == {t.team: progress(challenge, t.amount) for t in standing.top}
         assert {b["team"] for b in listed} == {t.name for t in teams}, "fewer than 10 teams: all of them"
         assert [b["team"] for b in listed if b["mine"]] == ["Cedar"]
         verb = "has" if standing.reached == 1 else "have"
         assert f"{standing.reached} of {len(teams)} teams {verb} reached the target." in [c.value for c in at.caption]
         assert f"**All {len(teams)} teams**" in [m.value for m in at.markdown]
-        assert all(PROGRESS.match(b.proto.text)["unit"] == unit for b in each(at.get("progress")))  # type: ignore[index]
+        assert all(f" {unit} (" in b.proto.text for b in each(at.get("progress"))), "the target names its unit"
 
 
 def add_teams(url: str, challenge: Challenge, amounts: list[float]) -> None:
@@ -239,14 +241,16 @@ def test_impact_so_far_equals_challenge_impact(app_as: Callable[[Role], AppTest]
     measures = {
         "home-energy": (("kWh saved", "kwh_saved"), ("kg CO2 avoided", "kg_co2e_avoided")),
         "plant-a-tree": (("Trees planted", "trees_planted"), ("kg CO2 a year", "kg_co2e_per_year")),
-        "virtual-volunteering": (("Hours volunteered", "volunteer_hours"), ("Value (USD)", "volunteer_value")),
+        "virtual-volunteering": (("Time volunteered", "volunteer_hours"), ("Value (USD)", "volunteer_value")),
         "winter-switch-off": (("kWh saved", "kwh_saved"), ("kg CO2 avoided", "kg_co2e_avoided")),
     }
     for slug, pairs in each(measures.items()):
         challenge = by_slug(demo_url, slug)
         row = in_store(demo_url, lambda s, cid=challenge.id: impact.challenge_impact(s, VIEWER, cid))
         metrics = {m.label: m.value for m in show(at, challenge).metric}
-        assert metrics == {label: number(getattr(row, field)) for label, field in pairs}
+        assert metrics == {
+            label: amounts.figure(getattr(row, field), amounts.MEASURE_UNITS[field]) for label, field in pairs
+        }
         heading = "**Impact, whole company**" if slug == "winter-switch-off" else "**Impact so far, whole company**"
         assert heading in [m.value for m in at.markdown]
     show(at, by_slug(demo_url, "home-energy"))

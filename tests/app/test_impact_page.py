@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
 from db.models import Challenge, Role, Team
-from engagement import demo, exports, impact, organisation, periods, results, settings
+from engagement import amounts, demo, exports, impact, organisation, periods, results, settings
 from engagement.access import SYSTEM, Actor, actor_for_email
 from engagement.impact import ImpactBy, ImpactReport
 from tests.app.conftest import DASHBOARD, signed_in
@@ -36,8 +36,8 @@ FIELDS = {
 
 
 def headline(field: str, value: float) -> str:
-    """A headline metric as the page prints it: whole trees, the rest to one decimal."""
-    return f"{value:,.0f}" if field == "trees_planted" else f"{value:,.1f}"
+    """A headline metric as the house formatter writes it: whole trees, time in hours and minutes, money to the cent."""
+    return amounts.figure(value, amounts.MEASURE_UNITS[field])
 
 
 GROUP_TITLES = {ImpactBy.TEAM: "Team", ImpactBy.SITE: "Site", ImpactBy.COMPANY: "Whole company"}

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
 from db.models import AuditEntry, Challenge, Person, Result, Role, Status, Team
-from engagement import demo, imports, organisation, periods, results
+from engagement import amounts, challenges, demo, imports, organisation, periods, results
 from engagement.access import SYSTEM
 from engagement.imports import ImportKind
 from tests.app.conftest import DASHBOARD, TIMEOUT, signed_in
@@ -465,3 +467,52 @@ def test_voiding_needs_a_reason(app_as: Callable[[Role], AppTest], demo_url: str
     with store(demo_url) as s:
         voided = s.get(Result, entry.id)
         assert voided is not None and (voided.status, voided.decision_reason) == (Status.VOIDED, "Logged twice")
+
+
+def volunteering_entry(url: str, lead: Person) -> Result:
+    """A recent volunteering entry of the lead's team, of a number of minutes that is not a whole hour."""
+    with store(url) as s:
+        found = s.scalar(
+            select(Result)
+            .join(Challenge, Challenge.id == Result.challenge_id)
+            .where(Result.team_id == lead.team_id, Challenge.slug == "virtual-volunteering")
+            .where(Result.person_id != lead.id, Result.status == Status.APPROVED)
+            .where(Result.occurred_on >= today() - timedelta(days=30))
+            .order_by(Result.id.desc())
+        )
+        if found is None:
+            return s.get(Result, log_volunteering(s, lead))  # type: ignore[return-value]
+        s.expunge(found)
+        return found
+
+
+def log_volunteering(s: Session, lead: Person) -> int:
+    """Twenty minutes for a member of the lead's team, so the tab has a volunteering entry to show."""
+    member = s.scalar(select(Person.id).where(Person.team_id == lead.team_id, Person.id != lead.id).limit(1))
+    challenge = challenges.by_slug(s, "virtual-volunteering")
+    entry = results.ResultInput(member or 0, challenge.id, amounts.hours_from_minutes(20), today())
+    return results.record_result(s, SYSTEM, entry).id
+
+
+def test_the_fix_tab_writes_time_in_hours_and_minutes_and_edits_it_in_minutes(
+    app_as: Callable[[Role], AppTest], demo_url: str
+) -> None:
+    """No "0.333333 hours" or "1 hours": the table and the picker use the house style, the form minutes."""
+    entry = volunteering_entry(demo_url, person(demo_url, "lead@example.com"))
+    at = open_page(app_as)
+    amounts_shown = list(at.dataframe[-1].value["Amount"])
+    assert amounts_shown
+    assert not [a for a in amounts_shown if re.search(r"\d\.\d{3,}|\b1 hours|\b1 minutes", a)], amounts_shown
+    assert amounts.in_words(entry.quantity, "hours") in amounts_shown
+    picker = at.selectbox(key="log.fix.entry")
+    assert picker.format_func(entry.id).endswith(amounts.in_words(entry.quantity, "hours"))
+    at = open_entry(at, entry.id)
+    minutes = at.number_input(key=f"log.fix.quantity.{entry.id}.{entry.version}")
+    assert (minutes.label, minutes.value) == ("Minutes volunteered", amounts.minutes_from_hours(entry.quantity))
+
+
+def test_trees_are_typed_whole(app_as: Callable[[Role], AppTest], demo_url: str) -> None:
+    at = open_page(app_as)
+    at.selectbox(key="log.one.ch").set_value(challenge_id(demo_url, "plant-a-tree")).run()
+    trees = at.number_input(key=f"log.one.quantity.{challenge_id(demo_url, 'plant-a-tree')}")
+    assert (trees.label, trees.step, trees.value) == ("How much (trees)", 1, None)

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from db.engine import make_engine, unit_of_work
 from db.models import Challenge, Person, Result, Role, Status
-from engagement import challenges, demo, impact, leaderboards, periods, results, settings
+from engagement import amounts, challenges, demo, impact, leaderboards, periods, results, settings
 from engagement.access import Actor, actor_for_email
 from engagement.leaderboards import Scope
 from tests.factories import store
@@ -37,12 +37,12 @@ def test_each_running_challenge_shows_my_points_and_my_teams_target(
     shown = [m.value for m in at.metric if m.label == "My points, this challenge"]
     assert shown == [f"{mine.get(c.id, 0.0):,.1f}" for c in running]
     bars = [p.text for p in at.get("progress")]
-    for challenge in (c for c in running if c.team_target):
-        done = team.get(challenge.id, 0.0)
-        amount = f"{done:,.1f}".removesuffix(".0")  # whole trees read "60", not "60.0"
-        share = f"({done / challenge.team_target:.0%}"  # the real share, past 100 % once reached
-        start = f"Team target: {amount} of {challenge.team_target:,.0f}"
-        assert any(bar.startswith(start) and share in bar for bar in bars)
+    targeted = [c for c in running if c.team_target]
+    assert targeted
+    for challenge in targeted:
+        assert challenge.team_target is not None
+        progress = amounts.target_progress(team.get(challenge.id, 0.0), challenge.team_target, challenge.unit)
+        assert f"Team target: {progress}" in bars
 
 
 def test_choosing_a_challenge_shows_my_rank_and_my_teams_place_in_it(
@@ -185,3 +185,10 @@ def test_a_second_identical_entry_is_flagged_before_it_is_saved(
     at = at.button(key="standing.log.repeat.yes").click().run()
     assert not at.exception and [s.value for s in at.success] == ["Sent to your lead for approval."]
     assert [r.quantity for r in _mine(demo_url, "Two birches")] == [2.0, 2.0]
+
+
+def test_the_quick_log_offers_one_whole_tree(app_as: Callable[[Role], AppTest]) -> None:
+    at = app_as(Role.AGENT)
+    at.selectbox(key="standing.log.challenge").set_value("Plant a tree").run()
+    trees = next(n for n in at.number_input if n.label == "How much (trees)")
+    assert (trees.value, trees.step) == (1, 1)

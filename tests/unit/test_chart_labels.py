@@ -10,8 +10,8 @@ def test_hours_bars_print_each_bar_with_its_hours_in_order() -> None:
     spec = charts.hours_bars([("tutoring", 4.25), ("interpreting", 0.5)], "Activity").to_dict()
     values = spec["data"]["values"]
     assert [(v["label"], v["text"], v["order"]) for v in values] == [
-        ("tutoring", "4.2 h", 0),
-        ("interpreting", "0.5 h", 1),
+        ("tutoring", "4 hours 15 minutes", 0),
+        ("interpreting", "30 minutes", 1),
     ]
     assert spec["layer"][0]["encoding"]["x"]["title"] == "Hours volunteered"
     assert spec["layer"][0]["encoding"]["y"]["title"] == "Activity"
