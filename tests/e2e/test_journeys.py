@@ -164,6 +164,29 @@ def test_agent_sees_their_standing_logs_volunteering_answers_the_pulse_and_sees_
             logged = in_store(url, lambda s: results.entries_for_person(s, agent, agent.person_id or 0, limit=1))[0]
             assert (logged.quantity, logged.organisation, logged.status) == (1.5, "Be My Eyes", Status.PENDING)
 
+            # The same again by mistake: the form asks first, and "No" saves nothing.
+            form.get_by_label("Minutes volunteered").fill("90")
+            form.get_by_label("Organisation (for example Be My Eyes)").fill("Be My Eyes")
+            press(page, form.get_by_role("button", name="Submit"))
+            expect(
+                page.get_by_text(f"You already logged {in_words(1.5, 'hours')} of Virtual volunteering")
+            ).to_be_visible()
+            wait_for_app(page)
+            shot(page, role, "2a-repeat-asked")
+            press(page, page.get_by_role("button", name="No, it was the same one"))
+            expect(page.get_by_text("Nothing was saved: the entry you logged before stands.")).to_be_visible()
+            wait_for_app(page)
+            assert result_count(url) == before + 1
+            # While it waits the agent may correct or withdraw it.
+            box = page.get_by_role("combobox", name="Entry to correct or withdraw", exact=True)
+            box.click()
+            page.keyboard.type(f"#{logged.id} ")
+            page.keyboard.press("Enter")
+            wait_for_app(page)
+            expect(page.get_by_role("button", name="Withdraw entry")).to_be_visible()
+            expect(page.get_by_role("button", name="Save the correction")).to_be_visible()
+            shot(page, role, "2b-waiting-entry-opened")
+
             pulse_form = page.get_by_test_id("stForm").filter(has=page.get_by_role("button", name="Send my answer"))
             pulse_form.get_by_text("4 Good").click()
             pulse_form.get_by_label("Anything to add? (optional)").fill("A good week, thanks")
