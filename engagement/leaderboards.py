@@ -34,6 +34,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import FromClause, Select
 
 from db.models import Challenge, Membership, Person, Result, Role, Site, Team, WorkMode
+from engagement import challenges
 from engagement.access import Actor, require
 from engagement.errors import ValidationError
 
@@ -562,19 +563,23 @@ def team_position(rows: Sequence[TeamRow], team_id: int | None, rank_by: RankBy)
     return TeamPosition(mine, len(rows), above, gap)
 
 
-PODIUM = 3
+PLACES = 3
 
 
 @dataclass(frozen=True)
-class FinalResults:
-    """An ended challenge's final standings over its own window: the podium of teams and of people.
+class Podium:
+    """An ended challenge's standings over its own window: the top places of teams and of people.
 
-    ``teams`` and ``people`` hold every row ranked within the podium with
+    ``teams`` and ``people`` hold every row ranked within the top places with
     points (ties share a place, so there may be more than three); the winners
     are those ranked first. Teams rank by points per member, the boards' default.
+    The results are ``final`` once the late-entry window has closed
+    (``late_until`` has passed); until then a late entry can still change them.
     """
 
     ended_on: date
+    late_until: date
+    final: bool
     teams: tuple[TeamRow, ...]
     people: tuple[PersonRow, ...]
     teams_ranked: int
@@ -589,26 +594,25 @@ class FinalResults:
         return tuple(r for r in self.people if r.rank == 1)
 
 
-def final_results(
-    session: Session, actor: Actor, challenge_id: int, today: date, podium: int = PODIUM
-) -> FinalResults | None:
-    """The podium of a challenge that ended before ``today``; None while it runs or before it starts.
+def podium(session: Session, actor: Actor, challenge_id: int, today: date, places: int = PLACES) -> Podium | None:
+    """The top places of a challenge that ended before ``today``; None while it runs, before it starts, or if unknown.
 
     Counted over the challenge's own window with the rosters of that window,
     so nothing that happens after it ended (a new team, a new member) changes
-    who won. Two short reads: at most a podium of rows each, with the number ranked.
+    who won. Two short reads: at most a few rows each, with the number ranked.
     """
     require(actor, *Role)
-    window = session.execute(
-        select(Challenge.starts_on, Challenge.ends_on).where(Challenge.id == challenge_id)
-    ).one_or_none()
-    if window is None or window.ends_on >= today:
+    challenge = session.get(Challenge, challenge_id)
+    if challenge is None or challenge.ends_on >= today:
         return None
-    scope = Scope(challenge_id, window.starts_on, window.ends_on)
-    team_rows = _podium(session, team_board_query(scope, RankBy.PER_MEMBER), podium, "name")
-    people_rows = _podium(session, person_board_query(scope), podium, "name", "email")
-    return FinalResults(
-        ended_on=window.ends_on,
+    scope = Scope(challenge_id, challenge.starts_on, challenge.ends_on)
+    team_rows = _podium(session, team_board_query(scope, RankBy.PER_MEMBER), places, "name")
+    people_rows = _podium(session, person_board_query(scope), places, "name", "email")
+    late_until = challenges.last_entry_day(challenge)
+    return Podium(
+        ended_on=challenge.ends_on,
+        late_until=late_until,
+        final=today > late_until,
         teams=tuple(_team_row(r) for r in team_rows if r.points > 0),
         people=tuple(_person_row(r) for r in people_rows),
         teams_ranked=int(team_rows[0].ranked) if team_rows else 0,
@@ -616,8 +620,8 @@ def final_results(
     )
 
 
-def _podium(session: Session, board: Select[Any], podium: int, *order: str) -> Sequence[Row[Any]]:
-    """A board's rows ranked within ``podium``, each with how many rows the whole board has."""
+def _podium(session: Session, board: Select[Any], places: int, *order: str) -> Sequence[Row[Any]]:
+    """A board's rows ranked within the top ``places``, each with how many rows the whole board has."""
     counted = select(board.subquery("board"), func.count().over().label("ranked")).subquery("counted")
-    query = select(counted).where(counted.c.rank <= podium)
+    query = select(counted).where(counted.c.rank <= places)
     return session.execute(query.order_by(counted.c.rank, *(counted.c[name] for name in order))).all()

@@ -17,9 +17,9 @@ from engagement.access import Actor
 from engagement.amounts import ordinal
 from engagement.challenges import Phase
 from engagement.impact import Factor, ImpactRow, TargetStanding, TeamAmount
-from engagement.leaderboards import FinalResults
+from engagement.leaderboards import Podium
 from engagement.vocabulary import Challenge, Kind
-from ui.leaderboard_tabs import winners_sentence
+from ui.leaderboard_tabs import late_words, result_badge, winners_sentence
 from ui.resources import VIEWER, read
 from ui.widgets import md, org_today, table
 
@@ -134,17 +134,18 @@ def draw_volunteering(c: Challenge) -> None:
         table([{"Activity": a, "Organisation": o, "Hours": round(h, 2)} for a, o, h in breakdown], Hours=HOURS)
 
 
-def draw_final(actor: Actor, c: Challenge, final: FinalResults) -> None:
-    """An ended challenge's podium, marked final: the winners named, then the top teams and people."""
+def draw_final(actor: Actor, c: Challenge, final: Podium) -> None:
+    """An ended challenge's podium, final or still provisional: the winners named, then the top teams and people."""
     title, badge = st.columns([3, 1], vertical_alignment="center")
-    title.markdown("**Final results**")
-    badge.badge("Final", icon=":material/flag:", color="green")
+    title.markdown("**Final results**" if final.final else "**Results so far**")
+    with badge:
+        result_badge(final)
     st.markdown(winners_sentence(final))
     first, last = periods.long_date(c.starts_on), periods.long_date(c.ends_on)
     st.caption(
         f"Counted over the challenge's own days, {first} to {last}, with the members each team had then: "
         f"teams by points per member, people by points. {final.teams_ranked:,} teams and "
-        f"{final.people_ranked:,} people were ranked; the full boards are on Leaderboards."
+        f"{final.people_ranked:,} people were ranked; the full boards are on Leaderboards. {late_words(final)}".rstrip()
     )
     teams, people = st.columns(2)
     with teams:
@@ -189,7 +190,7 @@ def in_full(actor: Actor, c: Challenge, phase: Phase, today: date, factors: dict
         return
     with achieved:
         draw_impact(c, read(impact.challenge_impact, VIEWER, c.id), factors.get(c.kind))
-    final = read(leaderboards.final_results, VIEWER, c.id, today) if phase is Phase.ENDED else None
+    final = read(leaderboards.podium, VIEWER, c.id, today) if phase is Phase.ENDED else None
     if final is not None:
         with st.container(border=True):
             draw_final(actor, c, final)

@@ -16,7 +16,7 @@ import streamlit as st
 from engagement import charts, exports, leaderboards, periods
 from engagement.access import Actor
 from engagement.amounts import ordinal
-from engagement.leaderboards import RANKED_VALUE, FinalResults, PersonRow, RankBy, Scope, TeamRow
+from engagement.leaderboards import RANKED_VALUE, PersonRow, Podium, RankBy, Scope, TeamRow
 from engagement.periods import Period
 from engagement.vocabulary import Challenge
 from ui.resources import VIEWER, read
@@ -70,30 +70,51 @@ def follow_challenge(by_id: dict[int, Challenge], today: date) -> None:
         st.session_state[PERIOD_KEY] = "This week"
 
 
-def winners_sentence(final: FinalResults) -> str:
-    """Who won, e.g. "Winners: Cedar, with 12.50 points per member, and Ana Lima, with 40.0 points."."""
-    if not final.teams and not final.people:
+def winners_sentence(result: Podium) -> str:
+    """Who won, e.g. "Winners: Cedar (team), with 12.50 points per member; Ana Lima (person), with 40.0 points."
+
+    While late entries can still arrive, the same names are "Leading so far".
+    """
+    if not result.teams and not result.people:
         return "Nobody earned points in this challenge, so it has no winner."
     parts = []
-    if final.winning_teams:
-        names = " and ".join(md(t.team) for t in final.winning_teams)
-        parts.append(f"{names} (team), with {amount(final.winning_teams[0].points_per_member, RankBy.PER_MEMBER)}")
-    if final.winning_people:
-        names = " and ".join(md(p.name) for p in final.winning_people)
-        parts.append(f"{names} (person), with {final.winning_people[0].points:,.1f} points")
-    tied = len(final.winning_teams) > 1 or len(final.winning_people) > 1
-    return f"Winner{'s' * (len(parts) > 1 or tied)}: {'; '.join(parts)}."
+    if result.winning_teams:
+        names = " and ".join(md(t.team) for t in result.winning_teams)
+        per_member = amount(result.winning_teams[0].points_per_member, RankBy.PER_MEMBER)
+        parts.append(f"{names} (team), with {per_member}")
+    if result.winning_people:
+        names = " and ".join(md(p.name) for p in result.winning_people)
+        parts.append(f"{names} (person), with {result.winning_people[0].points:,.1f} points")
+    tied = len(result.winning_teams) > 1 or len(result.winning_people) > 1
+    lead = f"Winner{'s' * (len(parts) > 1 or tied)}" if result.final else "Leading so far"
+    return f"{lead}: {'; '.join(parts)}."
+
+
+def late_words(result: Podium) -> str:
+    """Why results are not final yet, or nothing once they are."""
+    if result.final:
+        return ""
+    return f"Late entries are taken until {periods.long_date(result.late_until)}; the results are final after that."
+
+
+def result_badge(result: Podium, final: str = "Final", provisional: str = "Provisional") -> None:
+    """A green "Final" once no entry can change the results, an orange "Provisional" before."""
+    if result.final:
+        st.badge(final, icon=":material/flag:", color="green")
+    else:
+        st.badge(provisional, icon=":material/hourglass_top:", color="orange")
 
 
 def final_note(chosen: Challenge, period: Period, today: date) -> None:
-    """Above the board of an ended challenge over its own period: marked final, with the winners named."""
+    """Above the board of an ended challenge over its own period: final or provisional, with the winners named."""
     if chosen.ends_on >= today or (period.start, period.end) != (chosen.starts_on, chosen.ends_on):
         return
-    final = read(leaderboards.final_results, VIEWER, chosen.id, today)
-    if final is None:
+    result = read(leaderboards.podium, VIEWER, chosen.id, today)
+    if result is None:
         return
-    st.badge("Final results", icon=":material/flag:", color="green")
-    st.markdown(f"{md(chosen.name)} ended on {periods.long_date(final.ended_on)}. {winners_sentence(final)}")
+    result_badge(result, "Final results", "Provisional results")
+    ended = f"{md(chosen.name)} ended on {periods.long_date(result.ended_on)}."
+    st.markdown(" ".join(filter(None, (ended, late_words(result), winners_sentence(result)))))
 
 
 def team_summary(actor: Actor, rows: list[TeamRow], rank_by: RankBy) -> str:

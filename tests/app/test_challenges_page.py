@@ -348,7 +348,7 @@ def test_an_ended_challenge_shows_its_final_results_and_winners(
     ended = by_slug(demo_url, "winter-switch-off")
     at = show(open_page(app_as), ended)
     today = periods.today(in_store(demo_url, settings.load).zone)
-    final = in_store(demo_url, lambda s: leaderboards.final_results(s, VIEWER, ended.id, today))
+    final = in_store(demo_url, lambda s: leaderboards.podium(s, VIEWER, ended.id, today))
     assert final is not None and final.teams and final.people
     assert "**Final results**" in [m.value for m in at.markdown]
     assert ":green-badge[:material/flag: Final]" in [m.value for m in at.markdown]
@@ -367,3 +367,22 @@ def test_a_running_challenge_has_no_final_results(app_as: Callable[[Role], AppTe
     at = show(open_page(app_as), by_slug(demo_url, "home-energy"))
     assert "**Final results**" not in [m.value for m in at.markdown]
     assert not any(m.value.startswith("Winner") for m in at.markdown)
+
+
+def test_a_challenge_that_ended_yesterday_shows_provisional_results_until_late_entries_close(
+    app_as: Callable[[Role], AppTest], demo_url: str
+) -> None:
+    today = periods.today(in_store(demo_url, settings.load).zone)
+    energy = by_slug(demo_url, "home-energy")
+    in_store(
+        demo_url, lambda s: challenges.close_challenge(s, SYSTEM, energy.id, today - timedelta(days=1)), write=True
+    )
+    at = show(open_page(app_as), by_slug(demo_url, "home-energy"))
+    shown = [m.value for m in at.markdown]
+    assert "**Results so far**" in shown and "**Final results**" not in shown
+    assert ":orange-badge[:material/hourglass_top: Provisional]" in shown
+    assert any(m.startswith("Leading so far: ") for m in shown)
+    late_until = periods.long_date(today - timedelta(days=1) + timedelta(days=challenges.LATE_DAYS))
+    assert any(
+        f"Late entries are taken until {late_until}; the results are final after that." in c.value for c in at.caption
+    )
