@@ -27,7 +27,7 @@ import altair as alt
 
 from engagement import amounts
 from engagement.impact import ImpactRow
-from engagement.leaderboards import PersonRow, TeamRow
+from engagement.leaderboards import RANKED_VALUE, PersonRow, RankBy, TeamRow, places_apart, ranked_value
 from engagement.morale import Cell, TeamComparison
 
 HIGHLIGHT = "#D55E00"
@@ -64,42 +64,56 @@ def _on_page(text: alt.Chart) -> alt.Chart:
     return text.encode(color=alt.Color("tone:N", legend=None))
 
 
-def team_bars(rows: Sequence[TeamRow], value: str, my_team_id: int | None = None) -> alt.LayerChart:
-    """Horizontal bars in rank order; the viewer's team is labelled "(your team)" and coloured."""
+def team_bars(rows: Sequence[TeamRow], rank_by: RankBy, my_team_id: int | None = None) -> alt.LayerChart:
+    """Horizontal bars in rank order; the viewer's team is labelled "(your team)" and coloured.
+
+    Each bar prints the value the team is ranked on, as ranking sees it, so two ranks never read alike.
+    """
+    value = RANKED_VALUE[rank_by]
+    texts = _ranked_texts([ranked_value(r, rank_by) for r in rows], rank_by)
     records = [
         {
             "label": f"{r.rank}. {r.team}" + (" (your team)" if r.team_id == my_team_id else ""),
             "value": getattr(r, value),
-            "text": _fmt(getattr(r, value), value),
+            "text": text,
             "mine": r.team_id == my_team_id,
             "order": i,
         }
-        for i, r in enumerate(rows)
+        for i, (r, text) in enumerate(zip(rows, texts, strict=True))
     ]
-    return _bars(records, VALUE_TITLES.get(value, value), "Team")
+    return _bars(records, VALUE_TITLES[value], "Team", "%" if rank_by is RankBy.PARTICIPATION else None)
 
 
 def person_bars(rows: Sequence[PersonRow], my_person_id: int | None = None) -> alt.LayerChart:
+    """Horizontal bars in rank order, each printed with its points as ranking sees them; the viewer is "(you)"."""
+    texts = _ranked_texts([r.points for r in rows], RankBy.TOTAL)
     records = [
         {
             "label": f"{r.rank}. {r.name}" + (" (you)" if r.person_id == my_person_id else ""),
             "value": r.points,
-            "text": _fmt(r.points, "points"),
+            "text": text,
             "mine": r.person_id == my_person_id,
             "order": i,
         }
-        for i, r in enumerate(rows)
+        for i, (r, text) in enumerate(zip(rows, texts, strict=True))
     ]
     return _bars(records, "Points", "Person")
 
 
-def _fmt(value: float, kind: str) -> str:
-    if kind == "participation":
-        return f"{value:.0%}"
-    return f"{value:,.1f}"
+def _ranked_texts(values: list[float], rank_by: RankBy) -> list[str]:
+    """Ranked values (2 decimals, as ranking rounds them) printed so that different ranks read differently.
+
+    A share ranks on whole percentages; points print with 1 decimal unless two ranks would then look alike.
+    """
+    if rank_by is RankBy.PARTICIPATION:
+        return [f"{round(100 * v)}%" for v in values]
+    places = places_apart(values)
+    return [f"{v:,.{places}f}" for v in values]
 
 
-def _bars(records: list[dict[str, Any]], value_title: str, label_title: str) -> alt.LayerChart:
+def _bars(
+    records: list[dict[str, Any]], value_title: str, label_title: str, axis_format: str | None = None
+) -> alt.LayerChart:
     base = alt.Chart(_frame(records)).encode(
         y=alt.Y(
             "label:N",
@@ -109,7 +123,7 @@ def _bars(records: list[dict[str, Any]], value_title: str, label_title: str) -> 
             axis=alt.Axis(labelLimit=260, labelOverlap=False),
         ),
         # Few ticks: in a narrow column the default ones crowd each other ("160180").
-        x=alt.X("value:Q", title=value_title, axis=alt.Axis(tickCount=4)),
+        x=alt.X("value:Q", title=value_title, axis=alt.Axis(tickCount=4, format=axis_format or alt.Undefined)),
         tooltip=[alt.Tooltip("label:N", title=label_title), alt.Tooltip("text:N", title=value_title)],
     )
     bars = base.mark_bar().encode(

@@ -191,6 +191,27 @@ def round2(value: float) -> float:
     return float(Decimal(f"{value:.15g}").quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
+def ranked_value(row: TeamRow, rank_by: RankBy) -> float:
+    """The value a team is ranked on, as :func:`_rank` sees it (2 decimals; participation from its exact share)."""
+    if rank_by is RankBy.PARTICIPATION:
+        return round2(row.participants / row.members) if row.members else 0.0
+    return round2(getattr(row, RANKED_VALUE[rank_by]))
+
+
+def places_apart(values: Sequence[float], fewest: int = 1) -> int:
+    """The fewest decimals, from ``fewest`` up to the 2 ranking uses, that print no two ranks alike.
+
+    ``values`` are ranked values as :func:`round2` gives them: equal values share
+    a rank and print alike at any number of decimals, so only different ones
+    need telling apart (3.24 and 3.16 both read "3.2" with 1 decimal).
+    """
+    distinct = set(values)
+    for places in range(fewest, 2):
+        if len({f"{value:.{places}f}" for value in distinct}) == len(distinct):
+            return places
+    return 2
+
+
 def period_roster(scope: Scope) -> Select[tuple[int, int]]:
     """(team, person) for each counted person who was on the team's roster on any day of the window.
 

@@ -151,6 +151,11 @@ def person_summary(actor: Actor, top: list[PersonRow], mine: PersonRow | None) -
     return f"You are {ordinal(mine.rank)} with {mine.points:,.1f} points, {behind:,.1f} behind the top. {lead}"
 
 
+def points_column(points: list[float]) -> Any:
+    """Points with as many decimals as tell every rank apart (1 or 2), as the chart prints them."""
+    return st.column_config.NumberColumn(format=f"%.{leaderboards.places_apart(points)}f")
+
+
 def board_table(column: str, marker: str, records: list[dict[str, object]], **config: Any) -> None:
     """A board as a table; the viewer's row, already named by ``marker``, is also tinted for a quick find.
 
@@ -188,7 +193,7 @@ def teams_tab(actor: Actor, scope: Scope, period: Period) -> None:
     charted = rows[:CHART_TEAMS] + [r for r in rows[CHART_TEAMS:] if r.team_id == actor.team_id]
     chart, words = st.columns([3, 2])
     chart.altair_chart(
-        charts.team_bars(charted, RANKED_VALUE[rank_by], actor.team_id),
+        charts.team_bars(charted, rank_by, actor.team_id),
         width="stretch",
         alt=f"Bar chart of {len(charted)} teams ranked by {RANK_LABELS[rank_by].lower()}; "
         "the summary beside it and the table below give the same figures.",
@@ -211,11 +216,11 @@ def teams_tab(actor: Actor, scope: Scope, period: Period) -> None:
                 "Members": r.members,
                 "Points per member": r.points_per_member,
                 "Members taking part": r.participants,
-                "Participation (%)": round(r.participation * 100),
+                "Participation (%)": round(100 * leaderboards.ranked_value(r, RankBy.PARTICIPATION)),
             }
             for r in rows
         ],
-        Points=st.column_config.NumberColumn(format="%.1f"),
+        Points=points_column([r.points for r in rows]),
         **{
             "Points per member": st.column_config.NumberColumn(format="%.2f"),
             "Participation (%)": st.column_config.NumberColumn(format="%d%%"),
@@ -258,7 +263,7 @@ def people_tab(actor: Actor, scope: Scope, period: Period) -> None:
             }
             for r in shown
         ],
-        Points=st.column_config.NumberColumn(format="%.1f"),
+        Points=points_column([r.points for r in shown]),
     )
     csv = exports.to_csv(exports.person_records(shown), exports.PERSON_COLUMNS)
     name = f"people-{period.start}-{period.end}.csv"

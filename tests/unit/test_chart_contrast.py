@@ -16,7 +16,7 @@ import pytest
 
 from engagement import charts
 from engagement.impact import ImpactReport, ImpactRow
-from engagement.leaderboards import PersonRow, TeamRow
+from engagement.leaderboards import PersonRow, RankBy, TeamRow
 from engagement.morale import Cell, TeamComparison
 from tests.loops import each
 
@@ -53,7 +53,7 @@ def charts_with_printed_text() -> dict[str, dict[str, Any]]:
     people = [PersonRow(i + 1, i, f"p{i}@example.com", f"Person {i}", "Oak", 30.0 - i) for i in range(12)]
     report = ImpactReport([ImpactRow(f"Team {i}", i, i, i, i, i, i) for i in range(12)], {}, None, None)
     return {
-        "team_bars": charts.team_bars(teams, "points_per_member", my_team_id=3).to_dict(),
+        "team_bars": charts.team_bars(teams, RankBy.PER_MEMBER, my_team_id=3).to_dict(),
         "person_bars": charts.person_bars(people, my_person_id=4).to_dict(),
         "hours_bars": charts.hours_bars([(f"activity {i}", 12.0 - i) for i in range(12)], "Activity").to_dict(),
         "impact_bars": charts.impact_bars(report.rows, "kwh_saved", "Energy saved (kWh)").to_dict(),
