@@ -218,7 +218,11 @@ def participation_vs_morale(rows: Sequence[TeamComparison]) -> alt.LayerChart:
 
 
 def impact_bars(rows: Sequence[ImpactRow], measure: str, title: str) -> alt.LayerChart:
-    records = [{"group": r.group, "value": getattr(r, measure), "text": f"{getattr(r, measure):,.1f}"} for r in rows]
+    unit = amounts.MEASURE_UNITS[measure]
+    records = [
+        {"group": r.group, "value": getattr(r, measure), "text": amounts.figure(getattr(r, measure), unit)}
+        for r in rows
+    ]
     base = alt.Chart(_frame(records)).encode(
         y=alt.Y("group:N", title=None, sort="-x", axis=alt.Axis(labelOverlap=False)),
         x=alt.X("value:Q", title=title),

@@ -1,8 +1,9 @@
-"""hours_bars and the bar charts' labels: pure Altair specs, checked through to_dict()."""
+"""hours_bars, impact_bars and the bar charts' labels: pure Altair specs, checked through to_dict()."""
 
 from __future__ import annotations
 
 from engagement import charts
+from engagement.impact import ImpactRow
 from engagement.leaderboards import PersonRow, RankBy, TeamRow, places_apart
 from engagement.morale import TeamComparison
 
@@ -81,3 +82,21 @@ def test_places_apart_adds_a_decimal_only_when_two_ranks_would_read_alike() -> N
     assert places_apart([4.0, 3.2, 3.2]) == 1
     assert places_apart([]) == 1
     assert places_apart([12.0, 11.0], fewest=0) == 0
+
+
+def test_impact_bars_print_each_figure_in_the_house_style() -> None:
+    rows = [
+        ImpactRow("Cedar", 1234.56, 549.4, 12.0, 72.0, 80 / 60, 42.4),
+        ImpactRow("Birch", 0.5, 0.2225, 1.0, 6.0, 0.25, 7.95),
+    ]
+    texts = {
+        measure: [v["text"] for v in charts.impact_bars(rows, measure, "x").to_dict()["data"]["values"]]
+        for measure in ("kwh_saved", "kg_co2e_avoided", "trees_planted", "volunteer_hours", "volunteer_value")
+    }
+    assert texts == {
+        "kwh_saved": ["1,234.56", "0.5"],
+        "kg_co2e_avoided": ["549.4", "0.2"],
+        "trees_planted": ["12", "1"],
+        "volunteer_hours": ["1 hour 20 minutes", "15 minutes"],
+        "volunteer_value": ["42.40", "7.95"],
+    }
