@@ -92,7 +92,7 @@ def period_choice(key: str, today: date, *, challenge_window: tuple[date, date] 
     if choice == "This month":
         return periods.this_month(today)
     if choice == "Challenge period" and challenge_window:
-        return periods.Period(challenge_window[0], challenge_window[1], "Challenge period")
+        return periods.challenge(*challenge_window)
     start, end = today.replace(day=1), today
     picked = st.date_input("From and to", value=(start, end), key=f"{key}.dates", format="YYYY-MM-DD")
     if isinstance(picked, Sequence) and len(picked) == 2 and picked[0] <= picked[1]:
@@ -102,16 +102,8 @@ def period_choice(key: str, today: date, *, challenge_window: tuple[date, date] 
 
 
 def reset_note(period: periods.Period) -> str:
-    """E.g. "This week: 2026-03-16 to 2026-03-22. Resets Monday 00:00 (Europe/London), in 2 days 5 hours."."""
-    zone = org_settings().zone
-    when, left = periods.next_reset(period, zone)
-    if left.total_seconds() <= 0:
-        return f"{period.describe()}."
-    days, hours = left.days, left.seconds // 3600
-    return (
-        f"{period.describe()}. Resets {when:%A %H:%M} ({zone.key}), "
-        f"in {days} day{'s' * (days != 1)} {hours} hour{'s' * (hours != 1)}."
-    )
+    """The period and when it resets, in the organisation's zone (see :func:`engagement.periods.reset_words`)."""
+    return periods.reset_words(period, org_settings().zone)
 
 
 def csv_download(label: str, data: str, file_name: str, key: str) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
+import time_machine
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
@@ -12,7 +14,7 @@ from db.models import Challenge, Person, Result, Role, Status
 from engagement import amounts, challenges, demo, impact, leaderboards, periods, results, settings
 from engagement.access import Actor, actor_for_email
 from engagement.leaderboards import Scope
-from tests.factories import store
+from tests.factories import in_store, store
 
 
 def _agent_view(url: str) -> tuple[Actor, list[Challenge], dict[int, float], dict[int, float]]:
@@ -83,6 +85,23 @@ def test_this_months_points_show_at_once_and_the_rank_when_asked_for(
     assert expected.me is not None and expected.team is not None
     assert next(m for m in at.metric if m.label == "My points, this month").value == f"{expected.me.points:,.1f}"
     assert next(m for m in at.metric if m.label == "My team, this month").value.endswith(f" of {expected.teams_ranked}")
+
+
+def test_the_week_and_month_cards_say_in_full_when_they_reset(app_as: Callable[[Role], AppTest], demo_url: str) -> None:
+    """On Friday 4 December the month resets on Friday 1 January 2027: said with its date, never a bare "Friday"."""
+    instant = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+    zone = in_store(demo_url, settings.load).zone
+    with time_machine.travel(instant, tick=False):
+        at = app_as(Role.AGENT)
+        assert not at.exception, at.exception
+    day = periods.today(zone, instant)
+    captions = [c.value for c in at.caption]
+    month = periods.reset_words(periods.this_month(day), zone, instant)
+    assert month in captions
+    assert month.startswith("This month: 1 to 31 December 2026. Resets on Friday 1 January 2027 at 00:00")
+    week = periods.reset_words(periods.this_week(day), zone, instant)
+    assert week in captions
+    assert week.startswith("This week: 30 November to 6 December 2026. Resets next Monday, 7 December, at 00:00")
 
 
 # -- my entries before a decision ----------------------------------------------------
