@@ -23,6 +23,7 @@ from db.engine import database_url, make_engine, unit_of_work, write_transaction
 from db.migrate import SchemaTooNew, is_current, upgrade
 from db.models import WorkMode
 from engagement import (
+    amounts,
     auth,
     backup,
     demo,
@@ -95,15 +96,17 @@ def emit(records: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str) ->
 def _table(records: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
     import pandas as pd
 
-    frame = pd.DataFrame([{c: _plain(r.get(c)) for c in columns} for r in records], columns=list(columns))
+    frame = pd.DataFrame([{c: _plain(r.get(c), c) for c in columns} for r in records], columns=list(columns))
     return frame.to_string(index=False)
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: Any, column: str) -> Any:
+    """A cell as people read it: impact figures in the house style of their unit, other numbers to 2 decimals."""
     if value is None:
         return "-"
     if isinstance(value, float):
-        return f"{value:,.2f}"
+        unit = amounts.MEASURE_UNITS.get(column)
+        return amounts.number(value, 2) if unit is None else amounts.figure(value, unit)
     return value
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, text
 
 from db.engine import make_engine, unit_of_work
 from db.models import ImpactFactor, Person, Result, Role
-from engagement import exports, leaderboards, pulse
+from engagement import cli, exports, leaderboards, pulse
 from engagement.access import SYSTEM
 from engagement.cli import main
 from tests.factories import log, make_challenge, make_person
@@ -206,3 +206,15 @@ def test_a_store_newer_than_the_code_is_refused_plainly(database_url: str) -> No
     board = runner.invoke(main, ["leaderboard"], env={"DATABASE_URL": database_url})
     assert board.exit_code == 1 and "run `python -m engagement init` first" in board.output
     assert "Traceback" not in init.output + board.output
+
+
+def test_the_table_output_writes_figures_in_the_house_style() -> None:
+    """The same words as the dashboard: time in hours and minutes, whole trees, money to the cent."""
+    assert [
+        cli._plain(80 / 60, "volunteer_hours"),
+        cli._plain(12.0, "trees_planted"),
+        cli._plain(15845.9, "volunteer_value"),
+        cli._plain(4896.389, "kg_co2e_avoided"),
+        cli._plain(1234.5, "points"),
+        cli._plain(None, "team"),
+    ] == ["1 hour 20 minutes", "12", "15,845.90", "4,896.4", "1,234.5", "-"]
