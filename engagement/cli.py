@@ -165,18 +165,22 @@ def import_command(kind: str, file: Path, dry_run: bool, encoding: str | None) -
     """Import a CSV FILE of people, challenges, results or pulse answers: all rows or none.
 
     \b
-    people:     email,name,team,role [+ site,work_mode,timezone,active]
+    people:     email,name,team,role [+ site,work_mode,timezone,active,left_on]
     challenges: slug,name,kind,unit,points_per_unit,starts_on,ends_on [+ daily_cap,team_target,
                 auto_approve_up_to,description]
     results:    email,challenge,quantity,occurred_on [+ ref,note,status,organisation,activity_type]
     pulse:      email,week_of,score [+ enps,comment]
 
-    Bad rows are reported as "row N: column: problem" (the header is row 1).
+    Bad rows are reported as "row N: column: problem" (the header is row 1), all
+    of a row's problems at once. Results of people who have left import as their
+    history when dated on or before their last day (left_on).
     """
     report = imports.run_import(
         open_store(), SYSTEM, imports.ImportKind(kind), file.read_bytes(), dry_run=dry_run, encoding=encoding
     )
     click.echo(report.summary())
+    if report.already_stored_rows:
+        click.echo("already stored: rows " + ", ".join(str(n) for n in report.already_stored_rows))
 
 
 @main.command()

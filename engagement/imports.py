@@ -364,17 +364,24 @@ def import_results(
             session, actor, entries, source=source, row_numbers=row_numbers, now=now, imported=True
         )
         problems.extend(p for p in _as_columns(checked) if p.field not in failed.get(p.row or 0, set()))
-        raise ValidationError(sorted(problems, key=lambda p: p.row or 0))
+        raise ValidationError(_by_row_and_column(problems))
     try:
         recorded = results.record_results(
             session, actor, entries, source=source, row_numbers=row_numbers, now=now, imported=True
         )
     except ValidationError as e:
-        raise ValidationError(sorted(_as_columns(e.problems), key=lambda p: p.row or 0)) from None
+        raise ValidationError(_by_row_and_column(_as_columns(e.problems))) from None
     report.created = len(recorded.ids)
     report.unchanged = len(recorded.already_stored)
     report.already_stored_rows = sorted(recorded.already_stored_rows)
     return report
+
+
+def _by_row_and_column(problems: list[Problem]) -> list[Problem]:
+    """Problems in the order a person reads the file: by row, then in the order of the columns."""
+    required, optional = COLUMNS[ImportKind.RESULTS]
+    order = {name: i for i, name in enumerate(required + optional)}
+    return sorted(problems, key=lambda p: (p.row or 0, order.get(p.field, len(order))))
 
 
 def _unknown_person(actor: Actor, email: str) -> str:

@@ -57,6 +57,6 @@ with whole:
     else:
         st.info("There is nothing to log: no challenge is running." if roster else "This team has no active members.")
 with file:
-    log_upload_fix_tabs.upload(actor, today)
+    log_upload_fix_tabs.upload(actor, team, today)
 with fix:
     log_upload_fix_tabs.fix_entry(actor, team, today)

@@ -57,6 +57,7 @@ def make_challenge(
     session: Session,
     *,
     slug: str | None = None,
+    name: str | None = None,
     kind: Kind = Kind.ENERGY,
     points_per_unit: float = 1.0,
     starts_on: date = date(2026, 3, 2),
@@ -70,7 +71,7 @@ def make_challenge(
         SYSTEM,
         challenges.ChallengeInput(
             slug=slug or f"challenge-{next(_ids)}",
-            name=(slug or "Challenge").replace("-", " ").title(),
+            name=name or (slug or "Challenge").replace("-", " ").title(),
             kind=kind,
             points_per_unit=points_per_unit,
             starts_on=starts_on,

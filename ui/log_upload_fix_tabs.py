@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from engagement import amounts, imports, results
+from engagement import amounts, import_guide, imports, results
 from engagement.access import Actor
 from engagement.csvio import read_table
 from engagement.errors import Conflict, Problem, ValidationError
@@ -22,7 +22,7 @@ from engagement.organisation import TeamRow
 from engagement.text import NOTE_MAX
 from engagement.vocabulary import Status
 from ui.log_forms import amount_input, or_conflict, renew
-from ui.resources import get_engine, read_fresh, write
+from ui.resources import get_engine, read, read_fresh, write
 from ui.widgets import attempt, csv_download, flash, md, table
 
 RECENT_DAYS = 35
@@ -30,15 +30,24 @@ MAX_UPLOAD_MB = 5
 PREVIEW_ROWS = 200
 
 
-def upload(actor: Actor, today: date) -> None:
+def upload(actor: Actor, team: TeamRow, today: date) -> None:
     """Import a CSV file of entries, after a dry run shows every problem; nothing is saved until all rows are valid."""
     required, optional = imports.COLUMNS[ImportKind.RESULTS]
     st.caption(
         f"Columns: {', '.join(required)} (required); {', '.join(optional)} (optional). "
-        "Dates as YYYY-MM-DD; challenge by its short name (slug). Nothing is saved until every row is valid."
+        "Dates as YYYY-MM-DD; challenge by its short name (slug). Nothing is saved until every row is valid. "
+        "Past results of people who have left are stored up to their last day (their history)."
     )
+    names_to_use(actor, team)
     csv_download(
-        "Download a CSV template", imports.template(ImportKind.RESULTS), "results-template.csv", key="log.csv.template"
+        "Download a CSV template",
+        read(imports.team_template, actor, team.id),
+        "results-template.csv",
+        key="log.csv.template",
+    )
+    st.caption(
+        f"The template's sample rows are {md(team.name)}'s members on running challenges, 1 unit each on their "
+        "own today: they import as they are. Replace them with your results."
     )
     upload_key = f"log.csv.file.{st.session_state.get('log.csv.round', 0)}"
     file = st.file_uploader("CSV file", type="csv", key=upload_key, max_upload_size=MAX_UPLOAD_MB)
@@ -52,7 +61,7 @@ def upload(actor: Actor, today: date) -> None:
             f"{MAX_UPLOAD_MB} MB. Split it into smaller files, or ask an admin to import it with the command line."
         )
         return
-    problems = checked(actor, data)
+    problems, check = checked(actor, data)
     if problems:
         bad = len({p.row for p in problems})
         st.error(
@@ -60,37 +69,86 @@ def upload(actor: Actor, today: date) -> None:
             "nothing is saved until every row is valid."
         )
         table([{"Row": p.row or "", "Column": p.field, "Problem": p.message} for p in problems])
+    elif check is not None and (notes := what_the_check_found(check)):
+        st.info(notes)
     rows = preview(data, problems)
-    if st.button(f"Import {rows} rows", disabled=bool(problems), type="primary", key="log.csv.import"):
-        with st.status(f"Importing {rows} rows…", expanded=True) as status:
+    fresh = rows if check is None else check.created
+    label = f"Import {fresh} rows" if fresh == rows else f"Import {fresh} new rows"
+    if st.button(label, disabled=bool(problems) or not fresh, type="primary", key="log.csv.import"):
+        with st.status(f"Importing {fresh} rows…", expanded=True) as status:
             report = attempt(lambda: imports.run_import(get_engine(), actor, ImportKind.RESULTS, data))
             if report is None:
                 status.update(label="Nothing was imported", state="error")
                 return
             status.update(label="Imported", state="complete")
         st.cache_data.clear()
+        st.session_state.pop("log.csv.checked", None)  # the same file checked again now finds its rows stored
         renew("csv")
         flash(
             f"Imported {report.created} entries"
             + (f"; {report.unchanged} were already stored" if report.unchanged else "")
+            + (f"; {report.former} of them for people who have left (history)" if report.former else "")
             + "."
         )
         st.rerun()
 
 
-def checked(actor: Actor, data: bytes) -> list[Problem]:
-    """Every problem with the file, from a dry run (remembered per file, so reruns do not repeat it)."""
+def names_to_use(actor: Actor, team: TeamRow) -> None:
+    """The challenges' short names and the team's emails, which the file must use (leads see only their team)."""
+    with st.expander(f"Names to use: challenges' short names and {team.name}'s emails"):
+        names = read(import_guide.reference, actor, team.id)
+        st.caption("The challenge column takes the short name.")
+        table(
+            [
+                {"Short name": c.slug, "Challenge": c.name, "Unit": c.unit, "From": c.starts_on, "To": c.ends_on}
+                for c in names.challenges
+            ]
+        )
+        st.caption(f"The email column takes one of {md(team.name)}'s people.")
+        table(
+            [
+                {"Email": p.email, "Name": p.name, "Status": "Active" if p.active else _left(p.left_on)}
+                for p in names.people
+            ]
+        )
+
+
+def _left(day: date | None) -> str:
+    return f"Left (last day {day.isoformat()})" if day else "Left"
+
+
+def what_the_check_found(report: imports.ImportReport) -> str:
+    """The check's news beyond "valid": rows already stored (which), rows of people who have left."""
+    notes = []
+    if report.unchanged:
+        shown = ", ".join(str(n) for n in report.already_stored_rows[:20])
+        more = f" and {report.unchanged - 20} more" if report.unchanged > 20 else ""
+        notes.append(
+            f"{report.unchanged} rows are already stored (rows {shown}{more}); "
+            "importing again does not store them twice."
+        )
+    if report.former:
+        notes.append(
+            f"{report.former} rows belong to people who have left: stored as their history "
+            "(counted in impact, not on boards)."
+        )
+    return " ".join(notes)
+
+
+def checked(actor: Actor, data: bytes) -> tuple[list[Problem], imports.ImportReport | None]:
+    """Every problem with the file and what the dry run found (remembered per file, so reruns do not repeat it)."""
     digest = hashlib.sha256(data).hexdigest()
     cached = st.session_state.get("log.csv.checked")
     if cached and cached[0] == digest:
-        return cached[1]  # type: ignore[no-any-return]
+        return cached[1], cached[2]
+    report: imports.ImportReport | None = None
     try:
-        imports.run_import(get_engine(), actor, ImportKind.RESULTS, data, dry_run=True)
+        report = imports.run_import(get_engine(), actor, ImportKind.RESULTS, data, dry_run=True)
         problems: list[Problem] = []
     except ValidationError as e:
         problems = e.problems
-    st.session_state["log.csv.checked"] = (digest, problems)
-    return problems
+    st.session_state["log.csv.checked"] = (digest, problems, report)
+    return problems, report
 
 
 def preview(data: bytes, problems: list[Problem]) -> int:

@@ -14,8 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from db.models import AuditEntry, Challenge, Person, Result, Role, Status, Team
 from engagement import amounts, challenges, demo, imports, organisation, periods, results
-from engagement.access import SYSTEM
-from engagement.imports import ImportKind
+from engagement.access import SYSTEM, Actor
 from tests.app.conftest import DASHBOARD, TIMEOUT, signed_in
 from tests.factories import store
 
@@ -379,21 +378,72 @@ def test_a_lead_cannot_import_for_another_team(app_as: Callable[[Role], AppTest]
     assert count(demo_url) == before
 
 
-def test_the_template_offered_for_download_is_a_file_the_upload_accepts(
+def test_the_teams_template_imports_as_it_is_through_the_upload(
     app_as: Callable[[Role], AppTest], demo_url: str
 ) -> None:
     at = open_page(app_as)
     assert [d.label for d in at.download_button] == ["Download a CSV template"]
-    template = imports.template(ImportKind.RESULTS)
-    header, example = template.splitlines()
-    agent, day = cedar_agent(demo_url), today().isoformat()
-    row = example.replace("ana@example.org", agent.email).replace("2026-01-12", day)
-    at.file_uploader[0].set_value(("template.csv", f"{header}\n{row}\n".encode(), "text/csv")).run()
+    lead = person(demo_url, "lead@example.com")
+    with store(demo_url) as s:  # what the download button holds (AppTest does not read a download's content)
+        template = imports.team_template(s, Actor.of(lead), lead.team_id or 0)
+    rows = template.splitlines()[1:]
+    assert rows, "the demo's Cedar has members and running challenges"
+    at.file_uploader[0].set_value(("template.csv", template.encode(), "text/csv")).run()
     assert not at.error
     before = count(demo_url)
-    at.button(key="log.csv.import").click().run()
-    assert count(demo_url) == before + 1
-    assert newest(demo_url).person_id == agent.id
+    button = at.button(key="log.csv.import")
+    assert (button.label, button.disabled) == (f"Import {len(rows)} rows", False)
+    at = button.click().run()
+    assert count(demo_url) == before + len(rows)
+    assert at.success[0].value == f"Imported {len(rows)} entries."
+
+
+def test_the_upload_tab_lists_short_names_and_only_the_leads_own_teams_emails(
+    app_as: Callable[[Role], AppTest], demo_url: str
+) -> None:
+    at = open_page(app_as)
+    lead = person(demo_url, "lead@example.com")
+    with store(demo_url) as s:
+        cedar = set(s.scalars(select(Person.email).where(Person.team_id == lead.team_id)))
+        everyone = set(s.scalars(select(Person.email)))
+        slugs = set(s.scalars(select(Challenge.slug)))
+    assert cedar and everyone - cedar and slugs
+    tables = {tuple(d.value.columns): d.value for d in at.dataframe}
+    assert set(tables[("Email", "Name", "Status")]["Email"]) == cedar
+    assert set(tables[("Short name", "Challenge", "Unit", "From", "To")]["Short name"]) == slugs
+
+
+def test_a_challenge_named_by_its_full_name_gets_did_you_mean(app_as: Callable[[Role], AppTest], demo_url: str) -> None:
+    at = open_page(app_as)
+    agent, day = cedar_agent(demo_url), (today() - timedelta(days=1)).isoformat()
+    at.file_uploader[0].set_value(("x.csv", csv(f"{agent.email},Home energy saver,2,{day},"), "text/csv")).run()
+    problems = next(d.value for d in at.dataframe if list(d.value.columns) == ["Row", "Column", "Problem"])
+    assert problems.to_dict("records") == [
+        {
+            "Row": 2,
+            "Column": "challenge",
+            "Problem": "no such challenge 'Home energy saver'; did you mean 'home-energy'? "
+            "(challenges are named by their short name)",
+        }
+    ]
+
+
+def test_a_file_uploaded_again_says_which_rows_are_already_stored_and_stores_none_twice(
+    app_as: Callable[[Role], AppTest], demo_url: str
+) -> None:
+    at = open_page(app_as)
+    a, b, day = cedar_agent(demo_url, 0), cedar_agent(demo_url, 1), (today() - timedelta(days=1)).isoformat()
+    week = csv(f"{a.email},home-energy,3.25,{day},re-upload", f"{b.email},home-energy,1.75,{day},re-upload")
+    at.file_uploader[0].set_value(("week.csv", week, "text/csv")).run()
+    at = at.button(key="log.csv.import").click().run()
+    after_first = count(demo_url)
+    at.file_uploader[0].set_value(("week.csv", week, "text/csv")).run()
+    assert [i.value for i in at.info] == [
+        "2 rows are already stored (rows 2, 3); importing again does not store them twice."
+    ]
+    button = at.button(key="log.csv.import")
+    assert (button.label, button.disabled) == ("Import 0 new rows", True)
+    assert count(demo_url) == after_first
 
 
 # -- fixing and voiding ------------------------------------------------------------

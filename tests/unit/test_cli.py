@@ -151,6 +151,10 @@ def test_a_bad_import_reports_rows_and_writes_nothing_and_a_dry_run_writes_nothi
     dry = run(small_org, "import", "results", str(good), "--dry-run")
     assert (dry.returncode, dry.stdout, dry.stderr) == (0, "results: 1 rows read, 1 would import\n", "")
     assert _count(small_org, Result) == before
+    assert run(small_org, "import", "results", str(good)).returncode == 0
+    again = run(small_org, "import", "results", str(good))
+    assert again.stdout.splitlines() == ["results: 1 rows read, 0 imported, 1 already stored", "already stored: rows 2"]
+    assert _count(small_org, Result) == before + 1
 
 
 @pytest.mark.slow
