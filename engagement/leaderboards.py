@@ -192,9 +192,7 @@ def round2(value: float) -> float:
 
 
 def ranked_value(row: TeamRow, rank_by: RankBy) -> float:
-    """The value a team is ranked on, as :func:`_rank` sees it (2 decimals; participation from its exact share)."""
-    if rank_by is RankBy.PARTICIPATION:
-        return round2(row.participants / row.members) if row.members else 0.0
+    """The value a team is ranked on, rounded as :func:`_rank` rounds it (2 decimals, half up)."""
     return round2(getattr(row, RANKED_VALUE[rank_by]))
 
 
@@ -577,10 +575,8 @@ def team_position(rows: Sequence[TeamRow], team_id: int | None, rank_by: RankBy)
         return None
     better = [r for r in rows if r.rank < mine.rank]
     above = better[-1] if better else None
-    gap = None
-    if above is not None:
-        field = RANKED_VALUE[rank_by]
-        gap = round(getattr(above, field) - getattr(mine, field), 4 if rank_by is RankBy.PARTICIPATION else 2)
+    # The gap between the values the two are ranked on: what the chart and the table print for them.
+    gap = None if above is None else round(ranked_value(above, rank_by) - ranked_value(mine, rank_by), 2)
     return TeamPosition(mine, len(rows), above, gap)
 
 

@@ -15,7 +15,7 @@ import streamlit as st
 
 from engagement import charts, exports, leaderboards, periods
 from engagement.access import Actor
-from engagement.amounts import ordinal
+from engagement.amounts import in_words, ordinal
 from engagement.leaderboards import RANKED_VALUE, PersonRow, Podium, RankBy, Scope, TeamRow
 from engagement.periods import Period
 from engagement.vocabulary import Challenge
@@ -48,13 +48,22 @@ POINTS_RULE = (
 )
 
 
+def points(value: float) -> str:
+    """Points in words to the 2 decimals ranking uses, trailing zeros dropped: "10.25 points", "1 point"."""
+    return in_words(value, "points")
+
+
 def amount(value: float, rank_by: RankBy, *, gap: bool = False) -> str:
     """A ranked value in words with its unit, e.g. "14.2 points per member" or "45% taking part"."""
     if rank_by is RankBy.PARTICIPATION:
-        return f"{value * 100:.0f} percentage points" if gap else f"{value:.0%} of members taking part"
+        # Whole percentages, as participation is ranked (a gap is between two such).
+        share = round(100 * (value if gap else leaderboards.round2(value)))
+        if gap:
+            return f"{share} percentage {'point' if share == 1 else 'points'}"
+        return f"{share}% of members taking part"
     if rank_by is RankBy.PER_MEMBER:  # two decimals, as in the table
         return f"{value:,.2f} points per member"
-    return f"{value:,.1f} points"
+    return points(value)
 
 
 def follow_challenge(by_id: dict[int, Challenge], today: date) -> None:
@@ -84,7 +93,7 @@ def winners_sentence(result: Podium) -> str:
         parts.append(f"{names} (team), with {per_member}")
     if result.winning_people:
         names = " and ".join(md(p.name) for p in result.winning_people)
-        parts.append(f"{names} (person), with {result.winning_people[0].points:,.1f} points")
+        parts.append(f"{names} (person), with {points(result.winning_people[0].points)}")
     tied = len(result.winning_teams) > 1 or len(result.winning_people) > 1
     lead = f"Winner{'s' * (len(parts) > 1 or tied)}" if result.final else "Leading so far"
     return f"{lead}: {'; '.join(parts)}."
@@ -140,15 +149,15 @@ def team_summary(actor: Actor, rows: list[TeamRow], rank_by: RankBy) -> str:
 def person_summary(actor: Actor, top: list[PersonRow], mine: PersonRow | None) -> str:
     """One sentence beside the chart: who leads, and where the viewer stands and how far behind the top."""
     leader = top[0]
-    lead = f"{md(leader.name)} leads with {leader.points:,.1f} points."
+    lead = f"{md(leader.name)} leads with {points(leader.points)}."
     if actor.person_id is None:
         return lead
     if mine is None:
         return f"You have no points on this board yet: log an activity on My standing. {lead}"
     if mine.rank == 1:
-        return f"You are 1st with {mine.points:,.1f} points."
+        return f"You are 1st with {points(mine.points)}."
     behind = leader.points - mine.points
-    return f"You are {ordinal(mine.rank)} with {mine.points:,.1f} points, {behind:,.1f} behind the top. {lead}"
+    return f"You are {ordinal(mine.rank)} with {points(mine.points)}, {points(behind)} behind the top. {lead}"
 
 
 def points_column(points: list[float]) -> Any:

@@ -30,7 +30,8 @@ def test_bar_labels_are_never_thinned_out() -> None:
 
 
 def _team(rank: int, per_member: float, participants: int = 1, members: int = 4) -> TeamRow:
-    return TeamRow(rank, rank, f"Team {rank}", None, per_member * members, members, per_member, participants, 0.0)
+    share = round(participants / members, 4)
+    return TeamRow(rank, rank, f"Team {rank}", None, per_member * members, members, per_member, participants, share)
 
 
 def _printed(spec: dict[str, object]) -> list[str]:

@@ -81,3 +81,9 @@ def test_the_top_team_has_nobody_above_and_a_missing_team_has_no_position() -> N
 def test_a_window_that_ends_before_it_starts_is_refused(session: Session) -> None:
     with pytest.raises(ValidationError, match="to: 2026-04-01 is before the first day, 2026-05-01"):
         team_leaderboard(session, SYSTEM, Scope(start=date(2026, 5, 1), end=date(2026, 4, 1)))
+
+
+def test_the_gap_is_between_the_values_as_ranked_so_it_reads_as_the_board_prints_them() -> None:
+    """1 of 8 taking part (12.5%) ranks as 13%, 3 of 25 as 12%: one percentage point, not 0.5."""
+    board = [TeamRow(1, 1, "Oak", None, 1.0, 8, 0.13, 1, 0.125), TeamRow(2, 2, "Ash", None, 1.0, 25, 0.04, 3, 0.12)]
+    assert team_position(board, 2, RankBy.PARTICIPATION).gap == 0.01  # type: ignore[union-attr]
