@@ -121,8 +121,9 @@ def show_alerts(actor: Actor) -> None:
         st.success(f"No morale alerts. {alert_rules.checked()}", icon=":material/check_circle:")
         return
     for a in found[:ALERTS_SHOWN]:
+        fell = "\n".join(f"- {finding.sentence()}" for finding in a.findings)
         st.warning(
-            f"**{md(a.team)}**: {a.sentence()}. A good next step is a conversation with the team lead about "
+            f"**{md(a.team)}**:\n{fell}\n\nA good next step is a conversation with the team lead about "
             "workload and support, and a team check-in. Please do not try to find out who answered what.",
             icon=":material/trending_down:",
         )

@@ -207,7 +207,8 @@ def test_alerts_name_the_teams_the_domain_finds(app_as: Callable[[Role], AppTest
     assert [a.team for a in found] == [demo.FALLING]
     assert len(at.warning) == len(found)
     for alert, box in zip(found, at.warning, strict=True):
-        assert box.value.startswith(f"**{alert.team}**: {alert.sentence()}. ")
+        listed = "\n".join(f"- {finding.sentence()}" for finding in alert.findings)
+        assert box.value.startswith(f"**{alert.team}**:\n{listed}\n\nA good next step")
     assert alert_rules.checked() in [c.value for c in at.caption]
 
 
