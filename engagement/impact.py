@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import case, func, literal, literal_column, or_, select
+from sqlalchemy import case, exists, func, literal, literal_column, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import Subquery
 
-from db.models import Challenge, ImpactFactor, ImpactMonthly, Kind, Result, ResultsMonthly, Role, Site, Team
+from db.models import Challenge, ImpactFactor, ImpactMonthly, Kind, Membership, Result, ResultsMonthly, Role, Site, Team
 from engagement import audit, text
 from engagement.access import Actor, require
 from engagement.errors import Conflict, NotFound, Problem, ValidationError
@@ -501,14 +501,24 @@ def target_standing(
 ) -> TargetStanding | None:
     """The leading ``top`` teams, team ``team_id`` and how many teams reached the team target.
 
-    Approved quantities of active teams, from the monthly rollup, ranked and
-    counted in SQL: at most ``top`` + 1 rows come back. None for a challenge
-    without a team target. Everyone may read it.
+    Approved quantities of active teams that existed during the challenge
+    (someone was on their roster on one of its days: a team formed after it
+    ended is not ranked in it), from the monthly rollup, ranked and counted in
+    SQL: at most ``top`` + 1 rows come back. None for a challenge without a
+    team target. Everyone may read it.
     """
     require(actor, *Role)
-    target = session.scalar(select(Challenge.team_target).where(Challenge.id == challenge_id))
-    if target is None:
+    challenge = session.execute(
+        select(Challenge.team_target, Challenge.starts_on, Challenge.ends_on).where(Challenge.id == challenge_id)
+    ).one_or_none()
+    if challenge is None or challenge.team_target is None:
         return None
+    target = challenge.team_target
+    existed = exists().where(
+        Membership.team_id == Team.id,
+        Membership.valid_from <= challenge.ends_on,
+        or_(Membership.valid_to.is_(None), Membership.valid_to > challenge.starts_on),
+    )
     per_team = (
         select(ResultsMonthly.team_key, func.sum(ResultsMonthly.quantity).label("amount"))
         .where(ResultsMonthly.challenge_id == challenge_id)
@@ -527,7 +537,7 @@ def target_standing(
             func.sum(case((amount >= target, 1), else_=0)).over().label("reached"),
         )
         .outerjoin(per_team, per_team.c.team_key == Team.id)
-        .where(Team.active)
+        .where(Team.active, existed)
         .subquery("board")
     )
     rows = session.execute(

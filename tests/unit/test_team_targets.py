@@ -68,6 +68,23 @@ def test_retired_teams_are_left_out_and_a_viewer_without_a_team_has_no_row(sessi
     assert (standing.teams, standing.reached, standing.mine) == (1, 0, None)
 
 
+def test_a_team_formed_after_the_challenge_is_not_ranked_in_its_target(session: Session) -> None:
+    challenge = make_challenge(session, team_target=5.0)  # 2 to 29 March
+    log(session, make_person(session, team="Oak"), challenge, 6.0)
+    organisation.add_person(
+        session,
+        SYSTEM,
+        organisation.PersonInput("new@example.org", "New", Role.AGENT, "Latecomers"),
+        since=date(2026, 4, 2),
+    )
+
+    standing = impact.target_standing(session, SYSTEM, challenge, None)
+
+    assert standing is not None
+    assert [t.team for t in standing.top] == ["Oak"]
+    assert (standing.teams, standing.reached) == (1, 1)
+
+
 def test_a_challenge_without_a_team_target_has_no_standing(session: Session) -> None:
     challenge = make_challenge(session)
     make_person(session, team="Oak")
