@@ -1,8 +1,9 @@
 """Who may do what. Every engagement function calls one of these checks first.
 
 Roles, widest last:
-- agent: logs their own activity (always pending unless auto-approved), reads
-  leaderboards and challenges, answers and reads their own pulse;
+- agent: logs their own activity (always pending unless auto-approved), corrects
+  or withdraws it while it is pending, reads leaderboards and challenges, answers
+  and reads their own pulse;
 - lead: an agent who also logs, edits, voids, approves and rejects for their own team;
 - manager: reads everything in aggregate (morale, impact), writes nothing;
 - admin: manages people, teams, challenges, factors, accounts and settings, and

@@ -16,6 +16,11 @@ themself, lead or admin, is treated as an agent (the challenge's auto-approve
 limit is a rule, not their decision), and their entries wait for another lead
 of their site or an admin.
 
+While an entry waits, the person it is for may correct or withdraw it
+(:func:`edit_result`, :func:`withdraw_result`); once decided it is the lead's.
+The approvals queue flags a possible repeat and a day above the daily cap
+(:func:`flags`), and a form may ask before saving a repeat (:func:`find_duplicate`).
+
 Every entry is validated in full before anything is written; a batch (grid,
 CSV) is written in one transaction or not at all.
 """
@@ -881,8 +886,8 @@ def _duplicate_of() -> ColumnElement[int | None]:
 def _day_amount_over_cap() -> ColumnElement[float | None]:
     """Per queued entry: the person's live amount for its challenge and day, if it is above the daily cap.
 
-    Live means pending or approved, this entry included: approving everything
-    that waits would count no more than the cap, so the lead sees it before.
+    Live means pending or approved, this entry included: the lead sees, before
+    approving, that only the cap of that day will earn points.
     """
     day = aliased(Result, name="same_day")
     amount = (
