@@ -42,7 +42,15 @@ MEASURE_UNITS = {
     "volunteer_value": MONEY,
 }
 HUGE = 1e12
-_SINGULAR = {"hours": "hour", "trees": "tree", "minutes": "minute", "points": "point"}
+_SINGULAR = {
+    "hours": "hour",
+    "trees": "tree",
+    "minutes": "minute",
+    "points": "point",
+    "days": "day",
+    "entries": "entry",
+    "rows": "row",
+}
 
 
 def hours_from_minutes(minutes: float) -> float:
@@ -63,6 +71,11 @@ def singular(unit: str) -> str:
 def of_unit(count: float, unit: str) -> str:
     """``unit`` as it goes after ``count``: singular for exactly one, plural otherwise."""
     return singular(unit) if count == 1 else unit
+
+
+def count(n: int, things: str) -> str:
+    """A count with its noun, singular for exactly one: "1 day", "3 days", "1 entry", "1,204 rows"."""
+    return f"{n:,} {of_unit(n, things)}"
 
 
 def number(value: float, places: int = 2) -> str:

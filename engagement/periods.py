@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from engagement import amounts
+
 EARLIEST = date(2000, 1, 1)
 CUSTOM = "Custom range"
 
@@ -155,8 +157,8 @@ def _duration(left: timedelta) -> str:
     days, hours = left.days, left.seconds // 3600
     if not days and not hours:
         return "less than an hour"
-    in_days = f"{days} day{'s' * (days != 1)} " if days else ""
-    return f"{in_days}{hours} hour{'s' * (hours != 1)}"
+    in_days = f"{amounts.count(days, 'days')} " if days else ""
+    return f"{in_days}{amounts.count(hours, 'hours')}"
 
 
 def weeks_between(start: date, end: date) -> list[date]:

@@ -69,7 +69,7 @@ def decide(chosen: list[Entry], approve: bool, reason: str) -> None:
         return
     by_id = {e.id: e for e in chosen}
     verb = "Approved" if approve else "Rejected"
-    message = f"{verb} {len(outcome.decided)} entr{'y' if len(outcome.decided) == 1 else 'ies'}."
+    message = f"{verb} {amounts.count(len(outcome.decided), 'entries')}."
     if outcome.skipped:
         skipped = "; ".join(f"{describe(by_id[i])}: {why}" for i, why in outcome.skipped.items())
         message += f" Left alone: {skipped}."
@@ -106,7 +106,7 @@ if not waiting:
     who = "your team and the other leads of your site log" if actor.role is Role.LEAD else "agents log"
     st.info(f"Nothing waiting for you. Entries {who} above a challenge's auto-approve limit appear here.")
     st.stop()
-st.markdown(f"**{waiting} entr{'y' if waiting == 1 else 'ies'} waiting** for a decision, oldest first.")
+st.markdown(f"**{amounts.count(waiting, 'entries')} waiting** for a decision, oldest first.")
 
 editor_key = f"approvals.table.{team_id}.{st.session_state.get('approvals.round', 0)}"
 # Keep the list as first drawn under this key, so the ticks stay on the entries they were put on.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from engagement import csvio, imports, organisation
+from engagement import amounts, csvio, imports, organisation
 from engagement.access import Actor
 from engagement.imports import ImportKind
 from engagement.organisation import PeoplePage, PersonInput, PersonRow
@@ -320,7 +320,7 @@ def import_roster(actor: Actor) -> None:
             st.cache_data.clear()
             st.session_state["admin.import.generation"] = generation + 1
             flash(
-                f"Imported {report.rows} row{'s' * (report.rows != 1)}: {report.created} new, "
+                f"Imported {amounts.count(report.rows, 'rows')}: {report.created} new, "
                 f"{report.updated} changed, {report.unchanged} unchanged."
             )
             st.rerun()

@@ -53,7 +53,7 @@ YOUR_TEAM = st.column_config.ProgressColumn(
 
 def days(n: int) -> str:
     """A count of days in words: "1 day", "3 days"."""
-    return f"{n} day{'s' * (n != 1)}"
+    return amounts.count(n, "days")
 
 
 def window_words(c: Challenge, phase: Phase, today: date) -> str:

@@ -180,7 +180,7 @@ def team_table(actor: Actor, team: TeamRow, roster: list[PersonRow], loggable: l
         saved = len(stored.ids) + len(stored.already_stored)
         names = dict(people)
         who = [names[r.person_id] for r in rows if any(not grid.is_blank(v) for v in r.cells.values())]
-        flash(f"Saved {saved} entr{'y' if saved == 1 else 'ies'} for {day.isoformat()}: {md(', '.join(who))}.")
+        flash(f"Saved {amounts.count(saved, 'entries')} for {day.isoformat()}: {md(', '.join(who))}.")
         st.rerun()
 
 

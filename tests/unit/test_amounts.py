@@ -111,3 +111,13 @@ def test_percentages_never_round_up_to_all(share: float, shown: str) -> None:
 )
 def test_a_target_says_when_it_is_reached_and_by_how_much(done: float, target: float, unit: str, shown: str) -> None:
     assert amounts.target_progress(done, target, unit) == shown
+
+
+def test_counts_are_singular_for_exactly_one() -> None:
+    assert [amounts.count(n, noun) for n, noun in ((1, "days"), (3, "days"), (1, "entries"), (0, "entries"))] == [
+        "1 day",
+        "3 days",
+        "1 entry",
+        "0 entries",
+    ]
+    assert amounts.count(1204, "rows") == "1,204 rows"
