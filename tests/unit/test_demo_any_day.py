@@ -12,7 +12,7 @@ the same domain functions the pages call.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -104,7 +104,8 @@ def _falling_team_raises_an_alert(session: Session) -> None:
 
 
 def _small_teams_read_not_enough_responses(session: Session, today: date) -> None:
-    """Morale: 26 closed weeks; the two small teams are suppressed in every one, and other teams show."""
+    """Morale: 26 closed weeks; the two small teams are suppressed in every one, other teams show, a site is
+    withheld by subtraction."""
     this_monday = periods.week_start(today)
     cells = morale.weekly_morale(session, SYSTEM, GroupBy.TEAM, date(2000, 1, 1), today)
     weeks = sorted({c.week for c in cells})
@@ -112,6 +113,9 @@ def _small_teams_read_not_enough_responses(session: Session, today: date) -> Non
     small = [c for c in cells if c.group in SMALL_TEAMS]
     assert small and all(c.suppressed and c.reason == morale.TOO_FEW for c in small)
     assert all(any(not c.suppressed for c in cells if c.week == week) for week in weeks)
+    # The Morale page's default 8 weeks show a site withheld because subtracting its teams would reveal one.
+    sites = morale.weekly_morale(session, SYSTEM, GroupBy.SITE, this_monday - timedelta(weeks=8), today)
+    assert any(c.reason == morale.BY_SUBTRACTION for c in sites)
 
 
 def _lead_has_entries_to_approve(session: Session) -> None:
