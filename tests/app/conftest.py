@@ -1,9 +1,14 @@
 """AppTest fixtures: the real dashboard over a fresh copy of the demo database.
 
-The demo is loaded once per session into a template file (relative to today's
-date, as `python -m engagement demo` does) and copied for every test, so tests
+The demo is loaded once per session into a template file (relative to its
+day, as `python -m engagement demo` does) and copied for every test, so tests
 may write freely. ``app_as(role)`` gives an AppTest already signed in as that
 demo role; ``app_signed_out()`` one that is not.
+
+Nothing here reads the machine's date: the demo is built, and every test of
+its database runs, on the clock of ``APP_NOW`` (AppTest runs the page script in this process, so
+time-machine moves the page's clock too). The clock ticks on from there, since
+AppTest times each run on it; no test lasts long enough to reach another day.
 """
 
 from __future__ import annotations
@@ -11,10 +16,12 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import streamlit as st
+import time_machine
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
@@ -26,6 +33,16 @@ from ui.auth import SESSION_KEY
 
 DASHBOARD = str(Path(__file__).resolve().parents[2] / "dashboard.py")
 TIMEOUT = 30
+# A Wednesday at noon in London: the week and the month are under way, no change of day is near.
+APP_NOW = datetime(2026, 3, 18, 12, 0, tzinfo=UTC)
+APP_TODAY = APP_NOW.date()
+
+
+@pytest.fixture
+def app_clock() -> Iterator[time_machine.Traveller]:
+    """The demo's clock, for every test of its database; a test may ``move_to`` another instant."""
+    with time_machine.travel(APP_NOW, tick=True) as traveller:
+        yield traveller
 
 
 @pytest.fixture(scope="session")
@@ -33,15 +50,17 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> str:
     path = tmp_path_factory.mktemp("demo") / "demo.db"
     engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)
-    with unit_of_work(engine) as session:
+    with time_machine.travel(APP_NOW, tick=False), unit_of_work(engine) as session:
         demo.load_demo(session)
     engine.dispose()
     return str(path)
 
 
 @pytest.fixture
-def demo_url(demo_template: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A fresh copy of the demo database, made the app's DATABASE_URL."""
+def demo_url(
+    demo_template: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, app_clock: time_machine.Traveller
+) -> Iterator[str]:
+    """A fresh copy of the demo database, made the app's DATABASE_URL; the clock is the demo's (``APP_NOW``)."""
     path = tmp_path / "impact.db"
     shutil.copyfile(demo_template, path)
     url = f"sqlite:///{path}"

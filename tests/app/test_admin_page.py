@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from db.models import Challenge, Kind, Membership, Person, Role, Team
 from engagement import auth, challenges, demo, impact, organisation, periods, settings
 from engagement.access import SYSTEM
-from tests.app.conftest import TIMEOUT, signed_in
+from tests.app.conftest import APP_TODAY, TIMEOUT, signed_in
 from tests.factories import store
 
 PAGE = "pages/admin.py"
@@ -217,7 +217,7 @@ def test_a_deactivated_agent_is_signed_out_at_their_next_click(
 def test_moving_a_person_changes_their_team_from_the_date(app_as: Callable[[Role], AppTest], demo_url: str) -> None:
     at = pick_person(open_admin(app_as), demo_url, AGENT)
     pid = person_id(demo_url, AGENT)
-    since = date.today() - timedelta(days=3)
+    since = APP_TODAY - timedelta(days=3)
     at.selectbox(key=k(at, f"admin.move.{pid}", "team")).set_value("Birch")
     at.date_input(key=k(at, f"admin.move.{pid}", "since")).set_value(since)
     submit(at, f"admin.move.{pid}", "Move")
@@ -239,7 +239,7 @@ def test_creating_a_challenge_refuses_bad_input_then_saves_good(
 ) -> None:
     at = open_admin(app_as, "Challenges")
     before = counts(demo_url)
-    today = date.today()
+    today = APP_TODAY
     at.text_input(key=k(at, "admin.challenge.new", "slug")).input("Spring Clean!")
     at.text_input(key=k(at, "admin.challenge.new", "name")).input("Spring clean")
     at.number_input(key=k(at, "admin.challenge.new", "points")).set_value(0.0)
@@ -307,7 +307,7 @@ def test_closing_a_challenge_early(app_as: Callable[[Role], AppTest], demo_url: 
     at.date_input(key=k(at, f"admin.close.{cid}", "on")).set_value(starts - timedelta(days=1))
     submit(at, f"admin.close.{cid}", "Close challenge")
     assert "Last day: cannot close before the challenge starts" in errors(at)
-    last = date.today() - timedelta(days=1)
+    last = APP_TODAY - timedelta(days=1)
     at.date_input(key=k(at, f"admin.close.{cid}", "on")).set_value(last)
     submit(at, f"admin.close.{cid}", "Close challenge")
     with store(demo_url) as s:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from harness import browser as e2e
-from tests.app.conftest import app_as, app_signed_out, demo_template, demo_url  # noqa: F401
+from tests.app.conftest import app_as, app_clock, app_signed_out, demo_template, demo_url  # noqa: F401
 from tests.e2e.conftest import NO_CHROMIUM, browser, context, demo_database, page  # noqa: F401
 
 BROWSER_TESTS = {"test_rendering_browser.py"}

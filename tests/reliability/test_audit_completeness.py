@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from sqlalchemy import Engine, MetaData, String, Table, Text, func, inspect, select
 from sqlalchemy.orm import Session
 
@@ -214,6 +215,13 @@ CHANGES = (
 )
 
 
+@pytest.fixture(autouse=True)
+def fixed_clock() -> Iterator[None]:
+    """Every change runs at NOW, frozen: each audit entry must be dated exactly then, on any day the suite runs."""
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
 @pytest.fixture
 def world(engine: Engine) -> tuple[Actor, dict[str, int]]:
     """An admin who is a person, and the things the changes act on."""
@@ -272,7 +280,7 @@ def test_each_change_names_who_when_and_before_and_after(engine: Engine, world: 
     for change in CHANGES:
         with rolled_back(engine) as session:
             last = session.scalar(select(func.max(AuditEntry.id))) or 0
-            started = datetime.now(UTC)
+            started = datetime.now(UTC)  # NOW: the clock is frozen
             change.call(session, admin, things)
             session.flush()
             finished = datetime.now(UTC)

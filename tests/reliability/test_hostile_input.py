@@ -28,6 +28,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -41,6 +42,7 @@ from engagement.access import SYSTEM
 from engagement.cli import main
 from engagement.csvio import MAX_BYTES, MAX_CELL, read_table
 from engagement.errors import ValidationError
+from tests.factories import NOW
 from tests.loops import each
 from tests.reliability.helpers import build_org, changed_tables, checksums, checksums_of, cli, no_traceback
 
@@ -53,8 +55,12 @@ def rows(*lines: str, header: str = HEADER) -> bytes:
     return ("\n".join([header, *lines]) + "\n").encode("utf-8")
 
 
+# In-process commands run on the factories' clock (NOW); a day this far ahead is in the future on any clock.
+FUTURE = date(2099, 6, 1)
+
+
 def future() -> str:
-    return (periods.today("UTC") + timedelta(days=30)).isoformat()
+    return FUTURE.isoformat()
 
 
 # What each bad results file must be told, as the CLI prints it ("row N: column: problem").
@@ -217,8 +223,9 @@ def org_url(database_url: str, engine: Engine) -> str:
 
 
 def run_cli(url: str, *args: str, stdin: str | None = None) -> tuple[int, str]:
-    """The CLI in this process (click's runner): exit code and everything it printed; no traceback allowed."""
-    result = CliRunner().invoke(main, list(args), env={"DATABASE_URL": url}, input=stdin, catch_exceptions=True)
+    """The CLI in this process (click's runner), on a fixed clock: exit code and all it printed; no traceback."""
+    with time_machine.travel(NOW, tick=False):
+        result = CliRunner().invoke(main, list(args), env={"DATABASE_URL": url}, input=stdin, catch_exceptions=True)
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     assert "Traceback" not in result.output
     return result.exit_code, result.output
@@ -323,7 +330,7 @@ OTHER_CLI: dict[str, tuple[list[str], bytes | None, str | None, list[str]]] = {
     ),
     "pulse: a future week": (
         ["import", "pulse"],
-        f"email,week_of,score\np5@example.org,{(date.today() + timedelta(days=21)).isoformat()},3\n".encode(),
+        f"email,week_of,score\np5@example.org,{FUTURE.isoformat()},3\n".encode(),
         None,
         ["row 2: week_of:", "future week"],
     ),
