@@ -12,7 +12,7 @@ import dataclasses
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import ParamSpec, TypeVar
 
 from sqlalchemy import Engine, select
@@ -512,17 +512,21 @@ def run_import(
     dry_run: bool = False,
     encoding: str | None = None,
     today: date | None = None,
+    now: datetime | None = None,
 ) -> ImportReport:
     """Parse and import a whole file in one transaction; with ``dry_run``, roll it back.
 
-    ``today`` (default: today in the organisation's zone) decides what is in the future
-    and which pulse week is open. Raises :class:`ValidationError` (nothing written) if any row is bad.
+    ``now`` (default: the clock; a ``today`` given alone stands for its noon in the
+    organisation's zone) decides what is in the future, for each person in their
+    own zone as every other path does, and ``today`` (default: the organisation's
+    day at ``now``) which pulse week is open and when a moved person moves.
+    Raises :class:`ValidationError` (nothing written) if any row is bad.
     """
     required, optional = COLUMNS[kind]
     table = read_table(data, required, optional, encoding=encoding)
     for attempt in range(WRITE_ATTEMPTS):
         try:
-            return _import_once(engine, actor, kind, table, dry_run, today)
+            return _import_once(engine, actor, kind, table, dry_run, today, now)
         except IntegrityError:
             # Another import stored the same refs meanwhile; a second pass sees them.
             if attempt:
@@ -540,12 +544,24 @@ class _DryRun(Exception):
 
 
 def _import_once(
-    engine: Engine, actor: Actor, kind: ImportKind, table: Table, dry_run: bool, today: date | None
+    engine: Engine,
+    actor: Actor,
+    kind: ImportKind,
+    table: Table,
+    dry_run: bool,
+    today: date | None,
+    now: datetime | None,
 ) -> ImportReport:
     try:
         with unit_of_work(engine) as session:
-            today = today or periods.today(settings.load(session).zone)
-            report = IMPORTERS[kind](session, actor, table, today)
+            zone = settings.load(session).zone
+            if now is None and today is not None:
+                now = datetime.combine(today, time(12), zone)
+            today = today or periods.today(zone, now)
+            if kind is ImportKind.RESULTS:
+                report = import_results(session, actor, table, today, now=now)
+            else:
+                report = IMPORTERS[kind](session, actor, table, today)
             report.dry_run = dry_run
             if dry_run:
                 session.flush()

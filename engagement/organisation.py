@@ -23,7 +23,6 @@ from db.models import Membership, Person, Result, Role, Site, Team, WorkMode
 from engagement import audit, periods, settings, text
 from engagement.access import Actor, normalise_email, require, require_team
 from engagement.errors import Conflict, NotFound, Problem, ValidationError
-from engagement.periods import EARLIEST
 
 EMAIL_MAX = 254
 PAGE_SIZE = 50
@@ -343,7 +342,7 @@ def _people_query() -> Select[*tuple[Any, ...]]:
 # -- changing ---------------------------------------------------------------------
 
 
-def add_person(session: Session, actor: Actor, data: PersonInput, *, since: date = EARLIEST) -> Person:
+def add_person(session: Session, actor: Actor, data: PersonInput, *, since: date = periods.EARLIEST) -> Person:
     """Create a person (admins only). Their team history starts ``since``."""
     require(actor, Role.ADMIN)
     problems = check_person(data)
@@ -573,3 +572,16 @@ def active_member_ids(session: Session, team_ids: Sequence[int]) -> set[int]:
 def site_names(session: Session) -> dict[int, str]:
     """Every site's name by id (for filters and readable audit entries)."""
     return {site_id: name for site_id, name in session.execute(select(Site.id, Site.name))}
+
+
+def todays(session: Session, person_ids: Sequence[int], now: datetime | None = None) -> dict[int, date]:
+    """Each person's today (:func:`engagement.periods.today_for`), as the engine counts it for them.
+
+    The forms offer this day and no later one, so a person in Honolulu at 23:30
+    (already tomorrow in London) is offered their own day, and the engine,
+    checking the same rule, accepts it.
+    """
+    rows = session.execute(
+        select(Person.id, Person.timezone, settings.zone_column()).where(Person.id.in_(list(person_ids)))
+    )
+    return {pid: periods.today_for(own, settings.zone_of_value(org), now) for pid, own, org in rows}

@@ -76,6 +76,20 @@ def today(zone: ZoneInfo | str = "UTC", at: datetime | None = None) -> date:
     return (at or now_utc()).astimezone(tz).date()
 
 
+def zone_for(own: str | None, organisation: ZoneInfo) -> ZoneInfo:
+    """The zone a person's days are counted in: their own if they have one, else the organisation's."""
+    return ZoneInfo(own) if own else organisation
+
+
+def today_for(own: str | None, organisation: ZoneInfo, at: datetime | None = None) -> date:
+    """A person's today, in :func:`zone_for`: the latest day anything can be logged for them.
+
+    One rule for every path: the forms offer this day and go no later, and the
+    engine refuses a later one (form, team table and CSV alike).
+    """
+    return today(zone_for(own, organisation), at)
+
+
 def week_start(day: date) -> date:
     """The Monday of ``day``'s ISO week."""
     return day - timedelta(days=day.weekday())

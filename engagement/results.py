@@ -107,11 +107,10 @@ class _Context:
     credited: dict[tuple[int, date], int | None] = field(default_factory=dict)  # (person, day) -> team, once read
 
     def zone_of(self, person: Person | None) -> ZoneInfo:
-        if person is not None and person.timezone:
-            return ZoneInfo(person.timezone)
-        if self.org_zone is None:
+        own = person.timezone if person is not None else None
+        if not own and self.org_zone is None:
             self.org_zone = settings.load(self.session).zone
-        return self.org_zone
+        return periods.zone_for(own, self.org_zone or ZoneInfo("UTC"))
 
     def teams_on(self, pairs: Sequence[tuple[int, date]]) -> dict[tuple[int, date], int | None]:
         """The team each (person, day) credits: the current one from memory, older days from the history."""
@@ -194,7 +193,8 @@ def check(actor: Actor, data: ResultInput, ctx: _Context, row: int | None = None
         problem("quantity", f"{typed} is more than one entry can hold ({most})")
     elif challenge is not None and challenge.kind is Kind.TREES and not challenges.is_whole(data.quantity):
         problem("quantity", f"{challenges.TREES_WHOLE} ({amounts.number(data.quantity)} is not)")
-    today = periods.today(ctx.zone_of(person), ctx.now)
+    zone = ctx.zone_of(person)
+    today = periods.today(zone, ctx.now)
     if challenge is not None and new and actor.role is not Role.ADMIN:
         late = challenges.late_entry_problem(challenge, today)
         if late is not None:
@@ -206,7 +206,7 @@ def check(actor: Actor, data: ResultInput, ctx: _Context, row: int | None = None
             f"{challenge.starts_on.isoformat()} to {challenge.ends_on.isoformat()}",
         )
     if data.occurred_on > today:
-        problem("occurred_on", f"{data.occurred_on.isoformat()} is in the future")
+        problem("occurred_on", f"{data.occurred_on.isoformat()} is in the future (today is {today} in {zone.key})")
     for name, limit in (("note", text.NOTE_MAX), ("organisation", text.NAME_MAX), ("activity_type", 40)):
         value = getattr(data, name)
         if value:

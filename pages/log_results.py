@@ -15,7 +15,7 @@ from engagement.vocabulary import Role
 from ui import log_entry_tabs, log_upload_fix_tabs
 from ui.auth import require_role
 from ui.resources import read, read_fresh
-from ui.widgets import md, org_today, show_flash
+from ui.widgets import day_for, md, org_today, show_flash
 
 actor = require_role(Role.LEAD, Role.ADMIN)
 
@@ -40,7 +40,9 @@ if team is None:
     st.info("You are not leading a team yet. An admin can put you in one on the Admin page.")
     st.stop()
 roster = read_fresh(organisation.list_people, actor, team_id=team.id)
-loggable = [c for c in read(challenges.list_challenges) if challenges.takes_entries_on(c, today)]
+# The entry form and the table offer the team's day: today for every member in their own zone, as the engine checks.
+day = day_for([p.id for p in roster])
+loggable = [c for c in read(challenges.list_challenges) if challenges.takes_entries_on(c, day)]
 st.caption(f"Logging for **{md(team.name)}** ({len(roster)} active members). What you log here is approved at once.")
 
 # A keyed tab remembers where the lead was, so saving in the table does not jump back to the first tab.
@@ -48,12 +50,12 @@ st.caption(f"Logging for **{md(team.name)}** ({len(roster)} active members). Wha
 one, whole, file, fix = st.tabs(TABS, key="log.tab", on_change="rerun")
 with one:
     if roster and loggable:
-        log_entry_tabs.one_entry(actor, roster, loggable, today)
+        log_entry_tabs.one_entry(actor, roster, loggable, day)
     else:
         st.info("There is nothing to log: no challenge is running." if roster else "This team has no active members.")
 with whole:
     if roster and loggable:
-        log_entry_tabs.team_table(actor, team, roster, loggable, today)
+        log_entry_tabs.team_table(actor, team, roster, loggable, day)
     else:
         st.info("There is nothing to log: no challenge is running." if roster else "This team has no active members.")
 with file:

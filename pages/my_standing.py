@@ -12,7 +12,7 @@ from engagement.vocabulary import Role
 from ui import own_entries, standing_sections
 from ui.auth import require_role
 from ui.resources import read
-from ui.widgets import org_today, show_flash
+from ui.widgets import day_for, org_today, show_flash
 
 actor = require_role(*Role)
 
@@ -31,8 +31,11 @@ else:
     st.info("No challenges are running right now. Your admin can start one on the Admin page.")
 
 if actor.role is not Role.MANAGER:  # managers read; they do not log
-    standing_sections.quick_log(actor, open_challenges, today)
-    own_entries.waiting_entries(actor, today)
+    # The form offers the person's own today (their zone), the day the engine checks: one clock for a person.
+    my_day = day_for([actor.person_id or 0])
+    loggable = open_challenges if my_day == today else read(challenges.list_challenges, open_on=my_day)
+    standing_sections.quick_log(actor, loggable, my_day)
+    own_entries.waiting_entries(actor, my_day)
 standing_sections.recent_entries(actor)
 standing_sections.weekly_pulse(actor)
 standing_sections.pulse_history(actor)

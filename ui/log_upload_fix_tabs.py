@@ -23,7 +23,7 @@ from engagement.text import NOTE_MAX
 from engagement.vocabulary import Status
 from ui.log_forms import amount_input, or_conflict, renew
 from ui.resources import get_engine, read, read_fresh, write
-from ui.widgets import attempt, csv_download, flash, md, table
+from ui.widgets import attempt, csv_download, day_for, flash, md, table
 
 RECENT_DAYS = 35
 MAX_UPLOAD_MB = 5
@@ -168,7 +168,9 @@ def preview(data: bytes, problems: list[Problem]) -> int:
 
 def fix_entry(actor: Actor, team: TeamRow, today: date) -> None:
     """Correct or void one of the team's recent entries; the version opened guards against overwriting a newer one."""
-    recent = read_fresh(results.team_entries, actor, team.id, today - timedelta(days=RECENT_DAYS), today, limit=300)
+    # Up to tomorrow: a member in a zone ahead of the organisation's may already have logged their today.
+    start, end = today - timedelta(days=RECENT_DAYS), today + timedelta(days=1)
+    recent = read_fresh(results.team_entries, actor, team.id, start, end, limit=300)
     if not recent:
         st.caption(f"No entries for {md(team.name)} in the last {RECENT_DAYS} days.")
         return
@@ -218,8 +220,9 @@ def fix_entry(actor: Actor, team: TeamRow, today: date) -> None:
     edit, void = st.columns(2)
     with edit.form(f"log.fix.edit.{tag}"):
         quantity = amount_input(opened.unit, f"log.fix.quantity.{tag}", opened.quantity)
+        latest = max(opened.occurred_on, day_for([opened.person_id]))  # the person's own today, as the engine checks
         day = st.date_input(
-            "Day", value=opened.occurred_on, max_value=today, format="YYYY-MM-DD", key=f"log.fix.day.{tag}"
+            "Day", value=opened.occurred_on, max_value=latest, format="YYYY-MM-DD", key=f"log.fix.day.{tag}"
         )
         note = st.text_input("Note", value=opened.note, max_chars=NOTE_MAX, key=f"log.fix.note.{tag}")
         why = st.text_input("Why the change (kept in the audit log)", max_chars=NOTE_MAX, key=f"log.fix.why.{tag}")

@@ -76,7 +76,11 @@ def _change_forms(actor: Actor, opened: results.Entry, today: date) -> None:
         kind = "minutes" if opened.unit == amounts.HOURS else "quantity"
         quantity = amount_input(opened.unit, f"standing.waiting.{kind}.{tag}", opened.quantity)
         day = st.date_input(
-            "Day", value=opened.occurred_on, max_value=today, format="YYYY-MM-DD", key=f"standing.waiting.day.{tag}"
+            "Day",
+            value=opened.occurred_on,
+            max_value=max(today, opened.occurred_on),
+            format="YYYY-MM-DD",
+            key=f"standing.waiting.day.{tag}",
         )
         note = st.text_input("Note", value=opened.note, max_chars=NOTE_MAX, key=f"standing.waiting.note.{tag}")
         save = st.form_submit_button("Save the correction", type="primary")

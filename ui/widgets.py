@@ -9,9 +9,9 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
-from engagement import periods, settings
+from engagement import organisation, periods, settings
 from engagement.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from ui.resources import read
+from ui.resources import read, read_fresh
 
 T = TypeVar("T")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>:~$=])")
@@ -57,6 +57,15 @@ def org_settings() -> settings.OrgSettings:
 
 def org_today() -> date:
     return periods.today(org_settings().zone)
+
+
+def day_for(person_ids: Sequence[int]) -> date:
+    """The day a form logging for these people offers: the earliest of their todays, so none is refused it.
+
+    Each person's today is in their own zone (``organisation.todays``), the rule
+    the engine checks; read fresh, since it turns with the clock, not with writes.
+    """
+    return min(read_fresh(organisation.todays, list(person_ids)).values(), default=org_today())
 
 
 def attempt(action: Callable[[], T], success: str | None = None) -> T | None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import time_machine
 from sqlalchemy import select
@@ -11,8 +12,8 @@ from streamlit.testing.v1 import AppTest
 
 from db.engine import make_engine, unit_of_work
 from db.models import Challenge, Person, Result, Role, Status
-from engagement import amounts, challenges, demo, impact, leaderboards, periods, results, settings
-from engagement.access import Actor, actor_for_email
+from engagement import amounts, challenges, demo, impact, leaderboards, organisation, periods, results, settings
+from engagement.access import SYSTEM, Actor, actor_for_email
 from engagement.leaderboards import Scope
 from tests.factories import in_store, store
 
@@ -211,3 +212,59 @@ def test_the_quick_log_offers_one_whole_tree(app_as: Callable[[Role], AppTest]) 
     at.selectbox(key="standing.log.challenge").set_value("Plant a tree").run()
     trees = next(n for n in at.number_input if n.label == "How much (trees)")
     assert (trees.value, trees.step) == (1, 1)
+
+
+# -- one clock for a person ---------------------------------------------------------
+
+HONOLULU_LATE = datetime(2026, 3, 18, 23, 30, tzinfo=ZoneInfo("Pacific/Honolulu"))  # 09:30 on the 19th in London
+
+
+def _agent_in_honolulu(url: str) -> int:
+    with store(url) as session:
+        person = session.scalars(select(Person).where(Person.email == demo.DEMO_ACCOUNTS[Role.AGENT])).one()
+        organisation.update_person(session, SYSTEM, person.id, person.version, timezone="Pacific/Honolulu")
+        return person.id
+
+
+def _my_entries_on(url: str, person_id: int, day: date) -> list[float]:
+    with store(url, write=False) as session:
+        return list(
+            session.scalars(select(Result.quantity).where(Result.person_id == person_id, Result.occurred_on == day))
+        )
+
+
+def test_the_quick_log_offers_my_own_today_and_saves_it(
+    app_as: Callable[[Role], AppTest], demo_url: str, app_clock: time_machine.Traveller
+) -> None:
+    """At 23:30 in Honolulu (tomorrow in London), the form's default day is the agent's own, and it saves."""
+    person_id = _agent_in_honolulu(demo_url)
+    app_clock.move_to(HONOLULU_LATE)
+    at = app_as(Role.AGENT)
+    at.selectbox(key="standing.log.challenge").set_value("Home energy saver").run()
+    (day,) = (d for d in at.date_input if d.label == "Day")
+    assert day.value == date(2026, 3, 18)
+    before = _my_entries_on(demo_url, person_id, date(2026, 3, 18))
+    next(n for n in at.number_input if n.label == "How much (kWh)").set_value(1.5)
+    at = at.button(key="FormSubmitter:standing.log-Submit").click().run()
+    assert not at.exception and not at.error
+    assert _my_entries_on(demo_url, person_id, date(2026, 3, 18)) == [*before, 1.5]
+
+
+def test_the_quick_log_goes_no_later_than_my_own_today(
+    app_as: Callable[[Role], AppTest], demo_url: str, app_clock: time_machine.Traveller
+) -> None:
+    """London's day (the 19th) is not offered: the widget stops at the agent's day, which the engine accepts.
+
+    A later day typed anyway is refused by the engine with the message every path gives
+    (tests/unit/test_one_clock.py); the widget itself keeps to its last day.
+    """
+    person_id = _agent_in_honolulu(demo_url)
+    app_clock.move_to(HONOLULU_LATE)
+    at = app_as(Role.AGENT)
+    at.selectbox(key="standing.log.challenge").set_value("Home energy saver").run()
+    (day,) = (d for d in at.date_input if d.label == "Day")
+    assert (day.value, day.max) == (date(2026, 3, 18), date(2026, 3, 18))
+    next(n for n in at.number_input if n.label == "How much (kWh)").set_value(1.5)
+    day.set_value(date(2026, 3, 19))
+    at = at.button(key="FormSubmitter:standing.log-Submit").click().run()
+    assert not at.error and _my_entries_on(demo_url, person_id, date(2026, 3, 19)) == []

@@ -96,10 +96,10 @@ def test_a_quarter_hour_of_volunteering_can_be_logged(session: Session) -> None:
 
 BAD_DAYS = {
     date(2026, 3, 1): ["occurred_on: 2026-03-01 is outside the challenge window 2026-03-02 to 2026-03-29"],
-    date(2026, 3, 19): ["occurred_on: 2026-03-19 is in the future"],
+    date(2026, 3, 19): ["occurred_on: 2026-03-19 is in the future (today is 2026-03-18 in UTC)"],
     date(2026, 3, 30): [
         "occurred_on: 2026-03-30 is outside the challenge window 2026-03-02 to 2026-03-29",
-        "occurred_on: 2026-03-30 is in the future",
+        "occurred_on: 2026-03-30 is in the future (today is 2026-03-18 in UTC)",
     ],
 }
 
@@ -141,7 +141,7 @@ def test_today_is_judged_in_the_persons_time_zone(session: Session) -> None:
     record_results(session, SYSTEM, [_entry(sydney, challenge, day=date(2026, 3, 19))], now=late)
     with pytest.raises(ValidationError) as error:
         record_results(session, SYSTEM, [_entry(london, challenge, day=date(2026, 3, 19))], now=late)
-    assert _problems(error) == ["occurred_on: 2026-03-19 is in the future"]
+    assert _problems(error) == ["occurred_on: 2026-03-19 is in the future (today is 2026-03-18 in UTC)"]
 
 
 def test_unknown_person_and_challenge_are_named(session: Session) -> None:
