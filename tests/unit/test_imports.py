@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
-import time_machine
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
@@ -16,14 +14,7 @@ from engagement import organisation, publication, pulse
 from engagement.access import SYSTEM, Actor
 from engagement.errors import PermissionDenied, ValidationError
 from engagement.imports import ImportKind, run_import, template
-from tests.factories import NOW, make_challenge, make_person
-
-
-@pytest.fixture(autouse=True)
-def fixed_clock() -> Iterator[None]:
-    """Imports judge "the future" and the open pulse week by the clock: these run on the factories' day."""
-    with time_machine.travel(NOW, tick=False):
-        yield
+from tests.factories import make_challenge, make_person
 
 pytestmark = pytest.mark.usefixtures("march_challenge_clock")
 
@@ -252,7 +243,7 @@ def test_every_bad_result_row_is_reported_and_nothing_is_written(engine: Engine,
         "row 9: occurred_on: 2026-02-01 is outside the challenge window 2026-03-02 to 2026-03-29",
         "row 9: status: 'done' is not one of pending, approved, rejected, voided",
         "row 10: occurred_on: 2099-01-01 is outside the challenge window 2026-03-02 to 2026-03-29",
-        "row 10: occurred_on: 2099-01-01 is in the future (today is 2026-03-18 in UTC)",
+        "row 10: occurred_on: 2099-01-01 is in the future (today is 2026-04-01 in UTC)",
         "row 11: ref: 'r1' is repeated (first used in row 2)",
         "row 12: occurred_on: '5' is not a date in the form YYYY-MM-DD",
         "row 13: quantity: must be greater than 0",

@@ -64,7 +64,7 @@ def test_the_form_saves_their_day_and_refuses_the_next(session: Session, day: da
 def test_the_team_table_saves_their_day_and_refuses_the_next(session: Session, day: date, refusal: str | None) -> None:
     agent, lead, challenge = _honolulu_team(session)
     roster = sorted(organisation.active_member_ids(session, [lead.team_id or 0]))
-    column = grid.GridColumn(challenge, "Energy", "kWh", 1.0, volunteering=False)
+    column = grid.GridColumn(challenge, "Energy", "kWh", volunteering=False)
     rows = [grid.GridRow(agent.person_id or 0, {challenge: 2.0}, "", None, None)]
 
     def save() -> results.Recorded:
