@@ -211,7 +211,8 @@ def test_a_deactivated_agent_is_signed_out_at_their_next_click(
     assert agent.title[0].value == "Impact Board"
     assert agent.text_input(key="login.email") is not None
     assert not agent.metric
-    assert f"person {name}: active: yes → no" in audited(admin, "person.deactivate")
+    left = f"person {name}: active: yes → no; left on: (none) → {APP_TODAY.isoformat()}"
+    assert left in audited(admin, "person.deactivate")
 
 
 def test_moving_a_person_changes_their_team_from_the_date(app_as: Callable[[Role], AppTest], demo_url: str) -> None:
