@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 SHARP_WEEKS = 4  # a sharp fall happens within the last 4 closed weeks
-MEAN_DROP = 0.75
-ENPS_DROP = 50.0
+MEAN_DROP = 0.75  # points on the 1-5 scale, from a shown week to a later one
+ENPS_DROP = 50.0  # eNPS points (-100 to 100), likewise
 SLIDE_WEEKS = 8  # a slide is the trend over the last 8 closed weeks
 SLIDE_MIN_SHOWN = 5  # fitted through at least 5 shown weeks
 SLIDE_PER_WEEK = 0.1  # points a week, or faster
@@ -123,7 +123,7 @@ def _sharp_fall(
         return None
     *before, (to_week, to_value) = shown
     from_week, from_value = max(before, key=lambda week_value: (week_value[1], week_value[0]))
-    # At the published decimals: 3.83 - 3.33 is 0.5000000000000004 in binary, 4.1 - 3.6 is 0.4999999999999996.
+    # At the published decimals: 4.1 - 3.35 is 0.7499999999999996 in binary, a fall of 0.75 all the same.
     if round(from_value - to_value, 2) >= drop:
         return Finding(rule, from_week, from_value, to_week, to_value)
     return None

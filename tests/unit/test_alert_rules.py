@@ -116,7 +116,7 @@ def test_a_fall_in_the_latest_week_is_reported_at_once(session: Session) -> None
 def test_a_fall_of_exactly_the_threshold_fires_and_one_just_under_does_not(
     session: Session, latest: list[int], fired: bool
 ) -> None:
-    """3.83 to 3.08 is a fall of 0.75 (0.7500000000000004 in binary); 3.83 to 3.09 is 0.74."""
+    """3.83 to 3.08 is a fall of 0.75; 3.83 to 3.09 is 0.74."""
     assert alert_rules.MEAN_DROP == 0.75
     people = _team(session)
     _file(session, people, {1: _scores(5, 4, 4, 4, 3, 3), 0: _scores(*latest)})
@@ -195,3 +195,9 @@ def test_checked_names_every_threshold() -> None:
     assert "0.75 or more below" in text and "50 points or more below" in text
     assert "last 4 closed weeks" in text and "0.1 a week or faster" in text
     assert "at least 5 shown weeks of the last 8 closed weeks" in text and "Hidden weeks are skipped" in text
+
+
+def test_a_fall_is_measured_at_the_published_decimals() -> None:
+    """4.10 - 3.35 is 0.7499999999999996 in binary: still the 0.75 the table shows."""
+    weeks = [alert_rules.Week(_week(1), 4.1, None), alert_rules.Week(LAST_WEEK, 3.35, None)]
+    assert [f.rule for f in alert_rules.findings(weeks, LAST_WEEK)] == [Rule.MEAN_FELL]
