@@ -6,7 +6,7 @@ their role and runs the chosen page. Pages check the role themselves as well.
 
 import streamlit as st
 
-from ui.auth import ROLE_LABELS, current_actor, log_out
+from ui.auth import ROLE_LABELS, current_actor, keep_signed_in, log_out
 from ui.navigation import pages_for
 from ui.resources import SchemaOutOfDate
 from ui.widgets import md
@@ -39,4 +39,5 @@ if actor is not None:
         st.markdown(f"**{md(actor.name)}**")
         st.caption(ROLE_LABELS[actor.role])
         st.button("Sign out", on_click=log_out, icon=":material/logout:", key="nav.sign_out")
+        keep_signed_in()
 navigation.run()

@@ -110,24 +110,18 @@ def _app(url: str, role: Any) -> Any:
     from benchmarks.generate import ROLE_EMAILS
     from db.engine import make_engine, unit_of_work
     from db.models import Person
-    from engagement import auth
+    from engagement import sessions
     from ui.auth import SESSION_KEY
 
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=600)
     if role is None:
         return at
     engine = make_engine(url)
-    with unit_of_work(engine, write=False) as session:
+    with unit_of_work(engine) as session:
         person_id = session.scalar(select(Person.id).where(Person.email == ROLE_EMAILS[role]))
-        epoch = auth.session_epoch(session, person_id)
+        token = sessions.start(session, person_id).token
     engine.dispose()
-    at.session_state[SESSION_KEY] = {
-        "email": ROLE_EMAILS[role],
-        "person_id": person_id,
-        "epoch": epoch,
-        "must_change": False,
-        "seen": time.monotonic(),
-    }
+    at.session_state[SESSION_KEY] = {"token": token, "expires_at": None, "must_change": False}
     return at
 
 

@@ -77,7 +77,7 @@ def tables(org: Org, password_hash: str) -> Iterator[Table]:
     yield "pulse_responses", _PULSE, _pulse(org)
     changed = datetime.combine(org.anchor - timedelta(days=60), time(9)).isoformat(" ", "microseconds")
     accounts = [(person + 1, password_hash, False, 1, changed) for person in sorted(org.accounts.values())]
-    yield "accounts", ("person_id", "password_hash", "must_change", "session_epoch", "changed_at"), iter([accounts])
+    yield "accounts", ("person_id", "password_hash", "must_change", "changed_at"), iter([accounts])
 
 
 _PEOPLE = ("id", "email", "name", "role", "team_id", "site_id", "work_mode", "timezone", "active", "version")

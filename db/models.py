@@ -459,20 +459,36 @@ class Setting(Base):
 
 
 class Account(Base):
-    """A built-in login for a person: an argon2id hash, never the password.
-
-    ``session_epoch`` goes up on every password change, reset or deactivation;
-    an open dashboard session started under an older epoch is sent back to the
-    login page at its next click.
-    """
+    """A built-in login for a person: an argon2id hash, never the password."""
 
     __tablename__ = "accounts"
 
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     must_change: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    session_epoch: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SignInSession(Base):
+    """One built-in sign-in, kept across reloads and tabs until it expires or is ended.
+
+    The browser holds a random 256-bit token; only its SHA-256 is stored, so
+    a copy of the database lets nobody in. Signing out, a password change or
+    reset and a deactivation set ``ended_at`` and ``end_reason``; an ended or
+    expired row is never accepted again and stays as a record.
+    """
+
+    __tablename__ = "sign_in_sessions"
+    __table_args__ = (Index("ix_sign_in_sessions_person_id_ended_at", "person_id", "ended_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(20))
 
 
 class LoginThrottle(Base):

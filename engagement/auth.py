@@ -1,4 +1,4 @@
-"""Built-in accounts: argon2id passwords, a stored login throttle, and session epochs.
+"""Built-in accounts: argon2id passwords, a stored login throttle, and the sessions they open.
 
 - Hashes use argon2id at OWASP's recommended minimum (19 MiB, 2 passes, 1 lane):
   strong enough, and cheap enough that a shift-start login storm on two cores
@@ -10,9 +10,9 @@
   lock window, however many arrive at once. A success resets the count. The
   Account page's current-password check counts against the same email. The
   message never says whether the email exists.
-- ``session_epoch`` rises on every password change or reset and on
-  deactivation; a dashboard session opened under an older epoch is signed out
-  at its next click.
+- A right password opens a server-side session (:mod:`engagement.sessions`)
+  in the same transaction; a password change ends the person's other
+  sessions, a reset all of them, at once.
 - A single sign-on identity is accepted only with an email its provider says
   it has verified (:func:`sso_identity`)."""
 
@@ -31,7 +31,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from db.models import Account, LoginThrottle, Person, Role, UTCDateTime
-from engagement import audit, periods
+from engagement import audit, periods, sessions
 from engagement.access import Actor, normalise_email, require
 from engagement.errors import NotFound, PermissionDenied, ValidationError
 
@@ -54,10 +54,11 @@ _DUMMY_HASH = HASHER.hash("not a real password, only here to spend the same time
 
 @dataclass(frozen=True)
 class Login:
-    """The outcome of a login attempt: who, or a message to show."""
+    """The outcome of a login attempt: who and their new session's token, or a message to show."""
 
     actor: Actor | None
-    epoch: int = 0
+    token: str = ""
+    expires_at: datetime | None = None
     must_change: bool = False
     message: str = ""
 
@@ -95,7 +96,8 @@ def log_in(session: Session, email: str, password: str, now: datetime | None = N
     _forget_attempts(session, key)
     if HASHER.check_needs_rehash(account.password_hash):
         account.password_hash = _hash(password)
-    return Login(Actor.of(person), account.session_epoch, account.must_change)
+    opened = sessions.start(session, person.id, now)
+    return Login(Actor.of(person), opened.token, opened.expires_at, account.must_change)
 
 
 def _active_account(session: Session, key: str, password: str) -> tuple[Person, Account] | None:
@@ -172,7 +174,13 @@ def _forget_attempts(session: Session, key: str) -> None:
 
 
 def change_own_password(
-    session: Session, actor: Actor, current_password: str, new_password: str, *, now: datetime | None = None
+    session: Session,
+    actor: Actor,
+    current_password: str,
+    new_password: str,
+    *,
+    now: datetime | None = None,
+    keep_token: str | None = None,
 ) -> str | None:
     """Change your own password, the current one checked under the sign-in throttle.
 
@@ -180,8 +188,8 @@ def change_own_password(
     attempts), None when changed. A wrong current password is returned, not
     raised: its count must be committed, and an exception would roll it back.
     Guesses here and at sign-in share the person's counter and lock, so an
-    unattended signed-in tab is no way around the lockout. Other sessions of
-    the person are signed out.
+    unattended signed-in tab is no way around the lockout. Every session of
+    the person ends except ``keep_token``'s (the one changing it).
     """
     require(actor, *Role)
     check_password(new_password)
@@ -195,15 +203,15 @@ def change_own_password(
     if attempt.refused or len(current_password) > MAX_LENGTH or not _verify(account.password_hash, current_password):
         return attempt.message(NOT_CURRENT_PASSWORD, now)
     _forget_attempts(session, key)
-    _save_password(session, actor, person, account, new_password, now)
+    _save_password(session, actor, person, account, new_password, now, keep_token)
     return None
 
 
 def set_password(session: Session, actor: Actor, person_id: int, new_password: str) -> None:
     """Set someone else's password as an admin: their first one, or a reset.
 
-    They must choose a new password at their next sign-in, and a reset signs
-    out their open sessions. Your own password changes only through
+    They must choose a new password at their next sign-in, and a reset ends
+    all their sessions at once. Your own password changes only through
     :func:`change_own_password`, with the current one, under the throttle.
     """
     require(actor, Role.ADMIN)
@@ -217,17 +225,24 @@ def set_password(session: Session, actor: Actor, person_id: int, new_password: s
 
 
 def _save_password(
-    session: Session, actor: Actor, person: Person, account: Account | None, password: str, now: datetime
+    session: Session,
+    actor: Actor,
+    person: Person,
+    account: Account | None,
+    password: str,
+    now: datetime,
+    keep_token: str | None = None,
 ) -> None:
-    """Store a new hash, move the epoch on (ending other sessions) and audit it; a reset must be changed."""
+    """Store a new hash, end the person's sessions (but ``keep_token``'s) and audit it; a reset must be changed."""
     own = actor.person_id == person.id
     if account is None:
-        account = Account(person_id=person.id, password_hash="", session_epoch=1, changed_at=now)
+        account = Account(person_id=person.id, password_hash="", changed_at=now)
         session.add(account)
         action = "account.create"
     else:
-        account.session_epoch += 1
         action = "account.password_change" if own else "account.password_reset"
+    reason = sessions.EndReason.PASSWORD_CHANGED if own else sessions.EndReason.PASSWORD_RESET
+    sessions.end_all(session, person.id, reason, now, keep=keep_token if own else None)
     account.password_hash = _hash(password)
     account.must_change = not own
     account.changed_at = now
@@ -267,17 +282,6 @@ def sso_identity(claims: Mapping[str, object]) -> SsoIdentity:
     if claims.get("email_verified") is not True:
         return SsoIdentity(email.strip(), SSO_UNVERIFIED)
     return SsoIdentity(email.strip())
-
-
-def session_epoch(session: Session, person_id: int) -> int:
-    """The account's current epoch (0 without an account)."""
-    return session.scalar(select(Account.session_epoch).where(Account.person_id == person_id)) or 0
-
-
-def session_is_current(session: Session, person_id: int, epoch: int) -> bool:
-    """True while the account's epoch is the one the session logged in under."""
-    current = session.scalar(select(Account.session_epoch).where(Account.person_id == person_id))
-    return current is not None and current == epoch
 
 
 def has_account(session: Session, person_id: int) -> bool:

@@ -265,8 +265,9 @@ def impact_command(by: str, start: Any, end: Any, fmt: str) -> None:
 @main.command("settings")
 @click.option("--timezone", help="The organisation's time zone, e.g. Europe/London.")
 @click.option("--anonymity-threshold", type=int, help="Smallest group shown in morale figures (3 or more).")
+@click.option("--session-hours", type=int, help="How long a built-in sign-in lasts across reloads (1 to 168).")
 @friendly_errors
-def settings_command(timezone: str | None, anonymity_threshold: int | None) -> None:
+def settings_command(timezone: str | None, anonymity_threshold: int | None, session_hours: int | None) -> None:
     """Show the organisation's settings, or change them."""
     engine = open_store()
     changes: dict[str, Any] = {}
@@ -274,9 +275,14 @@ def settings_command(timezone: str | None, anonymity_threshold: int | None) -> N
         changes["timezone"] = timezone
     if anonymity_threshold is not None:
         changes["anonymity_threshold"] = anonymity_threshold
+    if session_hours is not None:
+        changes["session_hours"] = session_hours
     with unit_of_work(engine, write=bool(changes)) as session:
         current = settings.update(session, SYSTEM, **changes) if changes else settings.load(session)
-    click.echo(f"timezone: {current.timezone}\nanonymity_threshold: {current.anonymity_threshold}")
+    click.echo(
+        f"timezone: {current.timezone}\nanonymity_threshold: {current.anonymity_threshold}\n"
+        f"session_hours: {current.session_hours}"
+    )
 
 
 @main.command("backup")

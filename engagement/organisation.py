@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from db import search as db_search
 from db.models import Membership, Person, Result, Role, Site, Team, WorkMode
-from engagement import audit, periods, settings, text
+from engagement import audit, periods, sessions, settings, text
 from engagement.access import Actor, normalise_email, require, require_team
 from engagement.errors import Conflict, NotFound, Problem, ValidationError
 
@@ -426,7 +426,10 @@ def update_person(
     session.flush()
     after = audit.snapshot(person)
     if after != before:
-        action = "person.deactivate" if before["active"] and not after["active"] else "person.update"
+        deactivated = before["active"] and not after["active"]
+        if deactivated:  # signed in on any device: out at the next click
+            sessions.end_all(session, person.id, sessions.EndReason.DEACTIVATED)
+        action = "person.deactivate" if deactivated else "person.update"
         audit.record(session, actor, action, "person", person.id, before, after)
     return person
 

@@ -5,6 +5,9 @@
 - ``anonymity_threshold``: the smallest group whose morale figures are shown
   (default 5, never below 3). A change applies to weeks that close after it;
   closed weeks keep what they published (:mod:`engagement.publication`).
+- ``session_hours``: how long a built-in sign-in lasts, across reloads and
+  tabs, before the person signs in again (default 12, one shift; 1 to 168).
+  A change applies to sign-ins made after it (:mod:`engagement.sessions`).
 - ``demo``: set by ``python -m engagement demo``; the login page lists the demo
   accounts only when it is on.
 """
@@ -29,12 +32,15 @@ DEFAULT_TIMEZONE = "UTC"
 DEFAULT_THRESHOLD = 5
 MIN_THRESHOLD = 3
 MAX_THRESHOLD = 50
+DEFAULT_SESSION_HOURS = 12
+MAX_SESSION_HOURS = 7 * 24
 
 
 @dataclass(frozen=True)
 class OrgSettings:
     timezone: str = DEFAULT_TIMEZONE
     anonymity_threshold: int = DEFAULT_THRESHOLD
+    session_hours: int = DEFAULT_SESSION_HOURS
     demo: bool = False
 
     @property
@@ -63,6 +69,7 @@ def load(session: Session) -> OrgSettings:
         timezone=stored.get("timezone", DEFAULT_TIMEZONE),
         # A value below the floor can only come from outside this module; never honour it.
         anonymity_threshold=max(threshold, MIN_THRESHOLD),
+        session_hours=min(max(int(stored.get("session_hours", DEFAULT_SESSION_HOURS)), 1), MAX_SESSION_HOURS),
         demo=stored.get("demo") == "1",
     )
 
@@ -94,6 +101,18 @@ def validate_threshold(value: object) -> int:
     return number
 
 
+def validate_session_hours(value: object) -> int:
+    try:
+        number = int(str(value).strip())
+        if str(number) != str(value).strip():
+            raise ValueError
+    except ValueError:
+        raise ValidationError.single("session_hours", "must be a whole number of hours") from None
+    if not 1 <= number <= MAX_SESSION_HOURS:
+        raise ValidationError.single("session_hours", f"must be between 1 and {MAX_SESSION_HOURS} hours")
+    return number
+
+
 def update(session: Session, actor: Actor, now: datetime | None = None, **changes: object) -> OrgSettings:
     """Change settings (admins only); each change is validated and audited.
 
@@ -103,6 +122,7 @@ def update(session: Session, actor: Actor, now: datetime | None = None, **change
     validators: dict[str, Callable[[Any], object]] = {
         "timezone": validate_timezone,
         "anonymity_threshold": validate_threshold,
+        "session_hours": validate_session_hours,
     }
     unknown = set(changes) - set(validators)
     if unknown:

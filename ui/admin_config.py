@@ -281,6 +281,15 @@ def settings_tab(actor: Actor) -> None:
             help=f"Morale is shown only for groups with at least this many answers; never below "
             f"{settings.MIN_THRESHOLD}.",
         )
+        hours = st.number_input(
+            "Stay signed in for (hours)",
+            value=current.session_hours,
+            min_value=1,
+            max_value=settings.MAX_SESSION_HOURS,
+            step=1,
+            key=f"{form}.session_hours",
+            help="A built-in sign-in lasts this long across reloads and new tabs; applies to sign-ins from now on.",
+        )
         submitted = st.form_submit_button("Save settings", type="primary")
     st.caption(
         f"Morale figures are shown only for groups of {current.anonymity_threshold} or more answers. A "
@@ -293,6 +302,8 @@ def settings_tab(actor: Actor) -> None:
         changes["timezone"] = zone
     if int(threshold) != current.anonymity_threshold:
         changes["anonymity_threshold"] = int(threshold)
+    if int(hours) != current.session_hours:
+        changes["session_hours"] = int(hours)
     if not changes:
         st.info("Nothing changed.")
         return
@@ -300,5 +311,9 @@ def settings_tab(actor: Actor) -> None:
         lambda: write(settings.update, actor, **changes),
         "Settings saved.",
         clear="admin.settings",
-        labels={"timezone": "Time zone", "anonymity_threshold": "Anonymity threshold"},
+        labels={
+            "timezone": "Time zone",
+            "anonymity_threshold": "Anonymity threshold",
+            "session_hours": "Stay signed in for",
+        },
     )

@@ -1,29 +1,36 @@
 """Who is using the dashboard, worked out again on every rerun.
 
 Identity comes from single sign-on (``st.user``, when ``[auth]`` is configured)
-or from a built-in login kept in this browser tab's session; never from a
-widget, the URL or a header. Either way the person is looked up in the
-database on every rerun, so a deactivation, role change or password reset
-takes effect at the next click.
+or from a built-in sign-in: a server-side session (:mod:`engagement.sessions`)
+whose random token the browser keeps in a cookie (:mod:`ui.session_cookie`),
+so a reload or a new tab stays signed in until the session expires or is
+ended. Never from a widget, the URL or a header. Either way the person and
+their session are looked up in the database on every rerun, so signing out,
+a deactivation, role change or password reset takes effect at the next click,
+in every tab and on every device.
 """
 
 from __future__ import annotations
 
-import time
+from datetime import datetime
 
 import streamlit as st
-from sqlalchemy.orm import Session
 
-from engagement import auth, settings
+from engagement import auth, sessions, settings
 from engagement.access import Actor, actor_for_email
 from engagement.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from engagement.errors import ValidationError
 from engagement.vocabulary import Role
-from ui.resources import read_fresh, write
+from ui import session_cookie
+from ui.resources import note, read_fresh, write
 from ui.widgets import md
 
 SESSION_KEY = "ib.auth"
-IDLE_SECONDS = 30 * 60
+# Set once this tab has tried the token its browser sent on connecting, so it is tried only once.
+COOKIE_TRIED = "ib.cookie_tried"
+# A token this tab knows is over, for the sign-in page to take out of the browser.
+FORGET = "ib.forget"
+ENDED = "Your session has ended. Please sign in again."
 ROLE_LABELS = {Role.AGENT: "Agent", Role.LEAD: "Team lead", Role.MANAGER: "Manager", Role.ADMIN: "Admin"}
 
 
@@ -42,34 +49,45 @@ def _sso_identity() -> auth.SsoIdentity | None:
 
 
 def current_actor() -> Actor | None:
-    """The logged-in, active person, or None."""
+    """The signed-in, active person, or None."""
     sso = _sso_identity()
     if sso is not None:
         return None if sso.refusal else read_fresh(actor_for_email, sso.email)
     login = st.session_state.get(SESSION_KEY)
-    if not login:
+    if login:
+        token = login["token"]
+    elif not st.session_state.get(COOKIE_TRIED):
+        st.session_state[COOKIE_TRIED] = True
+        token = session_cookie.browser_token()
+    else:
         return None
-    if time.monotonic() - login["seen"] > IDLE_SECONDS:
-        _forget("You were signed out after 30 minutes without activity.")
+    if not token:
         return None
-    actor = read_fresh(_still_valid, login["email"], login["person_id"], login["epoch"])
-    if actor is None:
-        _forget("Your session has ended. Please sign in again.")
+    resumed = read_fresh(sessions.resume, token)
+    if resumed is None:
+        _forget(token)
         return None
-    login["seen"] = time.monotonic()
-    return actor
+    if resumed.seen_due:
+        note(sessions.seen, token)
+    st.session_state[SESSION_KEY] = _login(token, resumed.expires_at, resumed.must_change)
+    return resumed.actor
 
 
-def _still_valid(session: Session, email: str, person_id: int, epoch: int) -> Actor | None:
-    actor = actor_for_email(session, email)
-    if actor is None or actor.person_id != person_id or not auth.session_is_current(session, person_id, epoch):
-        return None
-    return actor
+def _login(token: str, expires_at: datetime | None, must_change: bool) -> dict[str, object]:
+    return {"token": token, "expires_at": expires_at, "must_change": must_change}
 
 
-def _forget(message: str) -> None:
+def _forget(token: str) -> None:
     st.session_state.pop(SESSION_KEY, None)
-    st.session_state["ib.notice"] = message
+    st.session_state[FORGET] = token
+    st.session_state["ib.notice"] = ENDED
+
+
+def keep_signed_in() -> None:
+    """Have the browser keep this tab's built-in sign-in (drawn on every signed-in page, in the sidebar)."""
+    login = st.session_state.get(SESSION_KEY)
+    if login and login["expires_at"] is not None:
+        session_cookie.keep(login["token"], login["expires_at"])
 
 
 def require_role(*roles: Role) -> Actor:
@@ -121,6 +139,9 @@ def login_form() -> None:
         _log_in(email, password)
     if read_fresh(settings.load).demo:
         _demo_accounts()
+    ended = st.session_state.get(FORGET)
+    if ended:
+        session_cookie.forget(ended)
 
 
 def _log_in(email: str, password: str) -> None:
@@ -128,13 +149,7 @@ def _log_in(email: str, password: str) -> None:
     if result.actor is None:
         st.error(result.message)
         return
-    st.session_state[SESSION_KEY] = {
-        "email": result.actor.email,
-        "person_id": result.actor.person_id,
-        "epoch": result.epoch,
-        "must_change": result.must_change,
-        "seen": time.monotonic(),
-    }
+    st.session_state[SESSION_KEY] = _login(result.token, result.expires_at, result.must_change)
     st.rerun()
 
 
@@ -162,23 +177,28 @@ def change_password_form(actor: Actor, *, forced: bool = False) -> None:
     if new != again:
         st.error("The two new passwords are different.")
         return
+    login = st.session_state.get(SESSION_KEY)
     try:
-        refusal = write(auth.change_own_password, actor, current, new)
+        refusal = write(auth.change_own_password, actor, current, new, keep_token=login["token"] if login else None)
     except ValidationError as e:
         st.error(str(e.problems[0]).replace("_", " ").capitalize())
         return
     if refusal:
         st.error(refusal)
         return
-    epoch = read_fresh(auth.session_epoch, actor.person_id)
-    login = st.session_state.get(SESSION_KEY)
     if login:
-        login.update(epoch=epoch, must_change=False)
+        login["must_change"] = False
     st.success("Password changed. Your other sessions have been signed out.")
 
 
 def log_out() -> None:
-    """Sign out of this tab (and of single sign-on, if that is how you came in)."""
-    st.session_state.pop(SESSION_KEY, None)
+    """Sign out: end the session on the server (every tab holding it is out at its next click), drop the cookie.
+
+    With single sign-on, sign out of Streamlit's identity cookie in this browser.
+    """
+    login = st.session_state.pop(SESSION_KEY, None)
+    if login:
+        write(sessions.end, login["token"])
+        st.session_state[FORGET] = login["token"]
     if _sso_identity() is not None:
         st.logout()

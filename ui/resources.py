@@ -70,3 +70,8 @@ def write(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     result = write_transaction(get_engine(), fn, *args, **kwargs)
     st.cache_data.clear()
     return result
+
+
+def note(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Like :func:`write` for a write no read shows (a session's last use): the read cache stays."""
+    return write_transaction(get_engine(), fn, *args, **kwargs)

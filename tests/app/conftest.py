@@ -14,7 +14,6 @@ AppTest times each run on it; no test lasts long enough to reach another day.
 from __future__ import annotations
 
 import shutil
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,7 +27,7 @@ from streamlit.testing.v1 import AppTest
 from db.engine import make_engine, unit_of_work
 from db.migrate import upgrade
 from db.models import Person, Role
-from engagement import auth, demo
+from engagement import demo, sessions
 from ui.auth import SESSION_KEY
 
 DASHBOARD = str(Path(__file__).resolve().parents[2] / "dashboard.py")
@@ -70,21 +69,20 @@ def demo_url(
     st.cache_resource.clear()
 
 
-def signed_in(at: AppTest, url: str, email: str) -> AppTest:
-    """Put a built-in login for ``email`` in the app's session, as the sign-in form would."""
+def open_session(url: str, email: str) -> str:
+    """A new server-side session for ``email``, as a right password opens one; its token."""
     engine = make_engine(url)
-    with unit_of_work(engine, write=False) as session:
+    with unit_of_work(engine) as session:
         person_id = session.scalar(select(Person.id).where(Person.email == email))
         assert person_id is not None, email
-        epoch = auth.session_epoch(session, person_id)
+        token = sessions.start(session, person_id).token
     engine.dispose()
-    at.session_state[SESSION_KEY] = {
-        "email": email,
-        "person_id": person_id,
-        "epoch": epoch,
-        "must_change": False,
-        "seen": time.monotonic(),
-    }
+    return token
+
+
+def signed_in(at: AppTest, url: str, email: str) -> AppTest:
+    """Put a built-in sign-in for ``email`` in the app's session, as the sign-in form would."""
+    at.session_state[SESSION_KEY] = {"token": open_session(url, email), "expires_at": None, "must_change": False}
     return at
 
 

@@ -517,7 +517,6 @@ def awkward_rows(n_results: int = 10_000) -> dict[str, list[dict[str, Any]]]:
                 "person_id": p["id"],
                 "password_hash": "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g",
                 "must_change": bool(p["id"] % 2),
-                "session_epoch": p["id"],
                 "changed_at": WHEN,
             }
             for p in people[:10]
@@ -526,7 +525,24 @@ def awkward_rows(n_results: int = 10_000) -> dict[str, list[dict[str, Any]]]:
             {"email": "ñ@example.org", "failures": 3, "locked_until": None},
             {"email": "x@example.org", "failures": 5, "locked_until": WHEN},
         ],
+        "sign_in_sessions": [
+            {
+                "id": i + 1,
+                "token_hash": f"{i:064x}",
+                "person_id": 1 + i,
+                "created_at": WHEN,
+                "expires_at": WHEN,
+                "last_seen_at": WHEN,
+                "ended_at": None if i % 2 else WHEN,
+                "end_reason": None if i % 2 else "signed_out",
+            }
+            for i in range(4)
+        ],
     }
+
+
+# Columns a migration removed on purpose (what they held means nothing any more), not data lost.
+RETIRED = {"accounts": {"session_epoch"}}  # 0009: a sign-in is a row in sign_in_sessions, ended there
 
 
 def _fill(engine: Engine, rows: dict[str, list[dict[str, Any]]]) -> dict[str, list[str]]:
@@ -598,7 +614,8 @@ def test_a_database_at_an_earlier_revision_upgrades_with_every_row_kept(empty_ur
     engine = make_engine(empty_url)
     try:
         upgrade(engine, revision)
-        columns = _fill(engine, awkward_rows())
+        filled = _fill(engine, awkward_rows())
+        columns = {name: [c for c in cols if c not in RETIRED.get(name, set())] for name, cols in filled.items()}
         before = _column_sums(engine, columns)
         upgrade(engine)
         after = _column_sums(engine, columns)

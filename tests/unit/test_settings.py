@@ -12,7 +12,7 @@ from engagement.errors import ValidationError
 
 
 def test_defaults_apply_until_something_is_stored(session: Session) -> None:
-    assert settings.load(session) == settings.OrgSettings("UTC", 5, False)
+    assert settings.load(session) == settings.OrgSettings("UTC", 5, 12, False)
 
 
 def test_a_threshold_stored_below_the_floor_is_never_honoured(session: Session) -> None:
