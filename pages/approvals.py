@@ -85,6 +85,7 @@ def own_waiting(actor: Actor) -> None:
     if not own:
         return
     with st.expander(f"Your own entries waiting ({len(own)}): another lead of your site or an admin decides them"):
+        st.caption("Until they are decided you can correct or withdraw them on My standing.")
         table(
             [
                 {

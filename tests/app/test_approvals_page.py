@@ -171,6 +171,7 @@ def test_a_leads_own_entry_is_shown_as_waiting_for_someone_else_and_cannot_be_ti
     assert [e.label for e in at.expander] == [
         "Your own entries waiting (1): another lead of your site or an admin decides them"
     ]
+    assert "you can correct or withdraw them on My standing" in at.expander[0].caption[0].value
     assert own_id not in {int(i) for i in at.data_editor[0].value.index}
     at.checkbox(key="approvals.every").check()
     at = at.button(key=APPROVE).click().run()
