@@ -65,6 +65,7 @@ class PersonRow:
     timezone: str | None
     active: bool
     version: int
+    left_on: date | None = None  # the last day of someone who has left
 
 
 @dataclass(frozen=True)
@@ -332,6 +333,7 @@ def _people_query() -> Select[*tuple[Any, ...]]:
             Person.timezone,
             Person.active,
             Person.version,
+            Person.left_on,
         )
         .outerjoin(Team, Team.id == Person.team_id)
         .outerjoin(Site, Site.id == func.coalesce(Person.site_id, Team.site_id))
@@ -461,9 +463,15 @@ def _keep_an_admin(session: Session, person: Person, new_role: Role | None) -> N
         raise ValidationError.single("role", "this is the last active admin; make someone else an admin first")
 
 
-def deactivate_person(session: Session, actor: Actor, person_id: int, expected_version: int) -> Person:
-    """Take a person off every board and out of login (their history stays)."""
-    return update_person(session, actor, person_id, expected_version, active=False)
+def deactivate_person(
+    session: Session, actor: Actor, person_id: int, expected_version: int, *, left_on: date | None = None
+) -> Person:
+    """Take a person off every board and out of login; their history stays.
+
+    ``left_on`` is their last day (default today): results dated up to it can
+    still be imported as their history.
+    """
+    return update_person(session, actor, person_id, expected_version, active=False, left_on=left_on)
 
 
 def move_person(session: Session, actor: Actor, person_id: int, team_name: str, effective_from: date) -> Person:

@@ -271,13 +271,23 @@ def set_active(actor: Actor, person: PersonRow) -> None:
             f"Deactivating {md(person.name)} signs them out at their next click and takes them off the boards "
             "and the roster. Their history stays, and you can reactivate them later."
         )
+        last_day = st.date_input(
+            "Last day (their results up to it can still be imported as history)",
+            value=org_today(),
+            max_value=org_today(),
+            format="YYYY-MM-DD",
+            key=f"admin.deactivate.{person.id}.last_day",
+        )
         if st.button(f"Deactivate {person.name}", key=f"admin.deactivate.{person.id}", icon=":material/person_off:"):
             save(
-                lambda: write(organisation.deactivate_person, actor, person.id, person.version),
+                lambda: write(organisation.deactivate_person, actor, person.id, person.version, left_on=last_day),
                 f"{person.name} is deactivated.",
             )
     else:
-        st.markdown(f"{md(person.name)} has left. Reactivating lets them sign in and puts them back on the boards.")
+        left = f" (last day {person.left_on.isoformat()})" if person.left_on else ""
+        st.markdown(
+            f"{md(person.name)} has left{left}. Reactivating lets them sign in and puts them back on the boards."
+        )
         if st.button(f"Reactivate {person.name}", key=f"admin.reactivate.{person.id}", icon=":material/person:"):
             save(
                 lambda: write(organisation.update_person, actor, person.id, person.version, active=True),

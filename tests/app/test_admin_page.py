@@ -205,14 +205,21 @@ def test_a_deactivated_agent_is_signed_out_at_their_next_click(
     assert agent.title[0].value == "My standing"
     admin = pick_person(open_admin(app_as), demo_url, AGENT)
     name = agent.sidebar.markdown[0].value.strip("*")
+    last_day = admin.date_input(key=f"admin.deactivate.{person_id(demo_url, AGENT)}.last_day")
+    assert last_day.value == APP_TODAY  # today in the organisation's zone, by default
+    day = APP_TODAY - timedelta(days=2)
+    last_day.set_value(day).run()
     admin.button(key=f"admin.deactivate.{person_id(demo_url, AGENT)}").click().run()
     assert [s.value for s in admin.success] == [f"{name} is deactivated."]
+    with store(demo_url) as s:
+        assert s.scalar(select(Person.left_on).where(Person.email == AGENT)) == day
     agent.run()
     assert agent.title[0].value == "Impact Board"
     assert agent.text_input(key="login.email") is not None
     assert not agent.metric
-    left = f"person {name}: active: yes → no; left on: (none) → {APP_TODAY.isoformat()}"
-    assert left in audited(admin, "person.deactivate")
+    assert f"person {name}: active: yes → no; left on: (none) → {day.isoformat()}" in audited(
+        admin, "person.deactivate"
+    )
 
 
 def test_moving_a_person_changes_their_team_from_the_date(app_as: Callable[[Role], AppTest], demo_url: str) -> None:
