@@ -1,6 +1,7 @@
 """Amounts, figures and places in plain words, written one way everywhere.
 
-The house style, used by every page, export, chart label and the command line:
+The house style, used by every page, message, chart label and the command line's
+tables (CSV and JSON exports keep full numbers, for spreadsheets):
 
 - time in hours and minutes, to the minute: "20 minutes", "1 hour",
   "1 hour 20 minutes", "498 hours 18 minutes" (volunteering is stored in hours
@@ -41,7 +42,7 @@ MEASURE_UNITS = {
     "volunteer_hours": HOURS,
     "volunteer_value": MONEY,
 }
-HUGE = 1e12
+HUGE = 1e12  # from here a figure is a typo, shown short
 _SINGULAR = {
     "hours": "hour",
     "trees": "tree",

@@ -31,9 +31,13 @@ else:
     st.info("No challenges are running right now. Your admin can start one on the Admin page.")
 
 if actor.role is not Role.MANAGER:  # managers read; they do not log
-    # The form offers the person's own today (their zone), the day the engine checks: one clock for a person.
+    # The form offers the person's own today (their zone), the day the engine checks: one clock for a person;
+    # it takes challenges in their late-entry window too, after the running ones.
     my_day = day_for([actor.person_id or 0])
-    loggable = open_challenges if my_day == today else read(challenges.list_challenges, open_on=my_day)
+    loggable = sorted(
+        (c for c in read(challenges.list_challenges) if challenges.takes_entries_on(c, my_day)),
+        key=lambda c: c.ends_on < my_day,
+    )
     standing_sections.quick_log(actor, loggable, my_day)
     own_entries.waiting_entries(actor, my_day)
 standing_sections.recent_entries(actor)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import time_machine
@@ -11,7 +11,7 @@ from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from db.engine import make_engine, unit_of_work
-from db.models import Challenge, Person, Result, Role, Status
+from db.models import Challenge, Kind, Person, Result, Role, Status
 from engagement import amounts, challenges, demo, impact, leaderboards, organisation, periods, results, settings
 from engagement.access import SYSTEM, Actor, actor_for_email
 from engagement.leaderboards import Scope
@@ -268,3 +268,24 @@ def test_the_quick_log_goes_no_later_than_my_own_today(
     day.set_value(date(2026, 3, 19))
     at = at.button(key="FormSubmitter:standing.log-Submit").click().run()
     assert not at.error and _my_entries_on(demo_url, person_id, date(2026, 3, 19)) == []
+
+
+def test_the_quick_log_takes_a_challenge_for_14_days_after_it_ends(
+    app_as: Callable[[Role], AppTest], demo_url: str
+) -> None:
+    """Ended 14 days ago: offered after the running ones, its last day the default; 15 days ago: gone."""
+    instant = datetime.now(UTC).replace(microsecond=0)  # frozen, so the page and the test share one today
+    today = periods.today(in_store(demo_url, settings.load).zone, instant)
+    with store(demo_url) as s:
+        for name, ended in (("Late leaves", today - timedelta(days=14)), ("Too late leaves", today - timedelta(15))):
+            data = challenges.ChallengeInput(
+                name.lower().replace(" ", "-"), name, Kind.TREES, 1.0, ended - timedelta(days=20), ended
+            )
+            challenges.create_challenge(s, SYSTEM, data)
+    with time_machine.travel(instant, tick=False):
+        at = app_as(Role.AGENT)
+        offered = at.selectbox(key="standing.log.challenge").options
+        assert offered[-1] == "Late leaves" and "Too late leaves" not in offered
+        at = at.selectbox(key="standing.log.challenge").set_value("Late leaves").run()
+    assert not at.exception, at.exception
+    assert at.date_input[0].value == today - timedelta(days=14)
