@@ -179,7 +179,7 @@ def questions(ctx: Context, anonymity: int = 5) -> list[Question]:
                 ("volunteering", row.volunteer_hours),
             ):
                 if value:
-                    out[(row.group, kind)] = value
+                    out[(row.group, kind)] = float(value)
         return out
 
     lb = leaderboards

@@ -103,10 +103,17 @@ def _enum(cls: type[enum.Enum], name: str) -> Enum:
 
 
 class Site(Base):
+    """A place people work from; ``region`` (a country, such as "United Kingdom") picks its impact factors.
+
+    A site without a region, or whose region has no factor of its own for a
+    kind, is converted with that kind's default factor.
+    """
+
     __tablename__ = "sites"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
+    region: Mapped[str | None] = mapped_column(String(60))
 
 
 class Team(Base):
@@ -422,31 +429,41 @@ class MoraleCell(Base):
 
 
 class ImpactFactor(Base):
-    """A conversion factor with its provenance; exactly one per kind is in use."""
+    """A conversion factor with its provenance; :class:`ImpactFactorPeriod` says where and from when it applies."""
 
     __tablename__ = "impact_factors"
-    __table_args__ = (
-        CheckConstraint("value > 0", name="value_positive"),
-        Index(
-            "ix_impact_factors_in_use",
-            "kind",
-            unique=True,
-            sqlite_where=text("in_use"),
-            postgresql_where=text("in_use"),
-        ),
-    )
+    __table_args__ = (CheckConstraint("value > 0", name="value_positive"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[Kind] = mapped_column(_enum(Kind, "kind"))
+    name: Mapped[str] = mapped_column(String(100), default="", server_default="")
     value: Mapped[float] = mapped_column(Float)
     unit: Mapped[str] = mapped_column(String(40))
     region: Mapped[str] = mapped_column(String(60))
     year: Mapped[int] = mapped_column(Integer)
     source: Mapped[str] = mapped_column(Text)
-    in_use: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class ImpactFactorPeriod(Base):
+    """From ``valid_from`` (the first day of a month) on, ``factor_id`` converts ``kind`` for ``region``'s sites.
+
+    ``region`` is "" for the default: every site with no region, or no period
+    of its own region covering the month. A period lasts until the next one
+    of the same kind and region starts, so months before a new period keep
+    the factor they had (migration 0010).
+    """
+
+    __tablename__ = "impact_factor_periods"
+    __table_args__ = (UniqueConstraint("kind", "region", "valid_from"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[Kind] = mapped_column(_enum(Kind, "kind"))
+    region: Mapped[str] = mapped_column(String(60))
+    valid_from: Mapped[date] = mapped_column(Date)
+    factor_id: Mapped[int] = mapped_column(ForeignKey("impact_factors.id"))
 
 
 class Setting(Base):

@@ -24,6 +24,8 @@ with the unit in the header.
 from __future__ import annotations
 
 import math
+from decimal import Decimal
+from fractions import Fraction
 
 HOURS = "hours"
 TREES = "trees"
@@ -79,14 +81,30 @@ def count(n: int, things: str) -> str:
     return f"{n:,} {of_unit(n, things)}"
 
 
-def number(value: float, places: int = 2) -> str:
+Exact = Fraction | Decimal | float | int
+
+
+def rounded(value: Exact, places: int) -> Decimal:
+    """``value`` to ``places`` decimals, halves away from zero: the one rounding a figure gets, where it is shown.
+
+    Worked on the exact fraction (impact figures are fractions), so no earlier
+    rounding (binary floats, a decimal context) can tip a half the wrong way.
+    """
+    exact = Fraction(value)
+    whole, rest = divmod(abs(exact.numerator) * 10**places, exact.denominator)
+    if 2 * rest >= exact.denominator:
+        whole += 1
+    return Decimal(-whole if exact < 0 else whole).scaleb(-places)
+
+
+def number(value: Exact, places: int = 2) -> str:
     """``value`` with thousands separators and at most ``places`` decimals, trailing zeros dropped.
 
     A value of a trillion or more is a typo, not an amount: it is shown short ("1e+12").
     """
-    if abs(value) >= HUGE:
-        return f"{value:.3g}"
-    text = f"{value:,.{places}f}"
+    if abs(float(value)) >= HUGE:
+        return f"{float(value):.3g}"
+    text = f"{float(value):,.{places}f}"
     if places:
         text = text.rstrip("0").rstrip(".")
     return "0" if text == "-0" else text
@@ -110,22 +128,30 @@ def kg_co2e(kg: float) -> str:
     return f"{figure(kg, KG_CO2E)} {KG_CO2E}"
 
 
-def figure(value: float, unit: str) -> str:
+def figure(value: Exact, unit: str) -> str:
     """``value`` as shown where its unit is named beside it (a label, a header, "of 100 kWh").
 
     Time keeps its words ("1 hour 20 minutes"); money has two decimals; the rest the
     unit's :data:`PLACES`, trailing zeros dropped.
     """
     if unit == HOURS:
-        return in_words(value, HOURS)
+        return in_words(float(value), HOURS)
     if unit == MONEY:
-        return f"{value:,.2f}"
+        return money(value, "")
     return number(value, PLACES.get(unit, 2))
 
 
-def money(value: float, currency: str) -> str:
-    """Money with two decimals and thousands separators: "15,845.94 USD"."""
-    return f"{value:,.2f} {currency}"
+def money(value: Exact, currency: str) -> str:
+    """Money with two decimals and thousands separators: "15,845.94 USD".
+
+    Rounded once, halves up, from the exact amount (impact figures are fractions), so a
+    total is never a cent off the sum it was computed from.
+    """
+    exact = Fraction(value)
+    cents, rest = divmod(abs(exact.numerator) * 100, exact.denominator)
+    cents += 2 * rest >= exact.denominator
+    figure = f"{'-' if exact < 0 and cents else ''}{cents // 100:,}.{cents % 100:02d}"
+    return f"{figure} {currency}".rstrip()
 
 
 def percent(share: float) -> str:

@@ -220,7 +220,7 @@ def participation_vs_morale(rows: Sequence[TeamComparison]) -> alt.LayerChart:
 def impact_bars(rows: Sequence[ImpactRow], measure: str, title: str) -> alt.LayerChart:
     unit = amounts.MEASURE_UNITS[measure]
     records = [
-        {"group": r.group, "value": getattr(r, measure), "text": amounts.figure(getattr(r, measure), unit)}
+        {"group": r.group, "value": float(getattr(r, measure)), "text": amounts.figure(getattr(r, measure), unit)}
         for r in rows
     ]
     base = alt.Chart(_frame(records)).encode(

@@ -258,8 +258,12 @@ def impact_command(by: str, start: Any, end: Any, fmt: str) -> None:
     emit(exports.impact_records(report, by), exports.impact_columns(by), fmt)
     if fmt == "table":
         click.echo("\nfactors used:")
-        for f in report.factors.values():
-            click.echo(f"  {f.kind.value}: {f.value:g} {f.unit} ({f.region}, {f.year}) - {f.source}")
+        for n, u in enumerate(report.uses.values(), start=1):
+            f = u.factor
+            click.echo(
+                f"  {n}. {f.kind.value}: {f.name}, {f.value:g} {f.unit} ({f.region}, {f.year}); "
+                f"{u.applies_to.lower()}, from {u.since}{' to ' + u.until if u.until else ''} - {f.source}"
+            )
 
 
 @main.command("settings")

@@ -146,6 +146,7 @@ def load_demo(session: Session, today: date | None = None, seed: int = SEED) -> 
     rng = random.Random(seed)
     impact.seed_default_factors(session, SYSTEM)
     people = _people(session, rng, today)
+    _regions(session, today)
     challenge_ids = _challenges(session, today)
     n_results = _results(session, rng, people, challenge_ids, today)
     _nearly_reached(session, challenge_ids[Kind.TREES])
@@ -159,6 +160,19 @@ def load_demo(session: Session, today: date | None = None, seed: int = SEED) -> 
     publication.close_weeks(session, datetime.combine(today, time(12), ZoneInfo("Europe/London")))
     everyone = session.scalar(select(func.count()).select_from(Person)) or 0
     return DemoSummary(everyone, n_results, n_answers)
+
+
+def _regions(session: Session, today: date) -> None:
+    """Leeds and Cardiff are in the United Kingdom, converted with the UK grid factor since this year began.
+
+    Manila has no region: it keeps the world average, so the report shows a
+    figure made with two factors and one made with the default alone.
+    """
+    for site in impact.site_regions(session, SYSTEM):
+        if site.name in ("Leeds", "Cardiff"):
+            impact.set_site_region(session, SYSTEM, site.id, "United Kingdom")
+    uk = next(f for f in impact.list_factors(session, SYSTEM) if f.name == "UK DESNZ grid 2025")
+    impact.use_factor(session, SYSTEM, uk.id, today.replace(month=1, day=1), today=today, regional=True, restate=True)
 
 
 def _people(session: Session, rng: random.Random, today: date) -> list[tuple[Actor, float]]:

@@ -9,12 +9,12 @@ however many challenges and teams the organisation has. The drawing lives in
 
 import streamlit as st
 
-from engagement import challenges, impact
+from engagement import challenges
 from engagement.challenges import Phase
 from engagement.vocabulary import Role
 from ui import challenge_sections
 from ui.auth import require_role
-from ui.resources import VIEWER, read
+from ui.resources import read
 from ui.widgets import org_today
 
 actor = require_role(*Role)
@@ -44,6 +44,5 @@ shown = st.selectbox(
     key="challenges.shown",
     bind="query-params",
 )
-factors = {f.kind: f for f in read(impact.list_factors, VIEWER) if f.in_use}
 with st.container(border=True):
-    challenge_sections.in_full(actor, *by_id[shown], today, factors)
+    challenge_sections.in_full(actor, *by_id[shown], today)

@@ -1,6 +1,7 @@
 """Impact report: energy saved, CO2e avoided, trees, volunteer hours and their value, by team, site or company."""
 
 from datetime import date
+from fractions import Fraction
 
 import streamlit as st
 
@@ -15,7 +16,19 @@ actor = require_role(Role.MANAGER, Role.ADMIN)
 
 GROUPINGS = {ImpactBy.TEAM: "Team", ImpactBy.SITE: "Site", ImpactBy.COMPANY: "Whole company"}
 CHART_GROUPS = 20  # bars that stay readable; the table beside the chart lists every group
-FACTOR_COLUMNS = ("kind", "value", "unit", "region", "year", "source")
+FACTOR_TITLES = {
+    "number": "#",
+    "kind": "Kind",
+    "name": "Factor",
+    "value": "Value",
+    "unit": "Unit",
+    "region": "Data for",
+    "year": "Year",
+    "source": "Source",
+    "applies_to": "Applies to",
+    "valid_from": "From",
+    "valid_to": "Until",
+}
 FIGURE = st.column_config.NumberColumn(format="%.2f")
 WHOLE = st.column_config.NumberColumn(format="%d")  # trees are planted whole
 WHOLE_FIELDS = {"trees_planted"}
@@ -38,7 +51,7 @@ def headers(currency: str) -> dict[str, str]:
     }
 
 
-def shown(field: str, value: float) -> str:
+def shown(field: str, value: Fraction) -> str:
     """A headline figure in the house style (``engagement.amounts``); its label names the unit."""
     return amounts.figure(value, amounts.MEASURE_UNITS[field])
 
@@ -77,14 +90,19 @@ def draw_chart(report: ImpactReport, by: ImpactBy, names: dict[str, str]) -> Non
     )
     if len(largest) > CHART_GROUPS:
         chart.caption(f"The chart shows the {CHART_GROUPS} largest; the table beside it lists all {len(largest):,}.")
-    total = getattr(report.total, measure)
+    total = report.total
+    figures = {r["group"]: r for r in exports.impact_records(report, "group")}  # as the CSV writes them
     with numbers:
         table(
             [
                 {
                     GROUPINGS[by]: row.group,
-                    names[measure]: getattr(row, measure),
-                    "Share of total (%)": round(100 * getattr(row, measure) / total, 1) if total else 0.0,
+                    names[measure]: figures[row.group][measure],
+                    "Share of total (%)": float(
+                        amounts.rounded(100 * getattr(row, measure) / getattr(total, measure), 1)
+                    )
+                    if getattr(total, measure)
+                    else 0.0,
                 }
                 for row in largest
             ],
@@ -98,30 +116,46 @@ def draw_chart(report: ImpactReport, by: ImpactBy, names: dict[str, str]) -> Non
 def draw_table(report: ImpactReport, by: ImpactBy, names: dict[str, str], file_stem: str) -> None:
     records = exports.impact_records(report, by.value, with_total=True)
     table(
-        [{GROUPINGS[by]: r[by.value], **{names[f]: r[f] for f in names}} for r in records],
+        [{GROUPINGS[by]: r[by.value], **{names[f]: r[f] for f in names}, "Factors": r["factors"]} for r in records],
         **formats(names),
     )
-    if len(report.rows) > 1:
-        st.caption("The last row, Total, adds up the rows above.")
+    st.caption(
+        (
+            "The last row, Total, adds up the exact figures of the rows above, rounded once. "
+            if len(report.rows) > 1
+            else ""
+        )
+        + "Factors: the numbers of the conversion factors below that each row used."
+    )
     csv = exports.to_csv(records, exports.impact_columns(by.value))
     csv_download("Download this report (CSV)", csv, f"{file_stem}.csv", "impact.report_csv")
+
+
+def shown_factor(column: str, value: object) -> str:
+    """A cell of the factors table: the first period's start reads "the start", an open end "today and on"."""
+    if column == "valid_from" and value == impact.BEGINNING.isoformat():
+        return "the start"
+    if column == "valid_to" and not value:
+        return "today and on"
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def draw_factors(report: ImpactReport) -> None:
     st.subheader("Conversion factors used")
     st.caption(
         "kg CO2e avoided = kWh saved × the energy factor; kg CO2e a year = trees planted × the tree factor; "
-        "value = volunteer hours × the value of an hour. Admins choose the factors on the Admin page."
+        "value = volunteer hours × the value of an hour. Each factor applies from its month on, to the sites of "
+        "its region or to every other site; admins choose them on the Admin page."
     )
     records = exports.factor_records(report)
     if not records:
-        st.info("No conversion factors are in use yet, so only kWh, trees and hours are shown.")
+        st.info("No conversion factor applies to these entries, so only kWh, trees and hours are shown.")
         return
     # st.table wraps the long sources; it renders Markdown, so admin-entered text is escaped.
-    st.table([{k.capitalize(): md(v) for k, v in r.items()} for r in records])
+    st.table([{FACTOR_TITLES[k]: md(shown_factor(k, v)) for k, v in r.items()} for r in records])
     csv_download(
         "Download the factors (CSV)",
-        exports.to_csv(records, FACTOR_COLUMNS),
+        exports.to_csv(records, exports.FACTOR_COLUMNS),
         "impact-factors.csv",
         "impact.factors_csv",
     )

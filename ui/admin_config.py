@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, timedelta
-from functools import partial
 from zoneinfo import available_timezones
 
 import streamlit as st
@@ -14,7 +12,7 @@ from engagement.access import Actor
 from engagement.challenges import ChallengeInput
 from engagement.impact import FactorInput
 from engagement.vocabulary import Challenge, Kind
-from ui.admin_forms import fresh, grid, save, save_edit, seen_version, yes
+from ui.admin_forms import fresh, grid, save, save_edit, seen_version
 from ui.resources import read_fresh, write
 from ui.widgets import md, org_settings, org_today, required
 
@@ -177,16 +175,40 @@ def close_form(actor: Actor, challenge: Challenge, today: date) -> None:
 
 # -- impact factors ----------------------------------------------------------------
 
+SCOPES = {False: "Every site without a factor of its own region", True: "Only sites in the factor's region"}
+
 
 def factors_tab(actor: Actor) -> None:
     factors = read_fresh(impact.list_factors, actor)
-    st.caption("The impact report converts kWh, trees and hours with the factor in use for each kind.")
+    uses = read_fresh(impact.factor_uses, actor)
+    st.caption(
+        "A factor converts its kind from the first day of a month on, for the sites of its region or as the "
+        "default for every other site. Months before keep the factor they had, so past reports do not change."
+    )
+    if uses:
+        st.subheader("Factors in use")
+        grid(
+            [
+                {
+                    "Kind": KIND_LABELS[u.kind],
+                    "Applies to": u.applies_to,
+                    "From": u.since,
+                    "Until": u.until or "today and on",
+                    "Factor": u.factor.name,
+                    "Value": f"{u.factor.value:g} {u.factor.unit}",
+                }
+                for u in uses
+            ]
+        )
     if factors:
+        for kind in Kind:
+            choose_in_use(actor, kind, [f for f in factors if f.kind is kind], uses)
+        st.subheader("Every stored factor")
         grid(
             [
                 {
                     "Kind": KIND_LABELS[f.kind],
-                    "In use": yes(f.in_use),
+                    "Name": f.name,
                     "Value": f.value,
                     "Unit": f.unit,
                     "Region": f.region,
@@ -197,45 +219,74 @@ def factors_tab(actor: Actor) -> None:
             ],
             Source=st.column_config.TextColumn(width="large"),
         )
-        choose_in_use(actor, factors)
     else:
         st.info(
             "No impact factors yet. Add a sourced factor below, or run `python -m engagement init` for the defaults."
         )
     with st.expander("Add a sourced factor", icon=":material/add_circle:"):
         add_factor(actor)
+    with st.expander("Sites and their regions", icon=":material/public:"):
+        site_regions(actor, sorted({f.region for f in factors}))
 
 
-def choose_in_use(actor: Actor, factors: list[impact.Factor]) -> None:
-    st.subheader("Choose the factor in use")
-    for kind in Kind:
-        of_kind = {f.id: f for f in factors if f.kind is kind}
-        if not of_kind:
-            continue
-        current = next((i for i, f in enumerate(of_kind.values()) if f.in_use), 0)
-        form = f"admin.factor.use.{kind.value}"
-        # The factor in use when this admin first saw the list: switching refuses if another admin changed it.
-        seen = seen_version(form, next((f.id for f in of_kind.values() if f.in_use), 0)) or None
-        pick, button = st.columns([4, 1], vertical_alignment="bottom")
+def choose_in_use(actor: Actor, kind: Kind, of_kind: list[impact.Factor], uses: list[impact.FactorUse]) -> None:
+    """Put one factor of ``kind`` in use from a month on; the picker starts on the default in use today."""
+    if not of_kind:
+        return
+    today = org_today()
+    base = f"admin.factor.use.{kind.value}"
+    form = fresh(base)  # a new generation after each save: the picker then shows what is really in use
+    # What this admin saw when the form was drawn: a choice made against it is refused if another admin changed it.
+    seen = st.session_state.setdefault(f"{base}.seen", uses)
+    by_id = {f.id: f for f in of_kind}
+    now = impact.applying(uses, kind, None, today)
+    ids = list(by_id)
+    with st.form(form):
+        st.markdown(f"**{KIND_LABELS[kind]}**: now {md(now.factor.label) if now else 'no factor'}")
+        pick, scope, start = st.columns([3, 2, 1], vertical_alignment="bottom")
         chosen: int = required(
             pick.selectbox(
-                KIND_LABELS[kind],
-                list(of_kind),
-                index=current,
-                key=f"admin.factor.use.{kind.value}",
-                format_func=_labels(of_kind),
+                "Factor",
+                ids,
+                index=ids.index(now.factor.id) if now and now.factor.id in by_id else 0,
+                format_func=lambda fid: by_id[fid].label,
+                key=f"{form}.factor",
             )
         )
-        if button.button("Use", key=f"admin.factor.use.{kind.value}.go", disabled=of_kind[chosen].in_use):
-            save_edit(
-                partial(write, impact.use_factor, actor, chosen, expected_in_use=seen),
-                f"The impact report now uses {of_kind[chosen].value:g} {of_kind[chosen].unit}.",
-                form,
-            )
-
-
-def _labels(factors: dict[int, impact.Factor]) -> Callable[[int], str]:
-    return lambda fid: f"{factors[fid].value:g} {factors[fid].unit}, {factors[fid].region} {factors[fid].year}"
+        regional: bool = required(
+            scope.radio("Applies to", list(SCOPES), format_func=SCOPES.__getitem__, key=f"{form}.scope")
+        )
+        first = start.date_input(
+            "From (the 1st of a month)", value=today.replace(day=1), format="YYYY-MM-DD", key=f"{form}.from"
+        )
+        restate = st.checkbox(
+            "Also restate months before this one (changes figures already reported)", key=f"{form}.restate"
+        )
+        submitted = st.form_submit_button("Use this factor", type="primary")
+    if not submitted:
+        return
+    factor = by_id[chosen]
+    region = factor.region if regional else None
+    before = next(
+        (u for u in seen if u.kind is kind and u.region == (region or "") and u.covers(first)),
+        None,
+    )
+    save_edit(
+        lambda: write(
+            impact.use_factor,
+            actor,
+            chosen,
+            first,
+            today=today,
+            regional=regional,
+            restate=restate,
+            expected_in_use=before.factor.id if before else 0,
+        ),
+        f"From {first.isoformat()}, {factor.name} converts {kind.value} for "
+        f"{('sites in ' + factor.region) if regional else 'every site without its own region factor'}.",
+        base,
+        labels={"valid_from": "From"},
+    )
 
 
 def add_factor(actor: Actor) -> None:
@@ -243,17 +294,51 @@ def add_factor(actor: Actor) -> None:
     form = fresh(base)
     with st.form(form):
         kind: Kind = required(st.selectbox("Kind", list(Kind), format_func=KIND_LABELS.__getitem__, key=f"{form}.kind"))
+        name = st.text_input("Name (as reports cite it)", placeholder="e.g. UK DESNZ grid 2026", key=f"{form}.name")
         left, right = st.columns(2)
         value = left.number_input("Value", value=None, min_value=0.0, format="%.4f", key=f"{form}.value")
-        unit = right.text_input("Unit", placeholder=" or ".join(impact.FACTOR_UNITS.values()), key=f"{form}.unit")
+        unit = right.text_input("Unit", placeholder="kg CO2e per kWh, or USD per hour", key=f"{form}.unit")
         region = left.text_input("Region", placeholder="e.g. United Kingdom", key=f"{form}.region")
         year = right.number_input("Year of the data", value=org_today().year, step=1, key=f"{form}.year")
         source = st.text_area("Source (publisher, title, link)", key=f"{form}.source", max_chars=1000)
-        use = st.checkbox("Use this factor from now on", key=f"{form}.use")
         submitted = st.form_submit_button("Add factor", type="primary")
     if submitted:
-        data = FactorInput(kind, value if value is not None else float("nan"), unit, region, int(year), source)
-        save(lambda: write(impact.add_factor, actor, data, use=use), "Factor added.", clear=base)
+        data = FactorInput(kind, name, value if value is not None else float("nan"), unit, region, int(year), source)
+        save(
+            lambda: write(impact.add_factor, actor, data),
+            f"Added {name.strip()}. Put it in use above, from the month it applies.",
+            clear=base,
+        )
+
+
+def site_regions(actor: Actor, known: list[str]) -> None:
+    """Which region each site is in: its results are converted with that region's factors, else the default."""
+    sites = read_fresh(impact.site_regions, actor)
+    if not sites:
+        st.caption("No sites yet: they come with the people import.")
+        return
+    grid([{"Site": s.name, "Region": s.region or "none: default factors"} for s in sites])
+    base = "admin.site.region"
+    form = fresh(base)
+    by_id = {s.id: s for s in sites}
+    with st.form(form):
+        left, right = st.columns(2)
+        site = left.selectbox("Site", list(by_id), format_func=lambda sid: by_id[sid].name, key=f"{form}.site")
+        region = right.selectbox(
+            "Region (empty: none)",
+            known,
+            index=None,
+            accept_new_options=True,
+            placeholder="e.g. United Kingdom",
+            key=f"{form}.region",
+        )
+        submitted = st.form_submit_button("Save region")
+    if submitted:
+        save(
+            lambda: write(impact.set_site_region, actor, site, region),
+            f"{by_id[site].name}: {region or 'no region (default factors)'}.",
+            clear=base,
+        )
 
 
 # -- settings ----------------------------------------------------------------------

@@ -16,7 +16,7 @@ from engagement import amounts, challenges, charts, impact, leaderboards, period
 from engagement.access import Actor
 from engagement.amounts import ordinal
 from engagement.challenges import Phase
-from engagement.impact import Factor, ImpactRow, TargetStanding, TeamAmount
+from engagement.impact import ImpactReport, ImpactRow, TargetStanding, TeamAmount
 from engagement.leaderboards import Podium
 from engagement.vocabulary import Challenge, Kind
 from ui.leaderboard_tabs import late_words, result_badge, winners_sentence
@@ -91,23 +91,28 @@ def draw_target(c: Challenge, standing: TargetStanding) -> None:
             team_bar(c, team, target, " (your team)" if standing.mine == team else "")
 
 
-def draw_impact(c: Challenge, row: ImpactRow, factor: Factor | None) -> None:
-    """The company's impact in the kind's two measures, and the conversion factor behind the converted one."""
+def draw_impact(c: Challenge, report: ImpactReport) -> None:
+    """The company's impact in the kind's two measures, and the factors behind the converted one."""
     st.markdown("**Impact so far, whole company**" if c.ends_on >= org_today() else "**Impact, whole company**")
+    row = report.rows[0] if report.rows else ImpactRow("Company")
+    used = [u for u in report.used(row) if u.kind is c.kind]
     for cell, (field, label) in zip(st.columns(2), MEASURES[c.kind], strict=True):
         value = amounts.figure(getattr(row, field), amounts.MEASURE_UNITS[field])
-        if field in CONVERTED and factor is None:
+        if field in CONVERTED and not used and getattr(row, MEASURES[c.kind][0][0]):
             value = "no factor yet"
-        elif field == "volunteer_value" and factor is not None:
-            label = f"{label} ({md(factor.unit.split()[0])})"
+        elif field == "volunteer_value" and report.currency:
+            label = f"{label} ({md(report.currency)})"
         cell.metric(label, value, help=EXPLAINED.get(field))
-    if factor is not None:
+    for use in used:
         st.caption(
-            f"Converted with {factor.value:g} {md(factor.unit)} ({md(factor.region)}, {factor.year}). "
-            f"Source: {md(factor.source)}"
+            f"Converted with {md(use.factor.name)}: {use.factor.value:g} {md(use.factor.unit)} "
+            f"({md(use.factor.region)}, {use.factor.year}), for {md(use.applies_to.lower())} from {use.since}. "
+            f"Source: {md(use.factor.source)}"
         )
-    else:
-        st.caption("No conversion factor is in use for this kind yet; an admin can add one on the Admin page.")
+    if not used:
+        st.caption(
+            "No conversion factor applies to this challenge's entries yet; an admin can add one on the Admin page."
+        )
 
 
 def draw_volunteering(c: Challenge) -> None:
@@ -176,7 +181,7 @@ def draw_final(actor: Actor, c: Challenge, final: Podium) -> None:
         )
 
 
-def in_full(actor: Actor, c: Challenge, phase: Phase, today: date, factors: dict[Kind, Factor]) -> None:
+def in_full(actor: Actor, c: Challenge, phase: Phase, today: date) -> None:
     """One challenge: its window and rules, then (once it has started) its impact, team target and hours."""
     st.subheader(md(c.name))
     st.caption(window_words(c, phase, today))
@@ -189,7 +194,7 @@ def in_full(actor: Actor, c: Challenge, phase: Phase, today: date, factors: dict
         achieved.caption("Nothing can be logged until it starts.")
         return
     with achieved:
-        draw_impact(c, read(impact.challenge_impact, VIEWER, c.id), factors.get(c.kind))
+        draw_impact(c, read(impact.challenge_impact, VIEWER, c.id))
     final = read(leaderboards.podium, VIEWER, c.id, today) if phase is Phase.ENDED else None
     if final is not None:
         with st.container(border=True):

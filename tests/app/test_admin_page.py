@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
-from db.models import Challenge, Kind, Membership, Person, Role, Team
+from db.models import Challenge, ImpactFactor, Kind, Membership, Person, Role, Site, Team
 from engagement import auth, challenges, demo, impact, organisation, periods, settings
 from engagement.access import SYSTEM
 from tests.app.conftest import APP_TODAY, TIMEOUT, signed_in
-from tests.factories import store
+from tests.factories import in_store, store
 
 PAGE = "pages/admin.py"
 PAGE_FILE = str(Path(__file__).resolve().parents[2] / PAGE)
@@ -444,21 +444,64 @@ def test_renaming_a_team_refuses_a_look_alike_and_retiring_needs_an_empty_team(
     assert any("name: Rowan → Rowan Tree" in line for line in audited(at, "team.update"))
 
 
-def test_a_factor_needs_a_source_and_can_be_put_in_use(app_as: Callable[[Role], AppTest], demo_url: str) -> None:
+def _factor(url: str, name: str) -> int:
+    with store(url) as s:
+        found = s.scalar(select(ImpactFactor.id).where(ImpactFactor.name == name))
+        assert found is not None
+        return found
+
+
+def test_a_factor_needs_a_name_and_source_then_is_put_in_use_from_a_month(
+    app_as: Callable[[Role], AppTest], demo_url: str
+) -> None:
     at = open_admin(app_as, "Impact factors")
     form = "admin.factor.new"
     at.selectbox(key=k(at, form, "kind")).set_value(Kind.ENERGY)
+    at.text_input(key=k(at, form, "name")).input("Welsh grid 2024")
     at.number_input(key=k(at, form, "value")).set_value(0.2)
     at.text_input(key=k(at, form, "unit")).input("kg CO2e per kWh")
     at.text_input(key=k(at, form, "region")).input("Wales")
-    at.checkbox(key=k(at, form, "use")).check()
     submit(at, form, "Add factor")
     assert "source: is required" in errors(at)
-    with store(demo_url) as s:
-        assert impact.factors_in_use(s)[Kind.ENERGY].value == 0.445
     at.text_area(key=k(at, form, "source")).input("Welsh Government, Energy generation in Wales 2024")
     submit(at, form, "Add factor")
+    welsh, world = _factor(demo_url, "Welsh grid 2024"), _factor(demo_url, "IEA world average grid 2024")
+    today = periods.today(in_store(demo_url, settings.load).zone)
+    next_month = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+    use = "admin.factor.use.energy"
+    assert at.selectbox(key=k(at, use, "factor")).value == world
+    at.selectbox(key=k(at, use, "factor")).set_value(welsh)
+    at.date_input(key=k(at, use, "from")).set_value(next_month)
+    submit(at, use, "Use this factor")
+    assert f"From {next_month.isoformat()}, Welsh grid 2024 converts energy" in at.success[0].value
     with store(demo_url) as s:
-        in_use = impact.factors_in_use(s)[Kind.ENERGY]
-        assert (in_use.value, in_use.region) == (0.2, "Wales")
-    assert audited(at, "factor.create") and audited(at, "factor.use")
+        assert impact.factors_in_use(s, today)[Kind.ENERGY].id == world
+        assert impact.factors_in_use(s, next_month)[Kind.ENERGY].id == welsh
+    # After saving, the picker shows the factor really in use today (not the one last picked).
+    assert at.selectbox(key=k(at, use, "factor")).value == world
+    in_use = at.dataframe[0].value.to_dict("records")
+    assert {"Kind": "Home energy (kWh saved)", "From": next_month.isoformat(), "Factor": "Welsh grid 2024"}.items() <= (
+        next(r for r in in_use if r["Factor"] == "Welsh grid 2024").items()
+    )
+    at.selectbox(key=k(at, use, "factor")).set_value(welsh)
+    at.date_input(key=k(at, use, "from")).set_value((today.replace(day=1) - timedelta(days=1)).replace(day=1))
+    submit(at, use, "Use this factor")
+    assert "before this month: it would change figures already reported" in errors(at)
+    at.date_input(key=k(at, use, "from")).set_value(today.replace(day=1))
+    submit(at, use, "Use this factor")
+    assert at.selectbox(key=k(at, use, "factor")).value == welsh
+    assert audited(at, "factor.create") and len(audited(at, "factor.use")) >= 2
+
+
+def test_a_site_gets_the_region_whose_factors_convert_it(app_as: Callable[[Role], AppTest], demo_url: str) -> None:
+    at = open_admin(app_as, "Impact factors")
+    with store(demo_url) as s:
+        manila = s.scalar(select(Site.id).where(Site.name == "Manila"))
+    form = "admin.site.region"
+    at.selectbox(key=k(at, form, "site")).set_value(manila)
+    at.selectbox(key=k(at, form, "region")).set_value("United Kingdom")
+    submit(at, form, "Save region")
+    assert [m.value for m in at.success] == ["Manila: United Kingdom."]
+    with store(demo_url) as s:
+        assert s.scalar(select(Site.region).where(Site.id == manila)) == "United Kingdom"
+    assert any("United Kingdom" in line for line in audited(at, "site.region"))

@@ -246,7 +246,8 @@ def test_impact_so_far_equals_challenge_impact(app_as: Callable[[Role], AppTest]
     }
     for slug, pairs in each(measures.items()):
         challenge = by_slug(demo_url, slug)
-        row = in_store(demo_url, lambda s, cid=challenge.id: impact.challenge_impact(s, VIEWER, cid))
+        report = in_store(demo_url, lambda s, cid=challenge.id: impact.challenge_impact(s, VIEWER, cid))
+        row = report.rows[0]
         metrics = {m.label: m.value for m in show(at, challenge).metric}
         assert metrics == {
             label: amounts.figure(getattr(row, field), amounts.MEASURE_UNITS[field]) for label, field in pairs
@@ -254,7 +255,9 @@ def test_impact_so_far_equals_challenge_impact(app_as: Callable[[Role], AppTest]
         heading = "**Impact, whole company**" if slug == "winter-switch-off" else "**Impact so far, whole company**"
         assert heading in [m.value for m in at.markdown]
     show(at, by_slug(demo_url, "home-energy"))
-    assert any("Converted with 0.445 kg CO2e per kWh (World, 2024)" in c.value for c in at.caption)
+    captions = [c.value for c in at.caption]
+    assert any("Converted with IEA world average grid 2024: 0.445 kg CO2e per kWh (World, 2024)" in c for c in captions)
+    assert any("Converted with UK DESNZ grid 2025: 0.177 kg CO2e per kWh" in c for c in captions)
 
 
 def test_volunteering_hours_by_activity_and_organisation(app_as: Callable[[Role], AppTest], demo_url: str) -> None:

@@ -6,6 +6,8 @@ import csv
 import io
 from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +37,7 @@ FIELDS = {
 }
 
 
-def headline(field: str, value: float) -> str:
+def headline(field: str, value: Fraction) -> str:
     """A headline metric as the house formatter writes it: whole trees, time in hours and minutes, money to the cent."""
     return amounts.figure(value, amounts.MEASURE_UNITS[field])
 
@@ -66,7 +68,7 @@ def full_table(at: AppTest) -> list[dict[str, Any]]:
 
 def expected_table(report: ImpactReport, by: ImpactBy) -> list[dict[str, Any]]:
     return [
-        {GROUP_TITLES[by]: r[by.value], **{FIELDS[f]: r[f] for f in FIELDS}}
+        {GROUP_TITLES[by]: r[by.value], **{FIELDS[f]: r[f] for f in FIELDS}, "Factors": r["factors"]}
         for r in exports.impact_records(report, by.value, with_total=True)
     ]
 
@@ -105,7 +107,9 @@ def test_grouping_by_site_and_company(app_as: Callable[[Role], AppTest], demo_ur
     assert full_table(at) == expected_table(sites, ImpactBy.SITE)
     assert [r["Site"] for r in full_table(at)] == ["Cardiff", "Leeds", "Manila", "Total"]
     beside_chart = at.dataframe[0].value.to_dict("records")
-    assert {r["Site"]: r["Energy saved (kWh)"] for r in beside_chart} == {r.group: r.kwh_saved for r in sites.rows}
+    assert {r["Site"]: r["Energy saved (kWh)"] for r in beside_chart} == {
+        r["site"]: r["kwh_saved"] for r in exports.impact_records(sites, "site")
+    }
     at.radio(key="impact.by").set_value(ImpactBy.COMPANY).run()
     company = report_for(demo_url, ImpactBy.COMPANY)
     assert full_table(at) == expected_table(company, ImpactBy.COMPANY)
@@ -129,9 +133,11 @@ def test_a_period_without_entries_says_so(app_as: Callable[[Role], AppTest]) -> 
     at.selectbox(key="impact.period").set_value("Custom dates").run()
     at.date_input(key="impact.period.dates").set_value((date(2020, 1, 1), date(2020, 1, 31))).run()
     assert not at.exception
-    assert [i.value for i in at.info] == ["No approved entries in this period. Choose All time or a longer period."]
-    assert not at.dataframe and not at.metric
-    assert at.table, "the factors are still listed"
+    assert [i.value for i in at.info] == [
+        "No approved entries in this period. Choose All time or a longer period.",
+        "No conversion factor applies to these entries, so only kWh, trees and hours are shown.",
+    ]
+    assert not at.dataframe and not at.metric and not at.table
 
 
 def test_downloads_equal_the_page(
@@ -140,14 +146,25 @@ def test_downloads_equal_the_page(
     files = record_downloads(monkeypatch)
     at = open_report(app_as)
     rows = list(csv.DictReader(io.StringIO(downloaded(at, "impact.report_csv", files))))
-    assert [{"Team": r["team"], **{FIELDS[f]: float(r[f]) for f in FIELDS}} for r in rows] == full_table(at)
+    assert [
+        {"Team": r["team"], **{FIELDS[f]: float(r[f]) for f in FIELDS}, "Factors": r["factors"]} for r in rows
+    ] == full_table(at)
     total = rows[-1]
     assert total["team"] == "Total" and total["currency"] == "USD"
-    assert {FIELDS[f]: headline(f, float(total[f])) for f in FIELDS} == {m.label: m.value for m in at.metric}
+    report = report_for(demo_url, ImpactBy.TEAM)
+    assert {FIELDS[f]: headline(f, getattr(report.total, f)) for f in FIELDS} == {m.label: m.value for m in at.metric}
+    # The value column is hours × the value of an hour, to the cent (hours are written to the millisecond).
+    (rate,) = {u.factor.exact for u in report.uses.values() if u.kind.value == "volunteering"}
+    valued = [r for r in rows if float(r["volunteer_hours"])]
+    assert valued
+    for r in valued:
+        minutes = round(Decimal(r["volunteer_hours"]) * 60)
+        assert abs(Decimal(r["volunteer_hours"]) - Decimal(minutes) / 60) < Decimal("0.000001")
+        assert Decimal(r["volunteer_value"]) == amounts.rounded(Fraction(minutes, 60) * rate, 2), r
     factors = list(csv.DictReader(io.StringIO(downloaded(at, "impact.factors_csv", files))))
-    expected = exports.factor_records(report_for(demo_url, ImpactBy.TEAM))
-    assert [(f["kind"], float(f["value"]), f["unit"], int(f["year"])) for f in factors] == [
-        (f["kind"], f["value"], f["unit"], f["year"]) for f in expected
+    expected = exports.factor_records(report)
+    assert [(f["number"], f["name"], float(f["value"]), f["applies_to"], f["valid_from"]) for f in factors] == [
+        (str(f["number"]), f["name"], f["value"], f["applies_to"], f["valid_from"]) for f in expected
     ]
 
 
@@ -156,9 +173,20 @@ def test_factors_are_listed_with_value_unit_region_year_and_source(
 ) -> None:
     at = open_report(app_as)
     listed = at.table[0].value.to_dict("records")
-    expected = exports.factor_records(report_for(demo_url, ImpactBy.TEAM))
-    assert listed == [{k.capitalize(): md(v) for k, v in f.items()} for f in expected]
+    report = report_for(demo_url, ImpactBy.TEAM)
+    assert len(listed) == len(exports.factor_records(report)) == len(report.uses)
     assert {f["Kind"] for f in listed} == {"energy", "trees", "volunteering"}
+    year = periods.today(in_store(demo_url, settings.load).zone).year
+    energy = [(f["Factor"], f["Applies to"], f["From"], f["Until"]) for f in listed if f["Kind"] == "energy"]
+    assert energy == [
+        ("IEA world average grid 2024", "Every site without a factor of its own region", "the start", "today and on"),
+        ("UK DESNZ grid 2025", "Sites in United Kingdom", md(f"{year}-01-01"), "today and on"),
+    ]
+    # Each team names the factors it used: Leeds and Cardiff teams both energy factors, Manila's the default only.
+    numbers = {r["Team"]: r["Factors"] for r in full_table(at)}
+    uk, world = (str(n) for n in (2, 1))
+    assert uk in numbers["Cedar"].split(", ") and uk not in numbers["Maple"].split(", ")
+    assert world in numbers["Maple"].split(", ")
 
 
 def test_team_names_with_markup_are_shown_as_typed(app_as: Callable[[Role], AppTest], demo_url: str) -> None:

@@ -45,6 +45,7 @@ TABLES = {
     "site": "sites",
     "challenge": "challenges",
     "factor": "impact_factors",
+    "factor_period": "impact_factor_periods",
 }
 # Tables whose rows are kept in step with audited ones, or are themselves the record.
 DERIVED = {
@@ -196,11 +197,21 @@ CHANGES = (
         "add a factor",
         "factor.create",
         lambda s, a, o: impact.add_factor(
-            s, a, impact.FactorInput(Kind.ENERGY, 0.2, "kg CO2e per kWh", "Spain", 2024, "REE 2024")
+            s, a, impact.FactorInput(Kind.ENERGY, "REE Spain 2024", 0.2, "kg CO2e per kWh", "Spain", 2024, "REE 2024")
         ),
         creates=True,
     ),
-    Change("use another factor", "factor.use", lambda s, a, o: impact.use_factor(s, a, o["spare factor"])),
+    Change(
+        "use another factor",
+        "factor.use",
+        lambda s, a, o: impact.use_factor(s, a, o["spare factor"], date(2026, 4, 1), today=DAY),
+        creates=True,  # a new period: the months before keep theirs
+    ),
+    Change(
+        "set a site's region",
+        "site.region",
+        lambda s, a, o: impact.set_site_region(s, a, o["site"], "United Kingdom"),
+    ),
     Change("change a setting", "setting.update", lambda s, a, o: settings.update(s, a, anonymity_threshold=6)),
     Change(
         "create an account",
@@ -244,8 +255,9 @@ def world(engine: Engine) -> tuple[Actor, dict[str, int]]:
         settings.update(session, admin, anonymity_threshold=5)
         empty = organisation.resolve_team(session, admin, "Rowan", None)
         spare = impact.add_factor(
-            session, admin, impact.FactorInput(Kind.ENERGY, 0.3, "kg CO2e per kWh", "Test", 2025, "test")
+            session, admin, impact.FactorInput(Kind.ENERGY, "Test", 0.3, "kg CO2e per kWh", "Test", 2025, "test")
         )
+        site = organisation.resolve_site(session, admin, "Leeds")
     return admin, {
         "agent": agent.person_id,
         "lead": lead.person_id,
@@ -255,6 +267,7 @@ def world(engine: Engine) -> tuple[Actor, dict[str, int]]:
         "pending": pending.ids[0],
         "own pending": own.ids[0],
         "spare factor": spare.id,
+        "site": site.id,
         "empty team": empty.id,
     }
 

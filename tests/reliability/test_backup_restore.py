@@ -542,7 +542,11 @@ def awkward_rows(n_results: int = 10_000) -> dict[str, list[dict[str, Any]]]:
 
 
 # Columns a migration removed on purpose (what they held means nothing any more), not data lost.
-RETIRED = {"accounts": {"session_epoch"}}  # 0009: a sign-in is a row in sign_in_sessions, ended there
+RETIRED = {
+    "accounts": {"session_epoch"},  # 0009: a sign-in is a row in sign_in_sessions, ended there
+    # 0010: the factor in use is each kind's default period from the start (checked after the upgrade).
+    "impact_factors": {"in_use"},
+}
 
 
 def _fill(engine: Engine, rows: dict[str, list[dict[str, Any]]]) -> dict[str, list[str]]:
@@ -626,6 +630,12 @@ def test_a_database_at_an_earlier_revision_upgrades_with_every_row_kept(empty_ur
                 assert conn.execute(text("PRAGMA foreign_key_check")).all() == []
                 assert conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
         _figures_match_the_rows(engine)
+        if "in_use" in filled.get("impact_factors", []):
+            with unit_of_work(engine, write=False) as session:
+                uses = [
+                    (u.kind.value, u.region, u.valid_from, u.factor.id) for u in impact.factor_uses(session, SYSTEM)
+                ]
+            assert uses == [("energy", "", impact.BEGINNING, 1)], "the factor in use became the default from the start"
     finally:
         engine.dispose()
 

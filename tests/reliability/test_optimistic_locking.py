@@ -22,7 +22,7 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from db.engine import unit_of_work, write_transaction
-from db.models import AuditEntry, Challenge, ImpactFactor, Kind, Person, Result, Role, Status
+from db.models import AuditEntry, Challenge, Kind, Person, Result, Role, Status
 from engagement import challenges, impact, organisation, results
 from engagement.access import SYSTEM, Actor
 from engagement.errors import Conflict
@@ -57,10 +57,13 @@ def _challenge_input(c: Challenge, name: object) -> challenges.ChallengeInput:
     )
 
 
+APRIL = date(2026, 4, 1)  # the month the factor is chosen from: after the tests' today
+
+
 def _in_use(session: Session, kind: Kind) -> int:
-    found = session.scalar(select(ImpactFactor.id).where(ImpactFactor.kind == kind, ImpactFactor.in_use))
+    found = impact.applying(impact.factor_uses(session, SYSTEM), kind, None, APRIL)
     assert found is not None
-    return found
+    return found.factor.id
 
 
 def _owner(session: Session, ids: dict[str, int]) -> Actor:
@@ -129,7 +132,7 @@ EDITABLE = (
         "factor in use",
         "factor.use",
         lambda s, ids: _in_use(s, Kind.ENERGY),
-        lambda s, ids, seen, v: impact.use_factor(s, SYSTEM, ids[str(v)], expected_in_use=seen),
+        lambda s, ids, seen, v: impact.use_factor(s, SYSTEM, ids[str(v)], APRIL, today=DAY, expected_in_use=seen),
         lambda s, ids: _in_use(s, Kind.ENERGY),
         ("factor a", "factor b"),
     ),
@@ -147,7 +150,9 @@ def ids(engine: Engine) -> dict[str, int]:
         own_entry = results.record_result(session, SYSTEM, own)
         spare = [
             impact.add_factor(
-                session, SYSTEM, impact.FactorInput(Kind.ENERGY, value, "kg CO2e per kWh", "Test", 2025, "a test")
+                session,
+                SYSTEM,
+                impact.FactorInput(Kind.ENERGY, f"Test {value}", value, "kg CO2e per kWh", "Test", 2025, "a test"),
             ).id
             for value in (0.2, 0.3)
         ]

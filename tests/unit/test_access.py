@@ -71,6 +71,7 @@ class Org:
     mover_birch: int  # logged after the move: Birch's
     own_pending: dict[str, int]  # each role's own entry, waiting (above the challenge's auto-approve limit)
     own_approved: dict[str, int]
+    site: int
 
 
 @pytest.fixture
@@ -119,6 +120,7 @@ def org(engine: Engine) -> Org:
             mover_birch,
             own_pending,
             own_approved,
+            organisation.resolve_site(session, SYSTEM, "Leeds").id,
         )
 
 
@@ -141,7 +143,7 @@ def _calls() -> dict[str, tuple[Call, tuple[str, str, str, str]]]:
     """Each public function with actor rights, and what each role should meet: agent, other lead, manager, admin."""
     new_person = organisation.PersonInput("new@example.org", "New", Role.AGENT, team="Cedar")
     new_challenge = challenges.ChallengeInput("tree-2026", "Trees", Kind.TREES, 10, date(2026, 3, 2), date(2026, 3, 29))
-    factor = impact.FactorInput(Kind.ENERGY, 0.2, "kg CO2e per kWh", "Spain", 2024, "REE 2024")
+    factor = impact.FactorInput(Kind.ENERGY, "REE Spain 2024", 0.2, "kg CO2e per kWh", "Spain", 2024, "REE 2024")
     R = imports.ImportKind
     return {
         # organisation
@@ -321,7 +323,13 @@ def _calls() -> dict[str, tuple[Call, tuple[str, str, str, str]]]:
         # impact
         "impact.list_factors": (lambda s, a, o: impact.list_factors(s, a), EVERYONE),
         "impact.add_factor": (lambda s, a, o: impact.add_factor(s, a, factor), ADMIN_ONLY),
-        "impact.use_factor": (lambda s, a, o: impact.use_factor(s, a, o.factor), ADMIN_ONLY),
+        "impact.use_factor": (
+            lambda s, a, o: impact.use_factor(s, a, o.factor, date(2026, 4, 1), today=date(2026, 3, 18)),
+            ADMIN_ONLY,
+        ),
+        "impact.factor_uses": (lambda s, a, o: impact.factor_uses(s, a), EVERYONE),
+        "impact.site_regions": (lambda s, a, o: impact.site_regions(s, a), ADMIN_ONLY),
+        "impact.set_site_region": (lambda s, a, o: impact.set_site_region(s, a, o.site, "United Kingdom"), ADMIN_ONLY),
         "impact.seed_default_factors": (lambda s, a, o: impact.seed_default_factors(s, a), ADMIN_ONLY),
         "impact.impact_report": (lambda s, a, o: impact.impact_report(s, a, impact.ImpactBy.SITE), MANAGERS),
         "impact.challenge_impact": (lambda s, a, o: impact.challenge_impact(s, a, o.challenge), EVERYONE),

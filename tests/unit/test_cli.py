@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select, text
 
 from db.engine import make_engine, unit_of_work
-from db.models import ImpactFactor, Person, Result, Role
+from db.models import ImpactFactor, ImpactFactorPeriod, Person, Result, Role
 from engagement import cli, exports, leaderboards, pulse
 from engagement.access import SYSTEM
 from engagement.cli import main
@@ -108,13 +108,13 @@ def test_morale_csv_and_impact_by_site(small_org: str) -> None:
     impact = run(small_org, "impact", "--by", "site", "--format", "csv")
     assert impact.returncode == 0, impact.stderr
     assert impact.stdout.splitlines() == [
-        "site,kwh_saved,kg_co2e_avoided,trees_planted,kg_co2e_per_year,volunteer_hours,volunteer_value,currency",
-        "Cardiff,4.0,0.0,0.0,0.0,0.0,0.0,",
-        "Leeds,10.0,0.0,0.0,0.0,0.0,0.0,",
+        "site,kwh_saved,kg_co2e_avoided,trees_planted,kg_co2e_per_year,volunteer_hours,volunteer_value,currency,factors",
+        "Cardiff,4.0,0.0,0.0,0.0,0.0,0.0,,",
+        "Leeds,10.0,0.0,0.0,0.0,0.0,0.0,,",
     ]
     table = run(small_org, "impact", "--by", "site")
     assert table.returncode == 0, table.stderr
-    assert table.stdout.split()[:9] == [
+    assert table.stdout.split()[:10] == [
         "site",
         "kwh_saved",
         "kg_co2e_avoided",
@@ -123,6 +123,7 @@ def test_morale_csv_and_impact_by_site(small_org: str) -> None:
         "volunteer_hours",
         "volunteer_value",
         "currency",
+        "factors",
         "Cardiff",
     ]
 
@@ -167,11 +168,11 @@ def test_demo_loads_and_the_cli_board_is_the_librarys(database_url: str) -> None
     engine = make_engine(database_url)
     with unit_of_work(engine, write=False) as session:
         rows = leaderboards.team_leaderboard(session, SYSTEM, leaderboards.Scope(), leaderboards.RankBy.TOTAL)
-        in_use = session.scalar(select(func.count()).where(ImpactFactor.in_use))
+        in_use = session.scalar(select(func.count()).select_from(ImpactFactorPeriod))
         teams = session.scalar(select(func.count(Person.team_id.distinct())).where(Person.active))
     engine.dispose()
     assert json.loads(board.stdout) == exports.team_records(rows)
-    assert len(rows) == teams and in_use == 3
+    assert len(rows) == teams and in_use == 4  # a default per kind, and the UK sites' grid factor
     assert [r["rank"] for r in json.loads(board.stdout)] == sorted(r["rank"] for r in json.loads(board.stdout))
     again = run(database_url, "demo")
     assert (
