@@ -76,7 +76,7 @@ def tables(org: Org, password_hash: str) -> Iterator[Table]:
     yield "results", _RESULTS, _results(org)
     yield "pulse_responses", _PULSE, _pulse(org)
     changed = datetime.combine(org.anchor - timedelta(days=60), time(9)).isoformat(" ", "microseconds")
-    accounts = [(person + 1, password_hash, False, 1, changed) for person in sorted(org.accounts.values())]
+    accounts = [(person + 1, password_hash, False, changed) for person in sorted(org.accounts.values())]
     yield "accounts", ("person_id", "password_hash", "must_change", "changed_at"), iter([accounts])
 
 
