@@ -8,9 +8,8 @@ one engagement call, which checks the admin role again.
 import streamlit as st
 
 from engagement.vocabulary import Role
-from ui import admin_accounts, admin_audit, admin_config, admin_forms, admin_sections
+from ui import admin_accounts, admin_audit, admin_config, admin_sections, form_state
 from ui.auth import require_role
-from ui.widgets import show_flash
 
 actor = require_role(Role.ADMIN)
 
@@ -25,8 +24,7 @@ TABS = {
 }
 
 st.title("Admin")
-show_flash()
-admin_forms.show_notice()
+form_state.show_notices()
 for tab, draw in zip(st.tabs(list(TABS), key="admin.tab", on_change="rerun"), TABS.values(), strict=True):
     with tab:
         if tab.open:

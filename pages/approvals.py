@@ -19,15 +19,17 @@ from engagement.access import Actor
 from engagement.results import Entry
 from engagement.text import NOTE_MAX
 from engagement.vocabulary import Role
+from ui import form_state
 from ui.auth import require_role
 from ui.resources import read, read_fresh, write
-from ui.widgets import attempt, flash, md, org_settings, show_flash, table
+from ui.widgets import attempt, md, org_settings, table
 
 actor = require_role(Role.LEAD, Role.ADMIN)
 
 ALL_TEAMS = 0  # team ids start at 1
 ROW_PX = 35
 ROWS_SHOWN = 15
+TABLE = "approvals.table"  # the list as drawn, its ticks, the reason and "every entry": one decision each
 
 
 def choose_team(actor: Actor) -> int | None:
@@ -73,9 +75,8 @@ def decide(chosen: list[Entry], approve: bool, reason: str) -> None:
     if outcome.skipped:
         skipped = "; ".join(f"{describe(by_id[i])}: {why}" for i, why in outcome.skipped.items())
         message += f" Left alone: {skipped}."
-    st.session_state["approvals.round"] = st.session_state.get("approvals.round", 0) + 1
-    st.session_state["approvals.used"] = True
-    flash(message)
+    form_state.renew(TABLE)  # a new list, and a reason and choice that were for this decision only
+    form_state.tell(message)
     st.rerun()
 
 
@@ -99,7 +100,7 @@ def own_waiting(actor: Actor) -> None:
 
 
 st.title("Approvals")
-show_flash()
+form_state.show_notices()
 own_waiting(actor)
 team_id = choose_team(actor)
 waiting = read_fresh(results.pending_count, actor, team_id)
@@ -109,14 +110,13 @@ if not waiting:
     st.stop()
 st.markdown(f"**{amounts.count(waiting, 'entries')} waiting** for a decision, oldest first.")
 
-editor_key = f"approvals.table.{team_id}.{st.session_state.get('approvals.round', 0)}"
-# Keep the list as first drawn under this key, so the ticks stay on the entries they were put on.
-drawn = st.session_state.get("approvals.drawn")
-if editor_key not in st.session_state or drawn is None or drawn[0] != editor_key:
-    drawn = st.session_state["approvals.drawn"] = (editor_key, read_fresh(results.pending_entries, actor, team_id))
-entries: list[Entry] = drawn[1]
+drawn = form_state.prefix(TABLE)
+# Keep the list as first drawn in this generation, so the ticks stay on the entries they were put on.
+entries: list[Entry] = form_state.snapshot(
+    TABLE, f"entries.{team_id}", lambda: read_fresh(results.pending_entries, actor, team_id)
+)
 if st.button("Refresh the list", icon=":material/refresh:", key="approvals.refresh"):
-    st.session_state["approvals.round"] = st.session_state.get("approvals.round", 0) + 1
+    form_state.renew(TABLE)
     st.rerun()
 
 st.caption(
@@ -127,13 +127,10 @@ st.caption(
 if len(entries) != waiting:
     st.info(f"{waiting} entries wait now, {len(entries)} are listed: refresh the list to see the latest.")
 frame = pending_frame(entries, org_settings().zone, with_team=team_id is None)
-if st.session_state.pop("approvals.used", False):
-    # A reason is for one decision only; set before the form is drawn, so the browser empties it too.
-    st.session_state.update({"approvals.reason": "", "approvals.every": False})
 with st.form("approvals.form"):
     edited = st.data_editor(
         frame,
-        key=editor_key,
+        key=f"{drawn}.{team_id}",
         num_rows="fixed",
         hide_index=True,
         disabled=[c for c in frame.columns if c != "Decide"],
@@ -146,9 +143,9 @@ with st.form("approvals.form"):
         width="stretch",
         height=ROW_PX * (min(len(entries), ROWS_SHOWN) + 1) + 3,
     )
-    every = st.checkbox(f"Decide on every entry listed ({len(entries)})", key="approvals.every")
+    every = st.checkbox(f"Decide on every entry listed ({len(entries)})", key=f"{drawn}.every")
     reason = st.text_input(
-        "Reason (required to reject; the person sees it on My standing)", max_chars=NOTE_MAX, key="approvals.reason"
+        "Reason (required to reject; the person sees it on My standing)", max_chars=NOTE_MAX, key=f"{drawn}.reason"
     )
     with st.container(horizontal=True):
         approve = st.form_submit_button("Approve", type="primary", icon=":material/check:")

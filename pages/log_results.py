@@ -12,10 +12,10 @@ from engagement import challenges, organisation
 from engagement.access import Actor
 from engagement.organisation import TeamRow
 from engagement.vocabulary import Role
-from ui import log_entry_tabs, log_upload_fix_tabs
+from ui import form_state, log_entry_tabs, log_upload_fix_tabs
 from ui.auth import require_role
 from ui.resources import read, read_fresh
-from ui.widgets import day_for, md, org_today, show_flash
+from ui.widgets import day_for, md, org_today
 
 actor = require_role(Role.LEAD, Role.ADMIN)
 
@@ -33,7 +33,7 @@ def choose_team(actor: Actor) -> TeamRow | None:
 
 
 st.title("Log results")
-show_flash()
+form_state.show_notices()
 today = org_today()
 team = choose_team(actor)
 if team is None:

@@ -9,15 +9,15 @@ import streamlit as st
 
 from engagement import challenges, periods
 from engagement.vocabulary import Role
-from ui import own_entries, standing_sections
+from ui import form_state, own_entries, standing_sections
 from ui.auth import require_role
 from ui.resources import read
-from ui.widgets import day_for, org_today, show_flash
+from ui.widgets import day_for, org_today
 
 actor = require_role(*Role)
 
 st.title("My standing")
-show_flash()
+form_state.show_notices()
 today = org_today()
 open_challenges = read(challenges.list_challenges, open_on=today)
 

@@ -6,7 +6,8 @@ import streamlit as st
 
 from engagement import auth
 from engagement.access import Actor
-from ui.admin_forms import fresh, grid, save, yes
+from ui import form_state
+from ui.admin_forms import grid, save, yes
 from ui.auth import ROLE_LABELS
 from ui.resources import read_fresh, write
 from ui.widgets import md, required
@@ -54,7 +55,7 @@ def password_form(
     actor: Actor, base: str, title: str, people: list[int], names: dict[int, str], *, create: bool
 ) -> None:
     st.subheader(title)
-    form = fresh(base)
+    form = form_state.prefix(base)
     if not people:
         st.caption("Nobody to choose.")
         return

@@ -12,7 +12,8 @@ from engagement.access import Actor
 from engagement.challenges import ChallengeInput
 from engagement.impact import FactorInput
 from engagement.vocabulary import Challenge, Kind
-from ui.admin_forms import fresh, grid, save, save_edit, seen_version
+from ui import form_state
+from ui.admin_forms import grid, save, save_edit
 from ui.resources import read_fresh, write
 from ui.widgets import md, org_settings, org_today, required
 
@@ -87,8 +88,8 @@ def amount(value: float | None, unit: str) -> str | None:
 def challenge_form(actor: Actor, challenge: Challenge | None, today: date) -> None:
     """Create (``challenge`` None) or edit a challenge; optional numbers left empty mean "no limit"."""
     base = "admin.challenge.new" if challenge is None else f"admin.challenge.{challenge.id}"
-    form = fresh(base)
-    version = seen_version(base, challenge.version) if challenge is not None else 0
+    form = form_state.prefix(base)
+    version = form_state.seen_version(base, challenge.version) if challenge is not None else 0
     with st.form(form):
         if challenge is None:
             slug = st.text_input("Short name (letters, digits and hyphens, e.g. home-energy-2027)", key=f"{form}.slug")
@@ -159,7 +160,7 @@ def challenge_form(actor: Actor, challenge: Challenge | None, today: date) -> No
 
 def close_form(actor: Actor, challenge: Challenge, today: date) -> None:
     base = f"admin.close.{challenge.id}"
-    form = fresh(base)
+    form = form_state.prefix(base)
     with st.form(form):
         st.markdown("**End early.** Nothing after this day can be logged; what was logged stays.")
         on = st.date_input("Last day", value=min(today, challenge.ends_on), format="YYYY-MM-DD", key=f"{form}.on")
@@ -235,9 +236,9 @@ def choose_in_use(actor: Actor, kind: Kind, of_kind: list[impact.Factor], uses: 
         return
     today = org_today()
     base = f"admin.factor.use.{kind.value}"
-    form = fresh(base)  # a new generation after each save: the picker then shows what is really in use
+    form = form_state.prefix(base)  # a new generation after each save: the picker then shows what is really in use
     # What this admin saw when the form was drawn: a choice made against it is refused if another admin changed it.
-    seen = st.session_state.setdefault(f"{base}.seen", uses)
+    seen = form_state.snapshot(base, "seen", lambda: uses)
     by_id = {f.id: f for f in of_kind}
     now = impact.applying(uses, kind, None, today)
     ids = list(by_id)
@@ -291,7 +292,7 @@ def choose_in_use(actor: Actor, kind: Kind, of_kind: list[impact.Factor], uses: 
 
 def add_factor(actor: Actor) -> None:
     base = "admin.factor.new"
-    form = fresh(base)
+    form = form_state.prefix(base)
     with st.form(form):
         kind: Kind = required(st.selectbox("Kind", list(Kind), format_func=KIND_LABELS.__getitem__, key=f"{form}.kind"))
         name = st.text_input("Name (as reports cite it)", placeholder="e.g. UK DESNZ grid 2026", key=f"{form}.name")
@@ -319,7 +320,7 @@ def site_regions(actor: Actor, known: list[str]) -> None:
         return
     grid([{"Site": s.name, "Region": s.region or "none: default factors"} for s in sites])
     base = "admin.site.region"
-    form = fresh(base)
+    form = form_state.prefix(base)
     by_id = {s.id: s for s in sites}
     with st.form(form):
         left, right = st.columns(2)
@@ -347,7 +348,7 @@ def site_regions(actor: Actor, known: list[str]) -> None:
 def settings_tab(actor: Actor) -> None:
     current = org_settings()
     zones = sorted(available_timezones())
-    form = fresh("admin.settings")
+    form = form_state.prefix("admin.settings")
     with st.form(form):
         zone = st.selectbox(
             "Organisation time zone",

@@ -5,8 +5,8 @@ shows what is wrong and writes nothing. Edits carry the version the form first
 showed; if someone else saved in between, the save is refused and the form
 reloads with their version.
 
-A form's widgets are keyed under :func:`fresh`, which changes after a save or a
-reload: the browser then draws new, empty widgets rather than keeping the old
+A form's widgets are keyed under ``form_state.prefix``, which changes after a save
+or a reload: the browser then draws new, empty widgets rather than keeping the old
 values on screen while the server has forgotten them.
 """
 
@@ -17,10 +17,9 @@ from typing import Any
 
 import streamlit as st
 
-from engagement.errors import Conflict, Problem, ValidationError
-from ui.widgets import attempt, flash
-
-NOTICE = "admin.notice"
+from engagement.errors import Problem, ValidationError
+from ui import form_state
+from ui.widgets import attempt
 
 
 def save(
@@ -43,41 +42,14 @@ def save(
 
     if attempt(run):
         if clear:
-            forget(clear)
-        flash(done)
+            form_state.renew(clear)
+        form_state.tell(done)
         st.rerun()
 
 
 def save_edit(action: Callable[[], object], done: str, form: str, **kwargs: Any) -> None:
     """Like :func:`save` for an edit made against a version; a conflict reloads the form with fresh values."""
-
-    def guarded() -> object:
-        try:
-            return action()
-        except Conflict as e:
-            forget(form)
-            st.session_state[NOTICE] = f"Nothing was saved: {e}. The form now shows the latest version."
-            st.rerun()
-            raise  # st.rerun does not return
-
-    save(guarded, done, clear=form, **kwargs)
-
-
-def seen_version(form: str, current: int) -> int:
-    """The version this form first showed, kept until it is saved or reloaded."""
-    return int(st.session_state.setdefault(f"{form}.seen", current))
-
-
-def fresh(form: str) -> str:
-    """The key prefix for ``form``'s widgets now, e.g. ``admin.add.0``; :func:`forget` moves it on."""
-    return f"{form}.{st.session_state.get(f'{form}#generation', 0)}"
-
-
-def forget(form: str) -> None:
-    """Drop a form's remembered version and widget values, so it redraws from the database."""
-    for key in [k for k in st.session_state if str(k).startswith(form + ".")]:
-        del st.session_state[key]
-    st.session_state[f"{form}#generation"] = st.session_state.get(f"{form}#generation", 0) + 1
+    save(lambda: form_state.on_conflict(form, action), done, clear=form, **kwargs)
 
 
 def grid(records: list[dict[str, Any]], **column_config: Any) -> None:
@@ -88,9 +60,3 @@ def grid(records: list[dict[str, Any]], **column_config: Any) -> None:
 def yes(value: bool) -> str:
     """Yes/No as words: a ticked box is hard to read at a glance, and colour alone says nothing."""
     return "Yes" if value else "No"
-
-
-def show_notice() -> None:
-    notice = st.session_state.pop(NOTICE, None)
-    if notice:
-        st.warning(notice, icon=":material/sync_problem:")

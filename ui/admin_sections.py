@@ -9,10 +9,11 @@ from engagement.access import Actor
 from engagement.imports import ImportKind
 from engagement.organisation import PeoplePage, PersonInput, PersonRow
 from engagement.vocabulary import Role, WorkMode
-from ui.admin_forms import fresh, grid, save, save_edit, seen_version
+from ui import form_state
+from ui.admin_forms import grid, save, save_edit
 from ui.auth import ROLE_LABELS
 from ui.resources import get_engine, read_fresh, write
-from ui.widgets import attempt, csv_download, flash, md, org_today, required
+from ui.widgets import attempt, csv_download, md, org_today, required
 
 NEW_TEAM = "A new team…"
 NO_TEAM = "No team"
@@ -154,7 +155,7 @@ def _first_page() -> None:
 
 def add_person(actor: Actor, teams: list[str], sites: list[str]) -> None:
     base = "admin.add"
-    form = fresh(base)
+    form = form_state.prefix(base)
     with st.form(form):
         email = st.text_input("Email", key=f"{form}.email", max_chars=254)
         name = st.text_input("Full name", key=f"{form}.name", max_chars=100)
@@ -186,8 +187,8 @@ def add_person(actor: Actor, teams: list[str], sites: list[str]) -> None:
 
 def edit_person(actor: Actor, person: PersonRow, sites: list[str]) -> None:
     base = f"admin.person.{person.id}"
-    form = fresh(base)
-    version = seen_version(base, person.version)
+    form = form_state.prefix(base)
+    version = form_state.seen_version(base, person.version)
     with st.form(f"{form}.form"):
         name = st.text_input("Full name", value=person.name, key=f"{form}.name", max_chars=100)
         role = st.selectbox(
@@ -236,7 +237,7 @@ def edit_person(actor: Actor, person: PersonRow, sites: list[str]) -> None:
 
 def move_person(actor: Actor, person: PersonRow, teams: list[str]) -> None:
     base = f"admin.move.{person.id}"
-    form = fresh(base)
+    form = form_state.prefix(base)
     st.markdown(f"{md(person.name)} is in **{md(person.team or 'no team')}**.")
     with st.form(form):
         others = [t for t in teams if t != person.team]
@@ -305,8 +306,7 @@ def import_roster(actor: Actor) -> None:
     csv_download(
         "Download a template", imports.template(ImportKind.PEOPLE), "people-template.csv", key="admin.import.template"
     )
-    generation = st.session_state.get("admin.import.generation", 0)
-    upload = st.file_uploader("Roster file", type=["csv", "txt"], key=f"admin.import.file.{generation}")
+    upload = st.file_uploader("Roster file", type=["csv", "txt"], key=f"{form_state.prefix('admin.import')}.file")
     if upload is None:
         return
     data = upload.getvalue()
@@ -328,8 +328,8 @@ def import_roster(actor: Actor) -> None:
             report = attempt(lambda: imports.run_import(get_engine(), actor, ImportKind.PEOPLE, data))
         if report is not None:
             st.cache_data.clear()
-            st.session_state["admin.import.generation"] = generation + 1
-            flash(
+            form_state.renew("admin.import")
+            form_state.tell(
                 f"Imported {amounts.count(report.rows, 'rows')}: {report.created} new, "
                 f"{report.updated} changed, {report.unchanged} unchanged."
             )
@@ -367,7 +367,7 @@ def teams_tab(actor: Actor) -> None:
         return
     team = by_id[chosen]
     base = f"admin.team.{team.id}"
-    form = fresh(base)
+    form = form_state.prefix(base)
     with st.form(form):
         name = st.text_input("Name", value=team.name, key=f"{form}.name", max_chars=100)
         options = [NO_SITE, *sites, NEW_SITE]

@@ -21,7 +21,7 @@ from engagement.access import Actor, actor_for_email
 from engagement.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from engagement.errors import ValidationError
 from engagement.vocabulary import Role
-from ui import session_cookie
+from ui import form_state, session_cookie
 from ui.resources import note, read_fresh, write
 from ui.widgets import md
 
@@ -80,7 +80,7 @@ def _login(token: str, expires_at: datetime | None, must_change: bool) -> dict[s
 def _forget(token: str) -> None:
     st.session_state.pop(SESSION_KEY, None)
     st.session_state[FORGET] = token
-    st.session_state["ib.notice"] = ENDED
+    form_state.tell(ENDED, "info")
 
 
 def keep_signed_in() -> None:
@@ -118,9 +118,7 @@ def login_form() -> None:
     st.set_page_config(page_title="Impact Board")
     st.title("Impact Board")
     st.caption("Challenges, volunteering and team morale for people who work apart.")
-    notice = st.session_state.pop("ib.notice", None)
-    if notice:
-        st.info(notice)
+    form_state.show_notices()
     sso = _sso_identity()
     if sso is not None:
         st.error(

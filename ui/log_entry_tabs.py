@@ -17,15 +17,18 @@ import streamlit as st
 from engagement import amounts, grid, results
 from engagement.access import Actor
 from engagement.challenges import ACTIVITY_TYPES
-from engagement.errors import Conflict
 from engagement.organisation import PersonRow, TeamRow
 from engagement.text import NOTE_MAX
 from engagement.vocabulary import Challenge, Kind
-from ui.log_forms import amount_input, or_conflict, renew, token
+from ui import form_state
+from ui.log_forms import amount_input
 from ui.own_entries import hold_if_repeat, repeat_prompt, repeat_sentence
 from ui.resources import write
-from ui.widgets import attempt, flash, md
+from ui.widgets import attempt, md
 
+ONE = "log.one.entry"  # the one-entry form's amount, organisation and note: emptied after each save
+GRID = "log.grid.table"  # the team table: its cells, roster drawn and reference
+TYPED = "typed"  # the part of GRID holding what was typed before a roster change
 REPEAT = "log.one.repeat"  # an entry held until the logger confirms it is not a repeat
 GRID_ROWS_SHOWN = 20  # taller teams scroll inside the table
 # Minutes and trees are typed whole; kWh in halves (the engine refuses half a tree whatever is typed).
@@ -42,18 +45,16 @@ def one_entry(actor: Actor, roster: list[PersonRow], loggable: list[Challenge], 
     by_id = {c.id: c for c in loggable}
     challenge = by_id[st.selectbox("Challenge", list(by_id), format_func=lambda i: by_id[i].name, key="log.one.ch")]
     volunteering = challenge.kind is Kind.VOLUNTEERING
-    if st.session_state.pop("log.one.empty", False):
-        # Emptied by setting values before the widgets are drawn: that also empties them in the browser.
-        emptied = {f"log.one.quantity.{challenge.id}": None, "log.one.minutes": None}
-        st.session_state.update(emptied | {"log.one.organisation": "", "log.one.note": ""})
-    # Not cleared on submit: after a mistake the lead corrects what they typed instead of typing it all again.
+    # Not cleared on a refused submit: after a mistake the lead corrects what they typed instead of typing it
+    # all again. A save renews ONE, which empties the amount, organisation and note and keeps person and day.
+    typing = form_state.prefix(ONE)
     with st.form("log.one.form"):
         person_id = st.selectbox("Person", list(people), format_func=lambda i: people[i].name, key="log.one.person")
-        key = "log.one.minutes" if volunteering else f"log.one.quantity.{challenge.id}"
+        key = f"{typing}.minutes" if volunteering else f"{typing}.quantity.{challenge.id}"
         quantity = amount_input(challenge.unit, key)
         if volunteering:
             organisation_name = st.text_input(
-                "Organisation (for example Be My Eyes)", max_chars=100, key="log.one.organisation"
+                "Organisation (for example Be My Eyes)", max_chars=100, key=f"{typing}.organisation"
             )
             activity = st.selectbox("Activity", ACTIVITY_TYPES, key="log.one.activity")
         else:
@@ -67,7 +68,7 @@ def one_entry(actor: Actor, roster: list[PersonRow], loggable: list[Challenge], 
             format="YYYY-MM-DD",
             key=f"log.one.day.{challenge.id}",
         )
-        note = st.text_input("Note (optional)", max_chars=NOTE_MAX, key="log.one.note")
+        note = st.text_input("Note (optional)", max_chars=NOTE_MAX, key=f"{typing}.note")
         submitted = st.form_submit_button("Save entry", type="primary")
     if submitted and quantity is None:
         st.error(
@@ -75,7 +76,7 @@ def one_entry(actor: Actor, roster: list[PersonRow], loggable: list[Challenge], 
         )
     elif submitted and quantity is not None:
         entry = results.ResultInput(
-            person_id, challenge.id, quantity, day, note, organisation_name or None, activity, ref=token("one")
+            person_id, challenge.id, quantity, day, note, organisation_name or None, activity, ref=form_state.token(ONE)
         )
         who = None if person_id == actor.person_id else people[person_id].name
         hold_if_repeat(actor, entry, REPEAT, repeat_sentence(who, entry, challenge.name, challenge.unit))
@@ -90,10 +91,9 @@ def save_one(actor: Actor, entry: results.ResultInput, challenge: Challenge, per
     """Store one entry, empty the form and say what was saved."""
     stored = attempt(lambda: write(results.record_results, actor, [entry], source="dashboard"))
     if stored is not None:
-        renew("one")
-        st.session_state["log.one.empty"] = True
+        form_state.renew(ONE)
         again = " (it was already saved by your first click)" if stored.already_stored else ""
-        flash(
+        form_state.tell(
             f"Saved {amounts.in_words(entry.quantity, challenge.unit)} of {md(challenge.name)} for "
             f"{md(person.name)} on {entry.occurred_on.isoformat()}{again}."
         )
@@ -103,9 +103,6 @@ def save_one(actor: Actor, entry: results.ResultInput, challenge: Challenge, per
 def team_table(actor: Actor, team: TeamRow, roster: list[PersonRow], loggable: list[Challenge], today: date) -> None:
     """Log the whole team for one day in a table, matched to people by id so a roster change cannot shift numbers."""
     by_id = {c.id: c for c in loggable}
-    notice = st.session_state.pop("log.grid.notice", None)
-    if notice:
-        st.warning(notice)
     chosen = st.multiselect(
         "Challenges to fill in",
         list(by_id),
@@ -118,13 +115,11 @@ def team_table(actor: Actor, team: TeamRow, roster: list[PersonRow], loggable: l
         return
     # Volunteering last, so its organisation and activity columns sit next to it.
     columns = sorted(grid.grid_columns([by_id[i] for i in chosen]), key=lambda c: c.volunteering)
-    editor_key = f"log.grid.{team.id}.{'-'.join(map(str, chosen))}.{st.session_state.get('log.grid.round', 0)}"
-    # The table is drawn from the roster as first shown under this key, so positions never shift under the lead.
-    drawn = st.session_state.get("log.grid.drawn")
-    if editor_key not in st.session_state or drawn is None or drawn[0] != editor_key:
-        drawn = st.session_state["log.grid.drawn"] = (editor_key, [(p.id, p.name) for p in roster])
-    people: list[tuple[int, str]] = drawn[1]
-    carried = st.session_state.get("log.grid.carried", {})
+    shown = f"{team.id}.{'-'.join(map(str, chosen))}"
+    editor_key = f"{form_state.prefix(GRID)}.{shown}"
+    # The table is drawn from the roster as first shown in this generation, so positions never shift under the lead.
+    people = form_state.snapshot(GRID, f"roster.{shown}", lambda: [(p.id, p.name) for p in roster])
+    carried: dict[int, dict[str, object]] = form_state.snapshot(GRID, TYPED, dict)
     volunteering = any(c.volunteering for c in columns)
     frame = roster_frame(people, columns, volunteering, carried)
     config = {
@@ -165,22 +160,21 @@ def team_table(actor: Actor, team: TeamRow, roster: list[PersonRow], loggable: l
         )
         for person_id, rec in edited.iterrows()
     ]
+    ids = [pid for pid, _ in people]
     stored = attempt(
-        lambda: or_conflict(
-            lambda: write(
-                grid.record_grid, actor, team.id, [pid for pid, _ in people], day, columns, rows, ref=token("grid")
-            )
+        lambda: form_state.on_conflict(
+            GRID,
+            lambda: write(grid.record_grid, actor, team.id, ids, day, columns, rows, ref=form_state.token(GRID)),
+            then="The table now shows the current team, with what you typed kept.",
+            carry={TYPED: typed_cells(edited)},
         )
     )
-    if isinstance(stored, Conflict):
-        roster_changed(edited)
-    elif stored is not None:
-        renew("grid")
-        st.session_state.pop("log.grid.carried", None)
+    if stored is not None:
+        form_state.renew(GRID)
         saved = len(stored.ids) + len(stored.already_stored)
         names = dict(people)
         who = [names[r.person_id] for r in rows if any(not grid.is_blank(v) for v in r.cells.values())]
-        flash(f"Saved {amounts.count(saved, 'entries')} for {day.isoformat()}: {md(', '.join(who))}.")
+        form_state.tell(f"Saved {amounts.count(saved, 'entries')} for {day.isoformat()}: {md(', '.join(who))}.")
         st.rerun()
 
 
@@ -201,18 +195,12 @@ def roster_frame(
     return pd.DataFrame(data, index=pd.Index(ids, name="person_id"))
 
 
-def roster_changed(edited: pd.DataFrame) -> None:
-    """Redraw the table with today's roster, keeping what was typed for people still in it."""
-    st.session_state["log.grid.carried"] = {
-        int(cast(int, pid)): {k: v for k, v in rec.items() if k != "Person" and not pd.isna(v)}
+def typed_cells(edited: pd.DataFrame) -> dict[int, dict[str, object]]:
+    """What the lead typed, by person, to keep in the table redrawn with today's roster."""
+    return {
+        int(cast(int, pid)): {str(k): v for k, v in rec.items() if k != "Person" and not pd.isna(v)}
         for pid, rec in edited.iterrows()
     }
-    st.session_state["log.grid.round"] = st.session_state.get("log.grid.round", 0) + 1
-    st.session_state["log.grid.notice"] = (
-        "Nothing was saved: the roster changed; re-check your entries. "
-        "The table now shows the current team, with what you typed kept."
-    )
-    st.rerun()
 
 
 def as_number(value: Any) -> float | None:

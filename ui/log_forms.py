@@ -1,32 +1,13 @@
 """Form helpers shared by the Log results page's tabs and the quick log on My standing (Streamlit only).
 
-Each form carries a reference (:func:`token`) so a double click stores an entry
-once; :func:`renew` gives the next entry a fresh one after a save.
+Form state (references, generations, notices) lives in :mod:`ui.form_state`.
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable
-from typing import TypeVar
-
 import streamlit as st
 
 from engagement import amounts
-from engagement.errors import Conflict
-
-T = TypeVar("T")
-
-
-def token(name: str) -> str:
-    """A per-form reference, so pressing Save twice stores each entry once."""
-    return st.session_state.setdefault(f"log.{name}.token", uuid.uuid4().hex)  # type: ignore[no-any-return]
-
-
-def renew(name: str) -> None:
-    """After a save: a new reference for the next entry, and a new round so keyed widgets start empty."""
-    st.session_state[f"log.{name}.token"] = uuid.uuid4().hex
-    st.session_state[f"log.{name}.round"] = st.session_state.get(f"log.{name}.round", 0) + 1
 
 
 def amount_input(unit: str, key: str | None, value: float | None = None) -> float | None:
@@ -46,11 +27,3 @@ def amount_input(unit: str, key: str | None, value: float | None = None) -> floa
         return None if trees is None else float(trees)
     typed = st.number_input(f"How much ({unit})", min_value=0.0, value=value, step=0.5, key=key)
     return None if typed is None else float(typed)
-
-
-def or_conflict(action: Callable[[], T]) -> T | Conflict:
-    """Run a write, handing back a Conflict (someone else saved first) instead of raising it."""
-    try:
-        return action()
-    except Conflict as e:
-        return e

@@ -16,15 +16,18 @@ import streamlit as st
 from engagement import amounts, import_guide, imports, results
 from engagement.access import Actor
 from engagement.csvio import read_table
-from engagement.errors import Conflict, Problem, ValidationError
+from engagement.errors import Problem, ValidationError
 from engagement.imports import ImportKind
 from engagement.organisation import TeamRow
 from engagement.text import NOTE_MAX
 from engagement.vocabulary import Status
-from ui.log_forms import amount_input, or_conflict, renew
+from ui import form_state
+from ui.log_forms import amount_input
 from ui.resources import get_engine, read, read_fresh, write
-from ui.widgets import attempt, csv_download, day_for, flash, md, table
+from ui.widgets import attempt, csv_download, day_for, md, table
 
+CSV = "log.csv"  # the uploaded file and its dry run
+FIX = "log.fix.opened"  # the entry as it was when opened
 RECENT_DAYS = 35
 MAX_UPLOAD_MB = 5
 PREVIEW_ROWS = 200
@@ -49,7 +52,7 @@ def upload(actor: Actor, team: TeamRow, today: date) -> None:
         f"The template's sample rows are {md(team.name)}'s members on running challenges, 1 unit each on their "
         "own today: they import as they are. Replace them with your results."
     )
-    upload_key = f"log.csv.file.{st.session_state.get('log.csv.round', 0)}"
+    upload_key = f"{form_state.prefix(CSV)}.file"
     file = st.file_uploader("CSV file", type="csv", key=upload_key, max_upload_size=MAX_UPLOAD_MB)
     if file is None:
         return
@@ -82,9 +85,8 @@ def upload(actor: Actor, team: TeamRow, today: date) -> None:
                 return
             status.update(label="Imported", state="complete")
         st.cache_data.clear()
-        st.session_state.pop("log.csv.checked", None)  # the same file checked again now finds its rows stored
-        renew("csv")
-        flash(
+        form_state.renew(CSV)  # a new upload, and the same file checked again finds its rows stored
+        form_state.tell(
             f"Imported {report.created} entries"
             + (f"; {report.unchanged} were already stored" if report.unchanged else "")
             + (f"; {report.former} of them for people who have left (history)" if report.former else "")
@@ -137,18 +139,14 @@ def what_the_check_found(report: imports.ImportReport) -> str:
 
 def checked(actor: Actor, data: bytes) -> tuple[list[Problem], imports.ImportReport | None]:
     """Every problem with the file and what the dry run found (remembered per file, so reruns do not repeat it)."""
-    digest = hashlib.sha256(data).hexdigest()
-    cached = st.session_state.get("log.csv.checked")
-    if cached and cached[0] == digest:
-        return cached[1], cached[2]
-    report: imports.ImportReport | None = None
-    try:
-        report = imports.run_import(get_engine(), actor, ImportKind.RESULTS, data, dry_run=True)
-        problems: list[Problem] = []
-    except ValidationError as e:
-        problems = e.problems
-    st.session_state["log.csv.checked"] = (digest, problems, report)
-    return problems, report
+
+    def dry_run() -> tuple[list[Problem], imports.ImportReport | None]:
+        try:
+            return [], imports.run_import(get_engine(), actor, ImportKind.RESULTS, data, dry_run=True)
+        except ValidationError as e:
+            return e.problems, None
+
+    return form_state.snapshot(CSV, f"checked.{hashlib.sha256(data).hexdigest()}", dry_run)
 
 
 def preview(data: bytes, problems: list[Problem]) -> int:
@@ -207,12 +205,7 @@ def fix_entry(actor: Actor, team: TeamRow, today: date) -> None:
     if picked is None:
         return
     # Keep the entry as it was when opened: saving then tells if someone else changed it meanwhile.
-    opened = st.session_state.get("log.fix.opened")
-    if opened is None or opened.id != picked:
-        opened = st.session_state["log.fix.opened"] = by_id[picked]
-    notice = st.session_state.pop("log.fix.notice", None)
-    if notice:
-        st.warning(notice)
+    opened = form_state.snapshot(FIX, str(picked), lambda: by_id[picked])
     if opened.status is Status.VOIDED:
         st.info(f"This entry was voided ({md(opened.decision_reason or 'no reason given')}); it no longer counts.")
         return
@@ -253,15 +246,9 @@ def fix_entry(actor: Actor, team: TeamRow, today: date) -> None:
 
 def changed(action: Callable[[], object], done: str) -> None:
     """Run an edit or void; on a conflict reopen the latest version with a notice instead of saving over it."""
-    outcome = attempt(lambda: or_conflict(action))
-    if outcome is None:
+    reason = "someone else changed this entry since you opened it"
+    if attempt(lambda: form_state.on_conflict(FIX, action, reason=reason)) is None:
         return
-    st.session_state.pop("log.fix.opened", None)
-    if isinstance(outcome, Conflict):
-        st.session_state["log.fix.notice"] = (
-            "Nothing was saved: someone else changed this entry since you opened it. "
-            "The form now shows the latest version; check it and try again."
-        )
-    else:
-        flash(done)
+    form_state.renew(FIX)
+    form_state.tell(done)
     st.rerun()

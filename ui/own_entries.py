@@ -14,14 +14,13 @@ import streamlit as st
 
 from engagement import amounts, results
 from engagement.access import Actor
-from engagement.errors import Conflict
 from engagement.text import NOTE_MAX
-from ui.log_forms import amount_input, or_conflict
+from ui import form_state
+from ui.log_forms import amount_input
 from ui.resources import read_fresh, write
-from ui.widgets import attempt, flash, md
+from ui.widgets import attempt, md
 
-OPENED = "standing.waiting.opened"
-NOTICE = "standing.waiting.notice"
+OPEN = "standing.waiting.open"  # the entry as it was when opened (its "entry" snapshot)
 WHERE_NOW = "Your recent entries below show where each one stands now."
 
 
@@ -33,11 +32,11 @@ def describe(entry: results.Entry) -> str:
 def waiting_entries(actor: Actor, today: date) -> None:
     """My entries waiting for a decision, each of which I may correct or withdraw until it is decided."""
     waiting = read_fresh(results.own_pending_entries, actor)
-    notice = st.session_state.pop(NOTICE, None)
-    opened: results.Entry | None = st.session_state.get(OPENED)
+    notice = None
+    opened: results.Entry | None = form_state.peek(OPEN, "entry")
     if opened is not None and opened.id not in {e.id for e in waiting}:
         # Decided (or withdrawn in another tab) while open here: its forms are gone, so say why.
-        del st.session_state[OPENED]
+        form_state.renew(OPEN)
         notice = f"Entry #{opened.id} is no longer waiting, so it can no longer be changed here. {WHERE_NOW}"
     if not waiting:
         if notice:
@@ -63,7 +62,8 @@ def waiting_entries(actor: Actor, today: date) -> None:
         return
     # Kept as opened: saving then tells if the lead decided (or another tab changed it) meanwhile.
     if opened is None or opened.id != picked:
-        opened = st.session_state[OPENED] = by_id[picked]
+        form_state.renew(OPEN)
+    opened = form_state.snapshot(OPEN, "entry", lambda: by_id[picked])
     _change_forms(actor, opened, today)
 
 
@@ -112,16 +112,11 @@ def _change_forms(actor: Actor, opened: results.Entry, today: date) -> None:
 
 def _run(action: Callable[[], object], done: str) -> None:
     """Save a correction or withdrawal; if the entry changed since it was opened, say so instead of saving."""
-    outcome = attempt(lambda: or_conflict(action))
-    if outcome is None:
+    reason = "this entry was decided or changed since you opened it"
+    if attempt(lambda: form_state.on_conflict(OPEN, action, reason=reason, then=WHERE_NOW)) is None:
         return
-    st.session_state.pop(OPENED, None)
-    if isinstance(outcome, Conflict):
-        st.session_state[NOTICE] = (
-            f"Nothing was changed: this entry was decided or changed since you opened it. {WHERE_NOW}"
-        )
-    else:
-        flash(done)
+    form_state.renew(OPEN)
+    form_state.tell(done)
     st.rerun()
 
 
@@ -158,7 +153,7 @@ def repeat_prompt(key: str, save: Callable[[results.ResultInput], None]) -> None
         save(entry)
     elif drop:
         del st.session_state[key]
-        flash("Nothing was saved: the entry you logged before stands.")
+        form_state.tell("Nothing was saved: the entry you logged before stands.")
         st.rerun()
 
 

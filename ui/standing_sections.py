@@ -8,7 +8,6 @@ however large the organisation.
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 
 import streamlit as st
@@ -20,12 +19,13 @@ from engagement.challenges import ACTIVITY_TYPES
 from engagement.leaderboards import Scope, Standing
 from engagement.periods import Period
 from engagement.vocabulary import Challenge, Kind, Status
-from ui import own_entries
+from ui import form_state, own_entries
 from ui.log_forms import amount_input
 from ui.own_entries import repeat_sentence
 from ui.resources import VIEWER, read, read_fresh, write
-from ui.widgets import attempt, flash, md, org_settings, reset_note, table
+from ui.widgets import attempt, md, org_settings, reset_note, table
 
+QUICK = "standing.log.entry"  # my quick log: its reference, renewed after each save
 REPEAT = "standing.log.repeat"  # an entry held until I confirm it is not a repeat
 # What the quick log offers before anything is typed: 30 minutes, one tree, 1 kWh (in the stored unit).
 QUICK_DEFAULT = {Kind.VOLUNTEERING: amounts.hours_from_minutes(30), Kind.TREES: 1.0, Kind.ENERGY: 1.0}
@@ -131,7 +131,6 @@ def quick_log(actor: Actor, open_challenges: list[Challenge], today: date) -> No
     if not open_challenges:
         st.caption("There is nothing to log until a challenge starts.")
         return
-    token = st.session_state.setdefault("standing.log_token", uuid.uuid4().hex)
     by_name = {c.name: c for c in open_challenges}
     name = st.selectbox("Challenge", list(by_name), key="standing.log.challenge")
     challenge = by_name[name]
@@ -159,7 +158,7 @@ def quick_log(actor: Actor, open_challenges: list[Challenge], today: date) -> No
             note,
             organisation or None,
             activity,
-            ref=token,
+            ref=form_state.token(QUICK),
         )
         own_entries.hold_if_repeat(actor, entry, REPEAT, repeat_sentence(None, entry, challenge.name, challenge.unit))
         save_mine(actor, entry)
@@ -170,9 +169,11 @@ def save_mine(actor: Actor, entry: results.ResultInput) -> None:
     """Store my entry and say where it stands: waiting for my lead, or approved at once."""
     saved = attempt(lambda: write(results.record_result, actor, entry, source="dashboard"))
     if saved is not None:
-        st.session_state["standing.log_token"] = uuid.uuid4().hex
+        form_state.renew(QUICK)
         waiting = saved.status is Status.PENDING
-        flash("Sent to your lead for approval." if waiting else "Saved and approved. Your points are updated.")
+        form_state.tell(
+            "Sent to your lead for approval." if waiting else "Saved and approved. Your points are updated."
+        )
         st.rerun()
 
 
@@ -230,7 +231,7 @@ def weekly_pulse(actor: Actor) -> None:
         if score is None:
             st.error("Choose how your week was (1 to 5).")
         elif attempt(lambda: write(pulse.answer_pulse, actor, int(score), int(enps), comment)) is not None:
-            flash("Thank you. Your answer is saved.")
+            form_state.tell("Thank you. Your answer is saved.")
             st.rerun()
 
 

@@ -30,17 +30,6 @@ def md(text: object) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", _AUTOLINK.sub(WORD_JOINER, str(text)))
 
 
-def flash(message: str) -> None:
-    """Keep a success message for the next rerun (st.rerun would wipe one shown now)."""
-    st.session_state["ib.flash"] = message
-
-
-def show_flash() -> None:
-    message = st.session_state.pop("ib.flash", None)
-    if message:
-        st.success(message)
-
-
 def required(value: T | None) -> T:
     """What a selectbox or radio drawn with a default returned: one option is always chosen.
 

@@ -375,7 +375,7 @@ def test_a_new_login_and_a_reset_both_make_the_person_choose_a_password(
 
 
 def upload_roster(at: AppTest, content: str) -> AppTest:
-    at.file_uploader(key="admin.import.file.0").set_value(("roster.csv", content.encode(), "text/csv"))
+    at.file_uploader(key="admin.import.0.file").set_value(("roster.csv", content.encode(), "text/csv"))
     at.run()
     assert not at.exception
     return at
@@ -411,7 +411,7 @@ def test_a_good_roster_is_checked_then_imported(app_as: Callable[[Role], AppTest
     with store(demo_url) as s:
         zara = s.scalars(select(Person).where(Person.email == "zara@example.com")).one()
         assert zara.team is not None and zara.team.name == "Oakwood"
-    assert at.file_uploader(key="admin.import.file.1").value is None, "the upload is cleared after importing"
+    assert at.file_uploader(key="admin.import.1.file").value is None, "the upload is cleared after importing"
 
 
 # -- teams and impact factors ------------------------------------------------------

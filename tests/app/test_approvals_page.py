@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from db.models import Challenge, Kind, Person, Result, Role, Status
 from engagement import amounts, demo, periods, results
 from engagement.access import SYSTEM, Actor, actor_for_email
+from tests.app import form_keys
 from tests.app.conftest import DASHBOARD, TIMEOUT, signed_in
 from tests.factories import store
 
@@ -173,7 +174,7 @@ def test_a_leads_own_entry_is_shown_as_waiting_for_someone_else_and_cannot_be_ti
     ]
     assert "you can correct or withdraw them on My standing" in at.expander[0].caption[0].value
     assert own_id not in {int(i) for i in at.data_editor[0].value.index}
-    at.checkbox(key="approvals.every").check()
+    at.checkbox(key=form_keys.key(at, "approvals.table", "every")).check()
     at = at.button(key=APPROVE).click().run()
     assert status_of(demo_url, own_id)[0] is Status.PENDING
     admin = open_page(app_as, Role.ADMIN)
@@ -202,11 +203,13 @@ def test_rejecting_needs_a_reason(app_as: Callable[[Role], AppTest], demo_url: s
     assert "reason: is required, so the person knows why" in shown(at.error)
     assert status_of(demo_url, entry) == (Status.PENDING, None)
     at = tick(at, [entry])
-    at.text_input(key="approvals.reason").input("That day was a training day")
+    at.text_input(key=form_keys.key(at, "approvals.table", "reason")).input("That day was a training day")
     at = at.button(key=REJECT).click().run()
     assert at.success[0].value == "Rejected 1 entry."
     assert status_of(demo_url, entry) == (Status.REJECTED, "That day was a training day")
-    assert at.text_input(key="approvals.reason").value == "", "the reason is not carried to the next decision"
+    assert at.text_input(key=form_keys.key(at, "approvals.table", "reason")).value == "", (
+        "the reason is not carried to the next decision"
+    )
 
 
 def test_deciding_with_nothing_ticked_is_refused(app_as: Callable[[Role], AppTest], demo_url: str) -> None:
@@ -236,7 +239,7 @@ def test_an_entry_decided_elsewhere_meanwhile_is_reported_as_left_alone(
 def test_approving_every_entry_listed_leaves_nothing_waiting(app_as: Callable[[Role], AppTest], demo_url: str) -> None:
     at = open_page(app_as)
     waiting = pending_ids(demo_url)
-    at.checkbox(key="approvals.every").check()
+    at.checkbox(key=form_keys.key(at, "approvals.table", "every")).check()
     at = at.button(key=APPROVE).click().run()
     assert at.success[0].value == f"Approved {len(waiting)} entries."
     assert pending_ids(demo_url) == []
@@ -283,7 +286,7 @@ def test_the_agent_sees_the_leads_decision_on_my_standing(
         ]
     assert len(mine) == 1
     approvals = tick(open_page(app_as), mine)
-    approvals.text_input(key="approvals.reason").input(reason)
+    approvals.text_input(key=form_keys.key(approvals, "approvals.table", "reason")).input(reason)
     approvals = approvals.button(key=button).click().run()
     assert not approvals.error
 

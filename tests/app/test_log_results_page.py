@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 from db.models import AuditEntry, Challenge, Person, Result, Role, Status, Team
 from engagement import amounts, challenges, demo, imports, organisation, periods, results
 from engagement.access import SYSTEM, Actor
+from tests.app import form_keys
 from tests.app.conftest import DASHBOARD, TIMEOUT, signed_in
 from tests.factories import store
 
@@ -115,8 +116,8 @@ def test_the_page_guards_itself_when_reached_directly(demo_url: str, role: Role)
 def fill_one(at: AppTest, challenge: int, person_id: int, quantity: float | None, note: str = "") -> AppTest:
     at.selectbox(key="log.one.ch").set_value(challenge).run()
     at.selectbox(key="log.one.person").set_value(person_id)
-    at.number_input(key=f"log.one.quantity.{challenge}").set_value(quantity)
-    at.text_input(key="log.one.note").input(note)
+    at.number_input(key=form_keys.key(at, "log.one.entry", f"quantity.{challenge}")).set_value(quantity)
+    at.text_input(key=form_keys.key(at, "log.one.entry", "note")).input(note)
     return at.button(key=ONE_SUBMIT).click().run()
 
 
@@ -137,7 +138,9 @@ def test_one_entry_is_saved_for_the_chosen_person_and_approved(
     assert (saved.person_id, saved.challenge_id, saved.quantity) == (agent.id, energy, 3.5)
     assert (saved.status, saved.logged_by_id, saved.note) == (Status.APPROVED, lead.id, "Heating down a degree")
     assert "Saved 3.5 kWh" in at.success[0].value
-    assert at.number_input(key=f"log.one.quantity.{energy}").value is None, "the form is empty for the next entry"
+    assert at.number_input(key=form_keys.key(at, "log.one.entry", f"quantity.{energy}")).value is None, (
+        "the form is empty for the next entry"
+    )
 
 
 def test_too_much_in_one_entry_is_refused_and_nothing_is_written(
@@ -149,7 +152,9 @@ def test_too_much_in_one_entry_is_refused_and_nothing_is_written(
     assert "quantity: 2,000 kWh is more than one entry can hold (1,000 kWh)" in problems_shown(at)
     assert count(demo_url) == before
     energy = challenge_id(demo_url, "home-energy")
-    assert at.number_input(key=f"log.one.quantity.{energy}").value == 2000.0, "what was typed stays to be corrected"
+    assert at.number_input(key=form_keys.key(at, "log.one.entry", f"quantity.{energy}")).value == 2000.0, (
+        "what was typed stays to be corrected"
+    )
 
 
 def test_an_entry_without_an_amount_is_refused(app_as: Callable[[Role], AppTest], demo_url: str) -> None:
@@ -165,8 +170,8 @@ def test_volunteering_is_typed_in_minutes_and_stored_in_hours(app_as: Callable[[
     volunteering, agent = challenge_id(demo_url, "virtual-volunteering"), cedar_agent(demo_url)
     at.selectbox(key="log.one.ch").set_value(volunteering).run()
     at.selectbox(key="log.one.person").set_value(agent.id)
-    at.number_input(key="log.one.minutes").set_value(90)
-    at.text_input(key="log.one.organisation").input("Be My Eyes")
+    at.number_input(key=form_keys.key(at, "log.one.entry", "minutes")).set_value(90)
+    at.text_input(key=form_keys.key(at, "log.one.entry", "organisation")).input("Be My Eyes")
     at.selectbox(key="log.one.activity").set_value("visual assistance")
     at = at.button(key=ONE_SUBMIT).click().run()
     saved = newest(demo_url)
@@ -185,7 +190,7 @@ def test_pressing_save_twice_stores_one_entry(app_as: Callable[[Role], AppTest],
     at = fill_one(at, energy, agent.id, 2.0)
     first_ref = newest(demo_url).ref
     # The second press arrives with the same form reference as the first.
-    at.session_state["log.one.token"] = first_ref
+    at.session_state[form_keys.token(at, "log.one.entry")] = first_ref
     at = fill_one(at, energy, agent.id, 2.0)
     assert count(demo_url) == before + 1
     assert "already saved by your first click" in at.success[0].value
@@ -324,7 +329,7 @@ def test_pressing_save_twice_on_the_table_stores_each_entry_once(
     at = seed_grid(at, {agent.id: {ENERGY: 1.5}}).button(key=GRID_SUBMIT).click().run()
     before = count(demo_url)
     # The second press carries the same form reference as the first.
-    at.session_state["log.grid.token"] = (newest(demo_url).ref or "").split(":")[0]
+    at.session_state[form_keys.token(at, "log.grid.table")] = (newest(demo_url).ref or "").split(":")[0]
     at = seed_grid(at, {agent.id: {ENERGY: 1.5}}).button(key=GRID_SUBMIT).click().run()
     assert count(demo_url) == before
     assert [q for p, _, q, _ in grid_entries(demo_url) if p == agent.id] == [1.5]
@@ -360,7 +365,7 @@ def test_a_file_with_a_bad_row_is_named_and_nothing_is_saved_until_it_is_fixed(
     assert count(demo_url) == before + 2
     assert at.success[0].value == "Imported 2 entries."
     # The uploader is a fresh one after the import, so a rerun cannot import the file again.
-    assert at.file_uploader[0].key == "log.csv.file.1"
+    assert at.file_uploader[0].key == "log.csv.1.file"
     at.run()
     assert count(demo_url) == before + 2
 
@@ -564,5 +569,7 @@ def test_the_fix_tab_writes_time_in_hours_and_minutes_and_edits_it_in_minutes(
 def test_trees_are_typed_whole(app_as: Callable[[Role], AppTest], demo_url: str) -> None:
     at = open_page(app_as)
     at.selectbox(key="log.one.ch").set_value(challenge_id(demo_url, "plant-a-tree")).run()
-    trees = at.number_input(key=f"log.one.quantity.{challenge_id(demo_url, 'plant-a-tree')}")
+    trees = at.number_input(
+        key=form_keys.key(at, "log.one.entry", f"quantity.{challenge_id(demo_url, 'plant-a-tree')}")
+    )
     assert (trees.label, trees.step, trees.value) == ("How much (trees)", 1, None)

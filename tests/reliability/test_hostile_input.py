@@ -610,7 +610,11 @@ def test_log_results_single_entry_refuses_every_hostile_value(app_as: Callable[[
     at = app_as(Role.LEAD).switch_page("pages/log_results.py").run()
     no_exception(at)
     submit = "FormSubmitter:log.one.form-Save entry"
-    quantity = next(n for n in at.number_input if n.key and n.key.startswith("log.one.quantity."))
+    # Home energy takes decimals (trees and minutes are whole numbers, typed in whole-number fields).
+    chooser = at.selectbox(key="log.one.ch")
+    chooser.select_index(next(i for i, o in enumerate(chooser.options) if "energy" in o.lower())).run()
+    quantity = next(n for n in at.number_input if n.key and n.key.startswith("log.one.entry.0.quantity."))
+    assert quantity.label == "How much (kWh)"
     cases = [
         (float("nan"), "Nothing was saved: type how much"),
         (float("inf"), "Nothing was saved: type how much"),
@@ -625,7 +629,7 @@ def test_log_results_single_entry_refuses_every_hostile_value(app_as: Callable[[
         _check(at, demo_url, before, refused_with, f"quantity {value}")
     before = checksums_of(demo_url)
     at.number_input(key=quantity.key).set_value(2.0)
-    at.text_input(key="log.one.note").input(f"<b>{RLO}</b>")
+    at.text_input(key="log.one.entry.0.note").input(f"<b>{RLO}</b>")
     at.button(key=submit).click().run()
     _check(at, demo_url, before, "note: contains invisible or control characters", "note")
 
@@ -752,7 +756,7 @@ def test_the_admin_person_form_and_roster_upload_refuse_hostile_names(
         ("email,name,team,role\nr2@example.org,Ok Name,B\u0456rch,agent\n", ["row 2: team:", "looks like"]),
     ]
     for roster, expected in each(rosters):
-        at.file_uploader(key="admin.import.file.0").set_value(("roster.csv", roster.encode(), "text/csv")).run()
+        at.file_uploader(key="admin.import.0.file").set_value(("roster.csv", roster.encode(), "text/csv")).run()
         before = checksums_of(demo_url)
         at.button(key="admin.import.go").click().run()
         no_exception(at)
