@@ -27,6 +27,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import closing
 from datetime import date, datetime, timedelta
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,8 @@ def _plain(value: Any) -> Any:
         return [_plain(v) for v in value]
     if isinstance(value, (date, datetime)):
         return value.isoformat()
+    if isinstance(value, Fraction):  # impact figures are exact: compared exactly
+        return f"{value.numerator}/{value.denominator}"
     return value
 
 
