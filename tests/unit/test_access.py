@@ -305,6 +305,7 @@ def _calls() -> dict[str, tuple[Call, tuple[str, str, str, str]]]:
             lambda s, a, o: leaderboards.my_period_points(s, a, SCOPE_WEEK.start, SCOPE_WEEK.end),
             EVERYONE,
         ),
+        "leaderboards.podium": (lambda s, a, o: leaderboards.podium(s, a, o.challenge, date(2026, 5, 1)), EVERYONE),
         # pulse and morale
         "pulse.answer_pulse": (lambda s, a, o: pulse.answer_pulse(s, a, 4, 8, now=NOW), (OK, OK, FIELD, FIELD)),
         "pulse.my_history": (lambda s, a, o: pulse.my_history(s, a), EVERYONE),
