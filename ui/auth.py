@@ -189,6 +189,15 @@ def change_password_form(actor: Actor, *, forced: bool = False) -> None:
     st.success("Password changed. Your other sessions have been signed out.")
 
 
+def sign_out_elsewhere(actor: Actor) -> None:
+    """End the person's other built-in sessions (a lost phone, a shared computer left signed in); keep this one."""
+    login = st.session_state.get(SESSION_KEY)
+    if not login or actor.person_id is None:
+        return
+    ended = write(sessions.end_all, actor.person_id, sessions.EndReason.SIGNED_OUT, keep=login["token"])
+    form_state.tell(f"Signed out of {ended} other session{'' if ended == 1 else 's'}.", "success")
+
+
 def log_out() -> None:
     """Sign out: end the session on the server (every tab holding it is out at its next click), drop the cookie.
 

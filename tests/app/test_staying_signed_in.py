@@ -56,3 +56,17 @@ def test_an_ended_session_says_so_on_the_sign_in_page(demo_url: str, monkeypatch
     at = new_tab(monkeypatch, token)
     assert at.title[0].value == "Impact Board"
     assert [i.value for i in at.info] == ["Your session has ended. Please sign in again."]
+
+
+def test_signing_out_everywhere_else_keeps_this_tab(demo_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    here_token, phone_token = open_session(demo_url, AGENT), open_session(demo_url, AGENT)
+    here, phone = new_tab(monkeypatch, here_token), new_tab(monkeypatch, phone_token)
+    here.switch_page("pages/account.py").run()
+    here.button(key="account.sign_out_elsewhere").click().run()
+    assert [s.value for s in here.success] == ["Signed out of 1 other session."]
+    assert here.title[0].value == "Account"
+    here.run()
+    assert here.title[0].value == "Account", "this tab stays signed in"
+    phone.run()
+    assert phone.title[0].value == "Impact Board"
+    assert new_tab(monkeypatch, phone_token).title[0].value == "Impact Board"
