@@ -97,7 +97,7 @@ def upload(actor: Actor, team: TeamRow, today: date) -> None:
 
 def names_to_use(actor: Actor, team: TeamRow) -> None:
     """The challenges' short names and the team's emails, which the file must use (leads see only their team)."""
-    with st.expander(f"Names to use: challenges' short names and {team.name}'s emails"):
+    with st.expander(f"Names to use: challenges' short names and {md(team.name)}'s emails"):
         names = read(import_guide.reference, actor, team.id)
         st.caption("The challenge column takes the short name.")
         table(
