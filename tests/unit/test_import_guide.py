@@ -143,7 +143,7 @@ def test_every_problem_of_a_row_is_reported_at_once(engine: Engine, team: dict[s
         "row 2: quantity: 'lots' is not a number",
         "row 3: quantity: 2,000 kWh is more than one entry can hold (1,000 kWh)",
         "row 3: occurred_on: 2026-04-30 is outside the challenge window 2026-03-02 to 2026-03-29",
-        "row 3: occurred_on: 2026-04-30 is in the future",
+        "row 3: occurred_on: 2026-04-30 is in the future (today is 2026-03-18 in UTC)",
         "row 4: quantity: 'x' is not a number",
         "row 4: occurred_on: 2026-03-01 is outside the challenge window 2026-03-09 to 2026-03-29",
         "row 5: ref: 'r1' is repeated (first used in row 4)",
