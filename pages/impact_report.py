@@ -16,19 +16,6 @@ actor = require_role(Role.MANAGER, Role.ADMIN)
 
 GROUPINGS = {ImpactBy.TEAM: "Team", ImpactBy.SITE: "Site", ImpactBy.COMPANY: "Whole company"}
 CHART_GROUPS = 20  # bars that stay readable; the table beside the chart lists every group
-FACTOR_TITLES = {
-    "number": "#",
-    "kind": "Kind",
-    "name": "Factor",
-    "value": "Value",
-    "unit": "Unit",
-    "region": "Data for",
-    "year": "Year",
-    "source": "Source",
-    "applies_to": "Applies to",
-    "valid_from": "From",
-    "valid_to": "Until",
-}
 FIGURE = st.column_config.NumberColumn(format="%.2f")
 WHOLE = st.column_config.NumberColumn(format="%d")  # trees are planted whole
 WHOLE_FIELDS = {"trees_planted"}
@@ -131,13 +118,18 @@ def draw_table(report: ImpactReport, by: ImpactBy, names: dict[str, str], file_s
     csv_download("Download this report (CSV)", csv, f"{file_stem}.csv", "impact.report_csv")
 
 
-def shown_factor(column: str, value: object) -> str:
-    """A cell of the factors table: the first period's start reads "the start", an open end "today and on"."""
-    if column == "valid_from" and value == impact.BEGINNING.isoformat():
-        return "the start"
-    if column == "valid_to" and not value:
-        return "today and on"
-    return f"{value:g}" if isinstance(value, float) else str(value)
+def factor_row(record: dict[str, object]) -> dict[str, str]:
+    """One factor as the page lists it: six columns, so the table fits the page without scrolling sideways."""
+    start = "the start" if record["valid_from"] == impact.BEGINNING.isoformat() else str(record["valid_from"])
+    until = f"to {record['valid_to']}" if record["valid_to"] else "to today"
+    return {
+        "#": str(record["number"]),
+        "Factor": f"{record['name']} ({record['kind']})",
+        "Value": f"{record['value']:g} {record['unit']} ({record['region']}, {record['year']})",
+        "Applies to": str(record["applies_to"]),
+        "Period": f"From {start} {until}",
+        "Source": str(record["source"]),
+    }
 
 
 def draw_factors(report: ImpactReport) -> None:
@@ -152,7 +144,7 @@ def draw_factors(report: ImpactReport) -> None:
         st.info("No conversion factor applies to these entries, so only kWh, trees and hours are shown.")
         return
     # st.table wraps the long sources; it renders Markdown, so admin-entered text is escaped.
-    st.table([{FACTOR_TITLES[k]: md(shown_factor(k, v)) for k, v in r.items()} for r in records])
+    st.table([{k: md(v) for k, v in factor_row(r).items()} for r in records])
     csv_download(
         "Download the factors (CSV)",
         exports.to_csv(records, exports.FACTOR_COLUMNS),
