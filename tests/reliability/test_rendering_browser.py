@@ -73,6 +73,7 @@ def test_planted_markup_stays_text_in_a_real_browser(hostile_server: Server, pag
     signed_in_as = None
     for role, title, tab in each(VISITS):
         if role is not signed_in_as:
+            page.context.clear_cookies()  # a reload alone stays signed in as the last role
             e2e.open_url(page, hostile_server.url)
             e2e.sign_in(page, demo.DEMO_ACCOUNTS[role])
             signed_in_as = role
