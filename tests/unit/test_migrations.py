@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from datetime import date
@@ -74,6 +77,27 @@ def test_named_constraints_survive_on_sqlite(sqlite_engine: Engine) -> None:
     assert {"ck_results_quantity_positive", "ck_results_status"} <= checks
     uniques = {c["name"] for c in inspect(sqlite_engine).get_unique_constraints("results")}
     assert uniques == {"uq_results_source_ref"}
+
+
+def test_a_fresh_sqlite_schema_is_written_the_same_on_every_run(tmp_path: Path) -> None:
+    # Restore accepts only a file whose schema is exactly what a fresh migration writes; a batch
+    # copy of a table writes its CHECK constraints in set order, which hash seeding changes.
+    script = (
+        "import sqlite3, sys; from db.engine import make_engine; from db.migrate import upgrade; "
+        "e = make_engine('sqlite:///' + sys.argv[1]); upgrade(e); e.dispose(); "
+        "print(sorted(sqlite3.connect(sys.argv[1]).execute('SELECT type, name, sql FROM sqlite_master')))"
+    )
+    schemas = set()
+    for seed in ("1", "2", "3"):
+        done = subprocess.run(
+            [sys.executable, "-c", script, str(tmp_path / f"seed-{seed}.db")],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        schemas.add(done.stdout)
+    assert len(schemas) == 1
 
 
 def test_a_schema_newer_than_the_code_is_refused(engine: Engine) -> None:

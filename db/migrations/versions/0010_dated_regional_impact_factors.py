@@ -62,11 +62,16 @@ def upgrade() -> None:
     for factor_id, kind, region, year, _ in rows:
         name = DEFAULT_NAMES.get((kind, region, year), f"{region} {year}")[:100]
         connection.execute(sa.update(factors).where(factors.c.id == factor_id).values(name=name))
-    with op.batch_alter_table("impact_factors", schema=None) as batch_op:
-        batch_op.drop_index(
-            "ix_impact_factors_in_use", sqlite_where=sa.text("in_use"), postgresql_where=sa.text("in_use")
-        )
-        batch_op.drop_column("in_use")
+    op.drop_index(
+        "ix_impact_factors_in_use",
+        table_name="impact_factors",
+        sqlite_where=sa.text("in_use"),
+        postgresql_where=sa.text("in_use"),
+    )
+    # ALTER TABLE ... DROP COLUMN, natively on SQLite too (3.35+): a batch copy would rewrite the
+    # table's CREATE statement with its CHECK constraints in set order, which differs from run to
+    # run, and restore accepts only a schema exactly as a fresh migration writes it.
+    op.drop_column("impact_factors", "in_use")
     periods = op.create_table(
         "impact_factor_periods",
         sa.Column("id", sa.Integer(), nullable=False),
