@@ -11,6 +11,7 @@ tables (CSV and JSON exports keep full numbers, for spreadsheets):
   trailing zeros dropped: "4.5 kWh", "1,234.57 kWh";
 - kg CO2e with one decimal: "4,896.4 kg CO2e";
 - money with two decimals: "1,234.50 USD";
+- a headline card, whose big figure cannot wrap, abbreviates time: "529 h 20 min";
 - shares as whole percentages, never rounded up to 100 % before they get there;
 - a target as "80 of 100 hours (80%)", "100 of 100 hours (reached)" or
   "101.2 of 100 kWh (reached, 1.2 over)": never a figure above the target
@@ -139,6 +140,18 @@ def figure(value: Exact, unit: str) -> str:
     if unit == MONEY:
         return money(value, "")
     return number(value, PLACES.get(unit, 2))
+
+
+def headline(value: Exact, unit: str) -> str:
+    """``value`` as a headline card shows it: :func:`figure`, with time as "529 h 20 min".
+
+    A card's big figure is cut short, not wrapped, once it is wider than the card:
+    "529 hours 20 minutes" does not fit a third of the page, its abbreviation does.
+    """
+    if unit != HOURS:
+        return figure(value, unit)
+    hours, rest = divmod(minutes_from_hours(float(value)), MINUTES_PER_HOUR)
+    return " ".join(([f"{hours:,} h"] if hours else []) + ([f"{rest} min"] if rest or not hours else []))
 
 
 def money(value: Exact, currency: str) -> str:

@@ -40,7 +40,7 @@ def headers(currency: str) -> dict[str, str]:
 
 def shown(field: str, value: Fraction) -> str:
     """A headline figure in the house style (``engagement.amounts``); its label names the unit."""
-    return amounts.figure(value, amounts.MEASURE_UNITS[field])
+    return amounts.headline(value, amounts.MEASURE_UNITS[field])
 
 
 def formats(names: dict[str, str]) -> dict[str, object]:

@@ -38,8 +38,8 @@ FIELDS = {
 
 
 def headline(field: str, value: Fraction) -> str:
-    """A headline metric as the house formatter writes it: whole trees, time in hours and minutes, money to the cent."""
-    return amounts.figure(value, amounts.MEASURE_UNITS[field])
+    """A headline metric as the house formatter writes it: whole trees, time as "529 h 20 min", money to the cent."""
+    return amounts.headline(value, amounts.MEASURE_UNITS[field])
 
 
 GROUP_TITLES = {ImpactBy.TEAM: "Team", ImpactBy.SITE: "Site", ImpactBy.COMPANY: "Whole company"}

@@ -358,7 +358,7 @@ def test_manager_sees_small_teams_withheld_and_the_impact_csv_matches_the_page(
             exact = getattr(report.total, field)
             assert exact == getattr(company.total, field), f"{field}: teams add up to the company, exactly"
             assert float(total[field]) == float(amounts.rounded(exact, exports.IMPACT_PLACES[field])), field
-            assert metric(page, label) == amounts.figure(exact, amounts.MEASURE_UNITS[field]), label
+            assert metric(page, label) == amounts.headline(exact, amounts.MEASURE_UNITS[field]), label
         shot(page, role, "2-impact")
 
 

@@ -3,6 +3,8 @@ money to the cent, targets that say when they are passed; places as ordinals."""
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import pytest
 
 from engagement import amounts
@@ -121,3 +123,11 @@ def test_counts_are_singular_for_exactly_one() -> None:
         "0 entries",
     ]
     assert amounts.count(1204, "rows") == "1,204 rows"
+
+
+def test_a_headline_card_abbreviates_time_and_writes_the_rest_as_figure_does() -> None:
+    assert amounts.headline(529 + 20 / 60, amounts.HOURS) == "529 h 20 min"
+    assert amounts.headline(1, amounts.HOURS) == "1 h"
+    assert amounts.headline(0.25, amounts.HOURS) == "15 min"
+    assert amounts.headline(12_000, amounts.HOURS) == "12,000 h"
+    assert amounts.headline(Fraction(109_321, 10), "kWh") == amounts.figure(Fraction(109_321, 10), "kWh")
