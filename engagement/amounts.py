@@ -167,10 +167,14 @@ def money(value: Exact, currency: str) -> str:
     return f"{figure} {currency}".rstrip()
 
 
+def whole_percent(share: float) -> int:
+    """A share (0.899) as the whole percentage people read (89): short of all is never 100."""
+    return math.floor(share * 100 + 1e-9) if share < 1 else round(share * 100)
+
+
 def percent(share: float) -> str:
     """A share (0.42) as a whole percentage ("42%"); short of all is never shown as 100%."""
-    whole = math.floor(share * 100 + 1e-9) if share < 1 else round(share * 100)
-    return f"{whole}%"
+    return f"{whole_percent(share)}%"
 
 
 def target_progress(done: float, target: float, unit: str) -> str:

@@ -224,6 +224,10 @@ def overview(actor: Actor, ordered: list[tuple[Challenge, Phase]]) -> None:
             "Team target": amounts.in_words(c.team_target, c.unit) if c.team_target else "",
         }
         if done is not None:
-            row["Your team"] = 100 * done.get(c.id, 0.0) / c.team_target if c in targeted and c.team_target else None
+            # The share as the target bars below write it (89%, never rounded up to 90% of a target not met).
+            share = (
+                amounts.whole_percent(done.get(c.id, 0.0) / c.team_target) if c in targeted and c.team_target else None
+            )
+            row["Your team"] = share
         rows.append(row)
     table(rows, **{"Your team": YOUR_TEAM})

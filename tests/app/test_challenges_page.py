@@ -114,7 +114,9 @@ def test_the_overview_states_each_challenges_window_points_cap_target_and_my_tea
         assert row["Daily cap"] == (f"{c.daily_cap:g} {c.unit}" if c.daily_cap else "none")
         if c.team_target:
             assert row["Team target"] == f"{c.team_target:,.0f} {c.unit}"
-            assert row["Your team"] == pytest.approx(100 * done.get(c.id, 0.0) / c.team_target)
+            assert row["Your team"] == amounts.whole_percent(
+                done.get(c.id, 0.0) / c.team_target
+            )  # as the bars write it
         else:
             assert row["Team target"] == "" and row["Your team"] != row["Your team"]  # NaN: nothing to show
 

@@ -131,3 +131,9 @@ def test_a_headline_card_abbreviates_time_and_writes_the_rest_as_figure_does() -
     assert amounts.headline(0.25, amounts.HOURS) == "15 min"
     assert amounts.headline(12_000, amounts.HOURS) == "12,000 h"
     assert amounts.headline(Fraction(109_321, 10), "kWh") == amounts.figure(Fraction(109_321, 10), "kWh")
+
+
+def test_a_share_reads_the_same_whole_percentage_in_tables_and_sentences() -> None:
+    assert amounts.whole_percent(80 / 89) == 89 and amounts.percent(80 / 89) == "89%"
+    assert amounts.whole_percent(0.999) == 99 and amounts.whole_percent(1.0) == 100
+    assert amounts.whole_percent(3.2) == 320
