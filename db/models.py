@@ -508,6 +508,42 @@ class SignInSession(Base):
     end_reason: Mapped[str | None] = mapped_column(String(20))
 
 
+class OutboxMessage(Base):
+    """One message to send, written once in the transaction that caused it and sent at most once.
+
+    ``UNIQUE (kind, person_id, period)`` is what makes queuing idempotent: the
+    same invitation, reminder, digest or decision is never queued twice.
+    ``message_id`` is made when the row is written, so a retry after a crash
+    carries the same Message-ID and the receiving side can tell it apart. While
+    a row is ``sending``, ``next_attempt_at`` is the end of the sender's lease
+    (see :mod:`engagement.outbox`).
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("kind", "person_id", "period"),
+        Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+        CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    period: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(20))
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    message_id: Mapped[str] = mapped_column(String(120), unique=True)
+    status: Mapped[str] = mapped_column(String(10))
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class LoginThrottle(Base):
     """Failed logins per email, stored so a new tab or process does not reset them.
 

@@ -468,6 +468,10 @@ def awkward_rows(n_results: int = 10_000) -> dict[str, list[dict[str, Any]]]:
                 "version": 2,
             },
         ],
+        "impact_factor_periods": [
+            {"id": 1, "kind": "energy", "region": "", "valid_from": date(2025, 1, 1), "factor_id": 1},
+            {"id": 2, "kind": "energy", "region": "Pilipinas", "valid_from": date(2024, 1, 1), "factor_id": 2},
+        ],
         "pulse_weeks": [{"week_start": date(2025, 3, 3), "closed_at": WHEN, "threshold": 6}],
         "morale_cells": [
             {
@@ -538,6 +542,27 @@ def awkward_rows(n_results: int = 10_000) -> dict[str, list[dict[str, Any]]]:
                 "last_seen_at": WHEN,
                 "ended_at": None if i % 2 else WHEN,
                 "end_reason": None if i % 2 else "signed_out",
+            }
+            for i in range(4)
+        ],
+        "outbox": [
+            {
+                "id": i + 1,
+                "kind": "pulse_invitation" if i % 2 else "decision",
+                "person_id": 1 + i,
+                "period": "2026-W49" if i % 2 else str(i),
+                "channel": "email",
+                "recipient": f"zoë{i}@example.org",
+                "subject": "Ñandú «équipe» 李",
+                "body_text": LONG_TEXT[:300],
+                "body_html": "<h1>Zoë &amp; 李</h1>",
+                "message_id": f"<{i}@impact-board>",
+                "status": ("pending", "sending", "sent", "failed")[i],
+                "attempts": i,
+                "next_attempt_at": WHEN,
+                "last_error": None if i < 3 else "550 mailbox unavailable",
+                "created_at": WHEN,
+                "sent_at": WHEN if i == 2 else None,
             }
             for i in range(4)
         ],

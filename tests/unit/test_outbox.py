@@ -1,0 +1,223 @@
+"""The notification outbox against a real SMTP server on loopback (aiosmtpd), on both stores."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import Engine, func, select
+
+from db.engine import make_engine, unit_of_work
+from db.models import OutboxMessage
+from engagement import outbox, smtp
+from tests.factories import make_person
+
+NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps every message it accepts."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        parsed = message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        with self.lock:
+            self.messages.append(parsed)
+        return "250 OK"
+
+    def ids(self) -> list[str]:
+        with self.lock:
+            return [str(m["Message-ID"]) for m in self.messages]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class Server:
+    """A real SMTP server on a loopback port that can be stopped and started again on the same port."""
+
+    def __init__(self) -> None:
+        self.inbox = Inbox()
+        self.port = free_port()
+        self.controller: Controller | None = None
+
+    def start(self) -> None:
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    s = Server()
+    s.start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def settings(server: Server) -> smtp.SmtpSettings:
+    return smtp.SmtpSettings.from_env({"IB_SMTP_HOST": "127.0.0.1", "IB_SMTP_PORT": str(server.port)})
+
+
+def queue(engine: Engine, count: int, *, kind: str = "decision") -> list[str]:
+    """Queue ``count`` messages to new people; return their Message-IDs."""
+    with unit_of_work(engine) as session:
+        for n in range(count):
+            person_id = make_person(session).person_id
+            assert person_id is not None
+            assert outbox.enqueue(
+                session,
+                kind=kind,
+                person_id=person_id,
+                period=f"entry-{n}",
+                recipient=f"zoë{n}@example.org",
+                subject=f"Your entry {n} was approved",
+                body_text=f"Entry {n} was approved.",
+                body_html=f"<h1>Entry {n}</h1><p>It was approved.</p>",
+                now=NOW,
+            )
+    with unit_of_work(engine, write=False) as session:
+        return list(session.scalars(select(OutboxMessage.message_id).order_by(OutboxMessage.id)))
+
+
+def statuses(engine: Engine) -> list[str]:
+    with unit_of_work(engine, write=False) as session:
+        return list(session.scalars(select(OutboxMessage.status).order_by(OutboxMessage.id)))
+
+
+def test_enqueue_twice_keeps_one_row(engine: Engine) -> None:
+    with unit_of_work(engine) as session:
+        person_id = make_person(session).person_id
+        fields: dict[str, Any] = {
+            "kind": "pulse_invitation",
+            "person_id": person_id,
+            "period": "2026-W50",
+            "recipient": "a@example.org",
+            "subject": "This week's pulse",
+            "body_text": "How was your week?",
+            "body_html": "<p>How was your week?</p>",
+            "now": NOW,
+        }
+        assert outbox.enqueue(session, **fields) is True
+        assert outbox.enqueue(session, **fields) is False
+    with unit_of_work(engine) as session:
+        assert outbox.enqueue(session, **fields) is False
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+        with pytest.raises(ValueError, match="unknown kind"):
+            outbox.enqueue(session, **{**fields, "kind": "spam"})
+
+
+def test_a_delivered_message_has_its_headers_and_both_parts(
+    engine: Engine, server: Server, settings: smtp.SmtpSettings
+) -> None:
+    [message_id] = queue(engine, 1)
+    done = smtp.deliver(engine, settings, now=NOW, unsubscribe_url="https://board.example/unsubscribe?t=x")
+    assert done == smtp.Delivered(sent=1, retrying=0, failed=0)
+    [got] = server.inbox.messages
+    assert got["Message-ID"] == message_id
+    assert got["To"] == "zoë0@example.org"
+    assert got["Subject"] == "Your entry 0 was approved"
+    assert got["List-Unsubscribe"] == "<https://board.example/unsubscribe?t=x>"
+    assert got["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert got.get_content_type() == "multipart/alternative"
+    parts = {part.get_content_type(): part.get_content() for part in got.iter_parts()}
+    assert parts["text/plain"].strip() == "Entry 0 was approved."
+    assert "<h1>Entry 0</h1>" in parts["text/html"]
+    assert statuses(engine) == ["sent"]
+    assert smtp.deliver(engine, settings, now=NOW + timedelta(hours=1)) == smtp.Delivered(0, 0, 0)
+    assert len(server.inbox.messages) == 1
+
+
+def test_two_senders_at_once_deliver_each_message_once(
+    database_url: str, engine: Engine, server: Server, settings: smtp.SmtpSettings
+) -> None:
+    ids = queue(engine, 30)
+    engines = [make_engine(database_url) for _ in range(2)]
+    results: list[smtp.Delivered] = []
+    start = threading.Barrier(2)
+
+    def run(e: Engine) -> None:
+        start.wait()
+        results.append(smtp.deliver(e, settings, now=NOW))
+
+    threads = [threading.Thread(target=run, args=(e,)) for e in engines]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    for e in engines:
+        e.dispose()
+    assert len(results) == 2
+    assert sum(r.sent for r in results) == 30
+    assert sorted(server.inbox.ids()) == sorted(ids)
+    assert statuses(engine) == ["sent"] * 30
+
+
+def test_a_stopped_server_means_retry_later_and_each_message_arrives_once(
+    engine: Engine, server: Server, settings: smtp.SmtpSettings
+) -> None:
+    first = queue(engine, 1)
+    assert smtp.deliver(engine, settings, now=NOW).sent == 1
+    server.stop()
+    rest = queue(engine, 3)[1:]
+    assert smtp.deliver(engine, settings, now=NOW) == smtp.Delivered(sent=0, retrying=3, failed=0)
+    with unit_of_work(engine, write=False) as session:
+        waiting = session.scalars(select(OutboxMessage).where(OutboxMessage.status == "pending")).all()
+        assert len(waiting) == 3
+        assert {m.next_attempt_at for m in waiting} == {NOW + outbox.BACKOFF[0]}
+        assert all(m.last_error for m in waiting)
+    server.start()
+    assert smtp.deliver(engine, settings, now=NOW + timedelta(seconds=30)) == smtp.Delivered(0, 0, 0)
+    assert smtp.deliver(engine, settings, now=NOW + outbox.BACKOFF[0]).sent == 3
+    assert sorted(server.inbox.ids()) == sorted(first + rest)
+    assert statuses(engine) == ["sent"] * 4
+
+
+def test_a_sender_killed_mid_send_is_retried_with_the_same_message_id(
+    engine: Engine, server: Server, settings: smtp.SmtpSettings
+) -> None:
+    [message_id] = queue(engine, 1)
+    with unit_of_work(engine) as session:
+        assert len(outbox.claim(session, NOW, 10)) == 1  # this sender dies before marking it
+    assert smtp.deliver(engine, settings, now=NOW + timedelta(minutes=1)) == smtp.Delivered(0, 0, 0)
+    assert smtp.deliver(engine, settings, now=NOW + outbox.LEASE).sent == 1
+    assert server.inbox.ids() == [message_id]
+
+
+def test_after_the_last_attempt_a_message_is_failed_with_the_reason(
+    engine: Engine, server: Server, settings: smtp.SmtpSettings
+) -> None:
+    queue(engine, 1)
+    nowhere = replace(settings, port=free_port())
+    at, outcomes = NOW, []
+    for wait in (*outbox.BACKOFF, timedelta(0)):
+        outcomes.append(smtp.deliver(engine, nowhere, now=at))
+        at += wait
+    assert outcomes == [smtp.Delivered(0, 1, 0)] * len(outbox.BACKOFF) + [smtp.Delivered(0, 0, 1)]
+    with unit_of_work(engine, write=False) as session:
+        row = session.scalars(select(OutboxMessage)).one()
+        assert (row.status, row.attempts) == ("failed", outbox.MAX_ATTEMPTS)
+        assert row.last_error and "Connection" in row.last_error
+    assert smtp.deliver(engine, settings, now=at + timedelta(days=1)) == smtp.Delivered(0, 0, 0)
+    assert server.inbox.messages == []
