@@ -33,9 +33,11 @@ from engagement import (
     leaderboards,
     morale,
     organisation,
+    outbox,
     periods,
     publication,
     settings,
+    smtp,
 )
 from engagement.access import SYSTEM
 from engagement.challenges import by_slug
@@ -340,3 +342,31 @@ def password_command(email: str, password_stdin: bool) -> None:
         person = organisation.person_by_email(session, email)
         auth.set_password(session, SYSTEM, person.id, password)
     click.echo(f"password set for {person.email}; they will choose their own at next sign-in")
+
+
+@main.command("notify")
+@click.option("--dry-run", is_flag=True, help="Print the messages that are due; send and change nothing.")
+@friendly_errors
+def notify_command(dry_run: bool) -> None:
+    """Send the due emails in the outbox once (SMTP settings from IB_SMTP_* and IB_MAIL_FROM) and exit.
+
+    Safe to run from cron while another run is going: each message is sent once.
+    """
+    engine = open_store()
+    now = periods.now_utc()
+    if dry_run:
+        with unit_of_work(engine, write=False) as session:
+            rows = outbox.due(session, now)
+            records = [
+                {"kind": r.kind, "period": r.period, "to": r.recipient, "subject": r.subject, "tries": r.attempts}
+                for r in rows
+            ]
+        emit(records, ["kind", "period", "to", "subject", "tries"], "table")
+        click.echo(f"{len(records)} message(s) due; nothing sent (dry run)")
+        return
+    try:
+        config = smtp.SmtpSettings.from_env()
+    except ValueError as e:
+        raise click.ClickException(str(e)) from None
+    done = smtp.deliver(engine, config, now)
+    click.echo(f"sent {done.sent}, to retry {done.retrying}, failed {done.failed}")

@@ -12,12 +12,15 @@ from email.message import EmailMessage
 from typing import Any
 
 import pytest
+import time_machine
 from aiosmtpd.controller import Controller
+from click.testing import CliRunner
 from sqlalchemy import Engine, func, select
 
 from db.engine import make_engine, unit_of_work
 from db.models import OutboxMessage
 from engagement import outbox, smtp
+from engagement.cli import main
 from tests.factories import make_person
 
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
@@ -221,3 +224,22 @@ def test_after_the_last_attempt_a_message_is_failed_with_the_reason(
         assert row.last_error and "Connection" in row.last_error
     assert smtp.deliver(engine, settings, now=at + timedelta(days=1)) == smtp.Delivered(0, 0, 0)
     assert server.inbox.messages == []
+
+
+def test_notify_dry_run_prints_what_is_due_and_notify_sends_it(
+    database_url: str, engine: Engine, server: Server
+) -> None:
+    queue(engine, 2)
+    env = {"DATABASE_URL": database_url, "IB_SMTP_HOST": "127.0.0.1", "IB_SMTP_PORT": str(server.port)}
+    runner = CliRunner()
+    with time_machine.travel(NOW, tick=False):
+        dry = runner.invoke(main, ["notify", "--dry-run"], env=env)
+        assert dry.exit_code == 0, dry.output
+        assert "zoë1@example.org" in dry.output and "Your entry 0 was approved" in dry.output
+        assert dry.output.endswith("2 message(s) due; nothing sent (dry run)\n")
+        assert server.inbox.messages == [] and statuses(engine) == ["pending"] * 2
+        sent = runner.invoke(main, ["notify"], env=env)
+    assert sent.output == "sent 2, to retry 0, failed 0\n"
+    assert len(server.inbox.messages) == 2
+    bad = runner.invoke(main, ["notify"], env={**env, "IB_SMTP_PORT": "smtp"})
+    assert bad.exit_code == 1 and "IB_SMTP_PORT must be a port number" in bad.output
