@@ -15,6 +15,7 @@ from db.models import Challenge, Kind, Person, Result, Role, Status
 from engagement import amounts, challenges, demo, impact, leaderboards, organisation, periods, results, settings
 from engagement.access import SYSTEM, Actor, actor_for_email
 from engagement.leaderboards import Scope
+from tests.app.conftest import APP_NOW
 from tests.factories import in_store, store
 
 
@@ -274,7 +275,7 @@ def test_the_quick_log_takes_a_challenge_for_14_days_after_it_ends(
     app_as: Callable[[Role], AppTest], demo_url: str
 ) -> None:
     """Ended 14 days ago: offered after the running ones, its last day the default; 15 days ago: gone."""
-    instant = datetime.now(UTC).replace(microsecond=0)  # frozen, so the page and the test share one today
+    instant = APP_NOW  # frozen below, so the page and the test share one today
     today = periods.today(in_store(demo_url, settings.load).zone, instant)
     with store(demo_url) as s:
         for name, ended in (("Late leaves", today - timedelta(days=14)), ("Too late leaves", today - timedelta(15))):

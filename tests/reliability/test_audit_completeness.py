@@ -293,10 +293,10 @@ def test_each_change_names_who_when_and_before_and_after(engine: Engine, world: 
     for change in CHANGES:
         with rolled_back(engine) as session:
             last = session.scalar(select(func.max(AuditEntry.id))) or 0
-            started = datetime.now(UTC)  # NOW: the clock is frozen
+            started = NOW  # the clock is frozen at NOW
             change.call(session, admin, things)
             session.flush()
-            finished = datetime.now(UTC)
+            finished = NOW
             entries = session.scalars(select(AuditEntry).where(AuditEntry.id > last).order_by(AuditEntry.id)).all()
             problems += [
                 f"{change.name}: {p}" for p in _entry_problems(session, change, entries, admin, started, finished)
