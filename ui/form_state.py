@@ -29,6 +29,7 @@ from typing import Any, Literal, TypeVar
 import streamlit as st
 
 from engagement.errors import Conflict
+from ui.widgets import attempt
 
 T = TypeVar("T")
 Tone = Literal["success", "warning", "info"]
@@ -90,6 +91,15 @@ def show_notices() -> None:
             st.info(message)
         else:
             st.success(message)
+
+
+def save_opened(form: str, action: Callable[[], object], done: str, *, reason: str, then: str = RELOADED) -> None:
+    """Save against what ``form`` opened: on success renew it, say ``done`` and rerun; a conflict says ``reason``."""
+    if attempt(lambda: on_conflict(form, action, reason=reason, then=then)) is None:
+        return
+    renew(form)
+    tell(done)
+    st.rerun()
 
 
 def on_conflict(

@@ -246,9 +246,4 @@ def fix_entry(actor: Actor, team: TeamRow, today: date) -> None:
 
 def changed(action: Callable[[], object], done: str) -> None:
     """Run an edit or void; on a conflict reopen the latest version with a notice instead of saving over it."""
-    reason = "someone else changed this entry since you opened it"
-    if attempt(lambda: form_state.on_conflict(FIX, action, reason=reason)) is None:
-        return
-    form_state.renew(FIX)
-    form_state.tell(done)
-    st.rerun()
+    form_state.save_opened(FIX, action, done, reason="someone else changed this entry since you opened it")

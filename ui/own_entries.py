@@ -18,7 +18,7 @@ from engagement.text import NOTE_MAX
 from ui import form_state
 from ui.log_forms import amount_input
 from ui.resources import read_fresh, write
-from ui.widgets import attempt, md
+from ui.widgets import md
 
 OPEN = "standing.waiting.open"  # the entry as it was when opened (its "entry" snapshot)
 WHERE_NOW = "Your recent entries below show where each one stands now."
@@ -112,12 +112,9 @@ def _change_forms(actor: Actor, opened: results.Entry, today: date) -> None:
 
 def _run(action: Callable[[], object], done: str) -> None:
     """Save a correction or withdrawal; if the entry changed since it was opened, say so instead of saving."""
-    reason = "this entry was decided or changed since you opened it"
-    if attempt(lambda: form_state.on_conflict(OPEN, action, reason=reason, then=WHERE_NOW)) is None:
-        return
-    form_state.renew(OPEN)
-    form_state.tell(done)
-    st.rerun()
+    form_state.save_opened(
+        OPEN, action, done, reason="this entry was decided or changed since you opened it", then=WHERE_NOW
+    )
 
 
 # -- a repeat, caught before saving ------------------------------------------------
