@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from typing import Any
 
 import pytest
 import time_machine
-from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 from sqlalchemy import Engine, func, select
 
@@ -21,66 +17,22 @@ from db.engine import make_engine, unit_of_work
 from db.models import OutboxMessage
 from engagement import outbox, smtp
 from engagement.cli import main
+from harness.mail import MailServer, mail_server
+from harness.servers import free_port
 from tests.factories import make_person
 
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 
 
-class Inbox:
-    """An aiosmtpd handler that keeps every message it accepts."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        parsed = message_from_bytes(envelope.content, policy=policy.default)
-        assert isinstance(parsed, EmailMessage)
-        with self.lock:
-            self.messages.append(parsed)
-        return "250 OK"
-
-    def ids(self) -> list[str]:
-        with self.lock:
-            return [str(m["Message-ID"]) for m in self.messages]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-class Server:
-    """A real SMTP server on a loopback port that can be stopped and started again on the same port."""
-
-    def __init__(self) -> None:
-        self.inbox = Inbox()
-        self.port = free_port()
-        self.controller: Controller | None = None
-
-    def start(self) -> None:
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-
-    def stop(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
+@pytest.fixture
+def server() -> Iterator[MailServer]:
+    with mail_server() as s:
+        yield s
 
 
 @pytest.fixture
-def server() -> Iterator[Server]:
-    s = Server()
-    s.start()
-    yield s
-    s.stop()
-
-
-@pytest.fixture
-def settings(server: Server) -> smtp.SmtpSettings:
-    return smtp.SmtpSettings.from_env({"IB_SMTP_HOST": "127.0.0.1", "IB_SMTP_PORT": str(server.port)})
+def settings(server: MailServer) -> smtp.SmtpSettings:
+    return smtp.SmtpSettings.from_env(server.env)
 
 
 def queue(engine: Engine, count: int, *, kind: str = "decision") -> list[str]:
@@ -132,7 +84,7 @@ def test_enqueue_twice_keeps_one_row(engine: Engine) -> None:
 
 
 def test_a_delivered_message_has_its_headers_and_both_parts(
-    engine: Engine, server: Server, settings: smtp.SmtpSettings
+    engine: Engine, server: MailServer, settings: smtp.SmtpSettings
 ) -> None:
     [message_id] = queue(engine, 1)
     done = smtp.deliver(engine, settings, now=NOW, unsubscribe_url="https://board.example/unsubscribe?t=x")
@@ -153,7 +105,7 @@ def test_a_delivered_message_has_its_headers_and_both_parts(
 
 
 def test_two_senders_at_once_deliver_each_message_once(
-    database_url: str, engine: Engine, server: Server, settings: smtp.SmtpSettings
+    database_url: str, engine: Engine, server: MailServer, settings: smtp.SmtpSettings
 ) -> None:
     ids = queue(engine, 30)
     engines = [make_engine(database_url) for _ in range(2)]
@@ -178,7 +130,7 @@ def test_two_senders_at_once_deliver_each_message_once(
 
 
 def test_a_stopped_server_means_retry_later_and_each_message_arrives_once(
-    engine: Engine, server: Server, settings: smtp.SmtpSettings
+    engine: Engine, server: MailServer, settings: smtp.SmtpSettings
 ) -> None:
     first = queue(engine, 1)
     assert smtp.deliver(engine, settings, now=NOW).sent == 1
@@ -198,7 +150,7 @@ def test_a_stopped_server_means_retry_later_and_each_message_arrives_once(
 
 
 def test_a_sender_killed_mid_send_is_retried_with_the_same_message_id(
-    engine: Engine, server: Server, settings: smtp.SmtpSettings
+    engine: Engine, server: MailServer, settings: smtp.SmtpSettings
 ) -> None:
     [message_id] = queue(engine, 1)
     with unit_of_work(engine) as session:
@@ -209,7 +161,7 @@ def test_a_sender_killed_mid_send_is_retried_with_the_same_message_id(
 
 
 def test_after_the_last_attempt_a_message_is_failed_with_the_reason(
-    engine: Engine, server: Server, settings: smtp.SmtpSettings
+    engine: Engine, server: MailServer, settings: smtp.SmtpSettings
 ) -> None:
     queue(engine, 1)
     nowhere = replace(settings, port=free_port())
@@ -227,7 +179,7 @@ def test_after_the_last_attempt_a_message_is_failed_with_the_reason(
 
 
 def test_notify_dry_run_prints_what_is_due_and_notify_sends_it(
-    database_url: str, engine: Engine, server: Server
+    database_url: str, engine: Engine, server: MailServer
 ) -> None:
     queue(engine, 2)
     env = {"DATABASE_URL": database_url, "IB_SMTP_HOST": "127.0.0.1", "IB_SMTP_PORT": str(server.port)}
