@@ -8,8 +8,11 @@ non-zero exit code, never as a traceback.
 
 from __future__ import annotations
 
+import signal
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, timedelta
 from functools import wraps
 from pathlib import Path
@@ -32,6 +35,7 @@ from engagement import (
     imports,
     leaderboards,
     morale,
+    notify,
     organisation,
     outbox,
     periods,
@@ -344,19 +348,61 @@ def password_command(email: str, password_stdin: bool) -> None:
     click.echo(f"password set for {person.email}; they will choose their own at next sign-in")
 
 
+class Interval(click.ParamType[timedelta]):
+    """A duration such as 30s, 5m or 1h (see :func:`engagement.notify.parse_interval`)."""
+
+    name = "interval"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> timedelta:
+        if isinstance(value, timedelta):
+            return value
+        try:
+            return notify.parse_interval(str(value))
+        except ValueError as e:
+            self.fail(str(e), param, ctx)
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[threading.Event]:
+    """An event set by SIGTERM or SIGINT, so a run finishes the message in flight before it ends.
+
+    The previous handlers come back afterwards (the command may run inside another program, such as a test).
+    """
+    stop = threading.Event()
+
+    def handle(signum: int, _frame: object) -> None:
+        click.echo(f"{signal.Signals(signum).name}: stopping after the message in flight", err=True)
+        stop.set()
+
+    previous = {signum: signal.signal(signum, handle) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield stop
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
 @main.command("notify")
 @click.option("--dry-run", is_flag=True, help="Print the messages that are due; send and change nothing.")
+@click.option(
+    "--every",
+    type=Interval(),
+    help="Keep running: a round every interval (30s, 5m, 1h), one log line each, until SIGTERM or Ctrl-C.",
+)
 @friendly_errors
-def notify_command(dry_run: bool) -> None:
+def notify_command(dry_run: bool, every: timedelta | None) -> None:
     """Send the due emails in the outbox once (SMTP settings from IB_SMTP_* and IB_MAIL_FROM) and exit.
 
     Safe to run from cron while another run is going: each message is sent once.
+    With --every it keeps running instead; SIGTERM or Ctrl-C ends it after the
+    message in flight, and what it had not sent yet is due for the next run.
     """
     engine = open_store()
-    now = periods.now_utc()
     if dry_run:
+        if every is not None:
+            raise click.UsageError("--dry-run sends nothing, so it cannot run --every interval")
         with unit_of_work(engine, write=False) as session:
-            rows = outbox.due(session, now)
+            rows = outbox.due(session, periods.now_utc())
             records = [
                 {"kind": r.kind, "period": r.period, "to": r.recipient, "subject": r.subject, "tries": r.attempts}
                 for r in rows
@@ -368,5 +414,9 @@ def notify_command(dry_run: bool) -> None:
         config = smtp.SmtpSettings.from_env()
     except ValueError as e:
         raise click.ClickException(str(e)) from None
-    done = smtp.deliver(engine, config, now)
-    click.echo(f"sent {done.sent}, to retry {done.retrying}, failed {done.failed}")
+    with stop_on_signals() as stop:
+        if every is None:
+            click.echo(notify.run_once(engine, config, periods.now_utc(), stop=stop).describe())
+            return
+        click.echo(f"notify: a round every {every.total_seconds():g} s, until SIGTERM or Ctrl-C")
+        notify.run_every(engine, config, every, stop=stop, log=lambda line: click.echo(line))

@@ -122,6 +122,29 @@ def mark_sent(session: Session, message_id: int, now: datetime) -> None:
     )
 
 
+def release(session: Session, message_ids: Sequence[int], leased_until: datetime, now: datetime) -> int:
+    """Give back claimed messages this sender will not try (it is stopping): due again at ``now``.
+
+    Only rows still under this sender's lease (``leased_until``, the end of the
+    lease :func:`claim` took) are released, and the claim's attempt is taken
+    back, since no try was made. Returns how many were released.
+    """
+    if not message_ids:
+        return 0
+    released = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id.in_(message_ids),
+            OutboxMessage.status == "sending",
+            OutboxMessage.next_attempt_at == leased_until,
+        )
+        .values(status="pending", attempts=OutboxMessage.attempts - 1, next_attempt_at=now)
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    )
+    return len(released.all())
+
+
 def mark_failed(session: Session, message_id: int, error: str, now: datetime) -> str:
     """Record a failed try: back to ``pending`` after the next backoff, or ``failed`` after the last try.
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import smtplib
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -81,38 +82,84 @@ def build(row: OutboxMessage, mail_from: str, unsubscribe_url: str) -> EmailMess
 
 
 def deliver(
-    engine: Engine, settings: SmtpSettings, now: datetime | None = None, *, unsubscribe_url: str = ""
+    engine: Engine,
+    settings: SmtpSettings,
+    now: datetime | None = None,
+    *,
+    unsubscribe_url: str = "",
+    stop: threading.Event | None = None,
 ) -> Delivered:
-    """Send every due email once and return the counts; errors are recorded on the rows, not raised."""
+    """Send every due email once and return the counts; errors are recorded on the rows, not raised.
+
+    Claims :data:`BATCH` rows at a time until nothing is due at ``now``. When
+    ``stop`` is set (a signal asked the process to end), the run ends after the
+    message in flight: the rest of the claimed batch is released, due again at
+    once for the next run, so nothing waits out a lease.
+    """
     at = datetime.now(UTC) if now is None else now
     url = unsubscribe_url or f"mailto:{settings.mail_from}?subject=unsubscribe"
-    with unit_of_work(engine) as session:
-        rows = outbox.claim(session, at, BATCH)
-    sent = retrying = failed = 0
-    if not rows:
-        return Delivered(0, 0, 0)
-    client: smtplib.SMTP | None = None
-    for row in rows:
-        error: str | None = None
-        try:
-            if client is None:
-                client = _connect(settings)
-            client.send_message(build(row, settings.mail_from, url))
-        except (smtplib.SMTPException, OSError) as e:
-            error = f"{type(e).__name__}: {e}"
-            if isinstance(e, smtplib.SMTPServerDisconnected | OSError):
-                _close(client)
-                client = None
+    connection = _Connection(settings)
+    counts = {"sent": 0, "retrying": 0, "failed": 0}
+    try:
+        while stop is None or not stop.is_set():
+            with unit_of_work(engine) as session:
+                rows = outbox.claim(session, at, BATCH)
+            if not rows:
+                break
+            _send_batch(engine, connection, rows, at, url, stop, counts)
+    finally:
+        connection.close()
+    return Delivered(**counts)
+
+
+def _send_batch(
+    engine: Engine,
+    connection: _Connection,
+    rows: list[OutboxMessage],
+    at: datetime,
+    url: str,
+    stop: threading.Event | None,
+    counts: dict[str, int],
+) -> None:
+    """Send claimed rows one by one, recording each outcome in its own transaction before the next send."""
+    for n, row in enumerate(rows):
+        if stop is not None and stop.is_set():
+            with unit_of_work(engine) as session:
+                outbox.release(session, [r.id for r in rows[n:]], at + outbox.LEASE, at)
+            return
+        error = connection.send(build(row, connection.settings.mail_from, url))
         with unit_of_work(engine) as session:
             if error is None:
                 outbox.mark_sent(session, row.id, at)
-                sent += 1
+                counts["sent"] += 1
             elif outbox.mark_failed(session, row.id, error, at) == "failed":
-                failed += 1
+                counts["failed"] += 1
             else:
-                retrying += 1
-    _close(client)
-    return Delivered(sent, retrying, failed)
+                counts["retrying"] += 1
+
+
+class _Connection:
+    """One SMTP connection, opened on the first send and again after the server dropped it."""
+
+    def __init__(self, settings: SmtpSettings) -> None:
+        self.settings = settings
+        self.client: smtplib.SMTP | None = None
+
+    def send(self, message: EmailMessage) -> str | None:
+        """Send ``message``; the error as one line when it failed, else None."""
+        try:
+            if self.client is None:
+                self.client = _connect(self.settings)
+            self.client.send_message(message)
+        except (smtplib.SMTPException, OSError) as e:
+            if isinstance(e, smtplib.SMTPServerDisconnected | OSError):
+                self.close()
+            return f"{type(e).__name__}: {e}"
+        return None
+
+    def close(self) -> None:
+        _close(self.client)
+        self.client = None
 
 
 def _connect(settings: SmtpSettings) -> smtplib.SMTP:

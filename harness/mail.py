@@ -6,6 +6,7 @@ server away in the middle of a run and bring it back.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,13 +20,20 @@ from harness.servers import HOST, free_port
 
 
 class Inbox:
-    """An aiosmtpd handler that keeps every message it accepts, parsed."""
+    """An aiosmtpd handler that keeps every message it accepts, parsed.
 
-    def __init__(self) -> None:
+    ``delay`` (seconds) slows each acceptance down, so a test can stop the
+    server or the sender while a run is in the middle of its messages.
+    """
+
+    def __init__(self, delay: float = 0.0) -> None:
         self.messages: list[EmailMessage] = []
         self.lock = threading.Lock()
+        self.delay = delay
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)
         parsed = message_from_bytes(envelope.content, policy=policy.default)
         assert isinstance(parsed, EmailMessage)
         with self.lock:
@@ -45,8 +53,8 @@ class Inbox:
 class MailServer:
     """aiosmtpd on a free loopback port; ``env`` is what IB_SMTP_* must say to reach it."""
 
-    def __init__(self) -> None:
-        self.inbox = Inbox()
+    def __init__(self, delay: float = 0.0) -> None:
+        self.inbox = Inbox(delay)
         self.port = free_port()
         self.controller: Controller | None = None
 
@@ -65,9 +73,9 @@ class MailServer:
 
 
 @contextmanager
-def mail_server() -> Iterator[MailServer]:
-    """A started :class:`MailServer`, stopped at the end."""
-    server = MailServer()
+def mail_server(delay: float = 0.0) -> Iterator[MailServer]:
+    """A started :class:`MailServer` (each message accepted after ``delay`` seconds), stopped at the end."""
+    server = MailServer(delay)
     server.start()
     try:
         yield server

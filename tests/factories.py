@@ -8,11 +8,12 @@ from datetime import UTC, date, datetime
 from itertools import count
 from typing import TypeVar
 
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from db.engine import make_engine, unit_of_work
-from db.models import Kind, Role, Status, WorkMode
-from engagement import challenges, organisation, publication, results
+from db.models import Kind, OutboxMessage, Role, Status, WorkMode
+from engagement import challenges, organisation, outbox, publication, results
 from engagement.access import SYSTEM, Actor
 
 T = TypeVar("T")
@@ -129,3 +130,35 @@ def after_closing(fn: Callable[..., T], session: Session, *args: object, now: da
     """``fn(session, ...)`` after closing every week ended at ``now``, as the Morale page and CLI do first."""
     publication.close_weeks(session, now)
     return fn(session, *args, **kwargs)
+
+
+def queue_emails(engine: Engine, count: int, *, now: datetime = NOW) -> list[str]:
+    """Queue ``count`` decision emails to one new person, due at ``now``; return their Message-IDs in order."""
+    with unit_of_work(engine) as session:
+        person_id = make_person(session).person_id
+        assert person_id is not None
+        for n in range(count):
+            assert outbox.enqueue(
+                session,
+                kind="decision",
+                person_id=person_id,
+                period=f"entry-{n}",
+                recipient="zoë@example.org",
+                subject=f"Your entry {n} was approved",
+                body_text=f"Entry {n} was approved. " * 20,
+                body_html=f"<h1>Entry {n}</h1>" + "<p>It was approved.</p>" * 20,
+                now=now,
+            )
+    with unit_of_work(engine, write=False) as session:
+        return list(
+            session.scalars(
+                select(OutboxMessage.message_id).where(OutboxMessage.person_id == person_id).order_by(OutboxMessage.id)
+            )
+        )
+
+
+def outbox_statuses(engine: Engine) -> dict[str, int]:
+    """How many outbox rows are in each status."""
+    with unit_of_work(engine, write=False) as session:
+        rows = session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all()
+    return {status: n for status, n in rows}
