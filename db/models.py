@@ -577,3 +577,38 @@ class AuditEntry(Base):
     before: Mapped[str | None] = mapped_column(Text)
     after: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str | None] = mapped_column(Text)
+
+
+class GoalMeasure(enum.StrEnum):
+    """What a company goal counts: one of the Impact report's company totals (``impact.ImpactRow`` fields)."""
+
+    TREES = "trees_planted"
+    VOLUNTEER_HOURS = "volunteer_hours"
+    KWH = "kwh_saved"
+    KG_CO2E = "kg_co2e_avoided"
+
+
+class CompanyGoal(Base):
+    """A goal across challenges: ``target`` of ``measure`` from ``starts_on`` to ``ends_on`` (inclusive).
+
+    Progress is never stored: it is the Impact report's company total for the
+    goal's period, read when shown. A retired goal is kept (its audit trail
+    names it) and shown nowhere.
+    """
+
+    __tablename__ = "company_goals"
+    __table_args__ = (
+        CheckConstraint("target > 0", name="target_positive"),
+        CheckConstraint("ends_on >= starts_on", name="window"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    measure: Mapped[GoalMeasure] = mapped_column(_enum(GoalMeasure, "goal_measure"))
+    target: Mapped[float] = mapped_column(Float)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+
+    __mapper_args__ = {"version_id_col": version}

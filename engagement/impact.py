@@ -773,6 +773,16 @@ def _report(
     return ImpactReport(rows, {i: u for i, u in uses.items() if i in shown}, start, end)
 
 
+def company_total(session: Session, actor: Actor, start: date, end: date) -> ImpactRow:
+    """The company's exact figures for ``start``..``end``: the Impact report's total for that period.
+
+    Company goals count with it, so a goal's progress and the report agree to
+    the last digit. Everyone may read it (it names no team or person).
+    """
+    require(actor, *Role)
+    return _report(session, ImpactBy.COMPANY, start, end, None).total
+
+
 def challenge_impact(session: Session, actor: Actor, challenge_id: int) -> ImpactReport:
     """What one challenge has achieved so far, company-wide, with the factor periods used. Everyone may read it."""
     require(actor, *Role)

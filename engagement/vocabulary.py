@@ -5,6 +5,6 @@ pages and ui depend on ``engagement`` alone and ``db`` stays replaceable beneath
 (import-linter holds the layers: pages, ui, engagement, db).
 """
 
-from db.models import Challenge, Kind, Role, Status, WorkMode
+from db.models import Challenge, GoalMeasure, Kind, Role, Status, WorkMode
 
-__all__ = ["Challenge", "Kind", "Role", "Status", "WorkMode"]
+__all__ = ["Challenge", "GoalMeasure", "Kind", "Role", "Status", "WorkMode"]

@@ -25,6 +25,7 @@ from db.models import ImpactFactor, Kind, Role, Status
 from engagement import (
     audit,
     challenges,
+    goals,
     impact,
     import_guide,
     imports,
@@ -54,6 +55,7 @@ MANAGERS = (ROLE, ROLE, OK, OK)
 LEADS_OF_CEDAR = (ROLE, SCOPE, ROLE, OK)  # a team's own lead or an admin: the other lead reads no Cedar emails
 D = date(2026, 3, 10)
 MOVED_ON = date(2026, 3, 9)  # the mover left Cedar for Birch, the other lead's team
+YEAR_GOAL = goals.GoalInput("10,000 trees", goals.GoalMeasure.TREES, 10_000, date(2026, 1, 1), date(2026, 12, 31))
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class Org:
     own_pending: dict[str, int]  # each role's own entry, waiting (above the challenge's auto-approve limit)
     own_approved: dict[str, int]
     site: int
+    goal: int
 
 
 @pytest.fixture
@@ -121,6 +124,7 @@ def org(engine: Engine) -> Org:
             own_pending,
             own_approved,
             organisation.resolve_site(session, SYSTEM, "Leeds").id,
+            goal=goals.create_goal(session, SYSTEM, YEAR_GOAL).id,
         )
 
 
@@ -339,6 +343,12 @@ def _calls() -> dict[str, tuple[Call, tuple[str, str, str, str]]]:
             EVERYONE,
         ),
         "impact.team_totals": (lambda s, a, o: impact.team_totals(s, a, o.cedar, [o.challenge]), EVERYONE),
+        "impact.company_total": (lambda s, a, o: impact.company_total(s, a, D, D), EVERYONE),
+        # company goals
+        "goals.list_goals": (lambda s, a, o: goals.list_goals(s, a, D), EVERYONE),
+        "goals.create_goal": (lambda s, a, o: goals.create_goal(s, a, YEAR_GOAL), ADMIN_ONLY),
+        "goals.update_goal": (lambda s, a, o: goals.update_goal(s, a, o.goal, 1, YEAR_GOAL), ADMIN_ONLY),
+        "goals.retire_goal": (lambda s, a, o: goals.retire_goal(s, a, o.goal, 1, NOW), ADMIN_ONLY),
         # settings and audit
         "settings.update": (lambda s, a, o: settings.update(s, a, anonymity_threshold=6), ADMIN_ONLY),
         "settings.mark_demo": (lambda s, a, o: settings.mark_demo(s, a), ADMIN_ONLY),
@@ -405,7 +415,7 @@ NOT_ENTRY_POINTS = {
     "imports.run_import",
 }
 CORE = ("access", "audit", "settings", "organisation", "challenges", "results", "leaderboards", "pulse", "morale")
-CORE += ("impact", "imports", "import_guide", "exports", "csvio", "parsing", "periods", "text", "demo")
+CORE += ("impact", "imports", "import_guide", "exports", "csvio", "parsing", "periods", "text", "demo", "goals")
 
 
 @contextmanager
