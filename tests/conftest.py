@@ -22,6 +22,8 @@ from db.engine import make_engine
 from db.migrate import current_revision, head_revision, upgrade
 from db.models import Base
 
+pytest_plugins = ["tests.browser_fixtures"]
+
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 PG_SKIP = "PostgreSQL runs need TEST_DATABASE_URL=postgresql+psycopg://user@host/db (.ci/run sets it)"
 

@@ -15,17 +15,17 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import expect
 
 from harness import browser as e2e
 from harness import servers
 from harness.servers import Server, StartApp
+from tests.browser_fixtures import NO_CHROMIUM
 
 E2E_DIR = Path(__file__).resolve().parent
 # A save reruns the page twice (the write, then the message); on a busy 2-core machine the
 # Admin page can take longer than Playwright's default 5 s for an expectation to come true.
 expect.set_options(timeout=15_000)
-NO_CHROMIUM = f"{e2e.CHROMIUM} is missing: install Debian's chromium (scripts/run-tests does) to run browser tests"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -58,24 +58,3 @@ def app_server(start_app: StartApp) -> Iterator[Server]:
     """One running dashboard for the module's tests."""
     with start_app() as server:
         yield server
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = e2e.launch_chromium(playwright)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:
-    """A fresh browser profile for one test; it reaches 127.0.0.1 and nothing else."""
-    ctx = e2e.new_context(browser)
-    yield ctx
-    ctx.close()
-
-
-@pytest.fixture
-def page(context: BrowserContext) -> Page:
-    return context.new_page()

@@ -2,8 +2,8 @@
 
 The store fixtures (``database_url``, ``engine``, ``sqlite_engine``) come from
 ``tests/conftest.py``; the demo database and signed-in AppTests from
-``tests/app/conftest.py``, and the browser from ``tests/e2e/conftest.py``,
-imported here so the folders share one template and one Chromium.
+``tests/app/conftest.py``, the browser's demo database from ``tests/e2e/conftest.py``
+and the browser itself from ``tests/browser_fixtures.py``, one per test process.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import pytest
 
 from harness import browser as e2e
 from tests.app.conftest import app_as, app_clock, app_signed_out, demo_template, demo_url  # noqa: F401
-from tests.e2e.conftest import NO_CHROMIUM, browser, context, demo_database, page  # noqa: F401
+from tests.browser_fixtures import NO_CHROMIUM
+from tests.e2e.conftest import demo_database  # noqa: F401
 
 BROWSER_TESTS = {"test_rendering_browser.py"}
 
