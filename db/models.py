@@ -7,7 +7,7 @@ Alembic's batch mode can rebuild SQLite tables without losing them.
 from __future__ import annotations
 
 import enum
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import (
     Boolean,
@@ -22,6 +22,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    Time,
     TypeDecorator,
     UniqueConstraint,
     false,
@@ -511,8 +512,11 @@ class SignInSession(Base):
 class OutboxMessage(Base):
     """One message to send, written once in the transaction that caused it and sent at most once.
 
-    ``UNIQUE (kind, person_id, period)`` is what makes queuing idempotent: the
+    ``UNIQUE (kind, audience, period)`` is what makes queuing idempotent: the
     same invitation, reminder, digest or decision is never queued twice.
+    ``audience`` is ``person:<id>``, ``team:<id>`` (a team channel's post) or,
+    for a pulse reminder, ``reminder:<keyed hash>``: a reminder keeps no person
+    and its recipient is blanked once sent, so nobody can list who was reminded.
     ``message_id`` is made when the row is written, so a retry after a crash
     carries the same Message-ID and the receiving side can tell it apart. While
     a row is ``sending``, ``next_attempt_at`` is the end of the sender's lease
@@ -521,14 +525,16 @@ class OutboxMessage(Base):
 
     __tablename__ = "outbox"
     __table_args__ = (
-        UniqueConstraint("kind", "person_id", "period"),
+        UniqueConstraint("kind", "audience", "period"),
         Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
         CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed')", name="status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    audience: Mapped[str] = mapped_column(String(80))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
     period: Mapped[str] = mapped_column(String(64))
     channel: Mapped[str] = mapped_column(String(20))
     recipient: Mapped[str] = mapped_column(String(254))
@@ -542,6 +548,56 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class NotificationPreference(Base):
+    """A person's choice for one kind of message: on or off, and the channel; absent means the default."""
+
+    __tablename__ = "notification_preferences"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    channel: Mapped[str] = mapped_column(String(20))
+
+
+class QuietHours(Base):
+    """When not to deliver to a person, in their own time zone; ``starts`` after ``ends`` spans midnight."""
+
+    __tablename__ = "quiet_hours"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    starts: Mapped[time] = mapped_column(Time)
+    ends: Mapped[time] = mapped_column(Time)
+
+
+class Webhook(Base):
+    """A team's or a person's Slack or Teams Workflows webhook; the URL is a secret, read only to deliver."""
+
+    __tablename__ = "webhooks"
+    __table_args__ = (
+        UniqueConstraint("scope", "owner_id", "channel"),
+        CheckConstraint("scope IN ('team', 'person')", name="scope"),
+        CheckConstraint("channel IN ('slack', 'teams')", name="channel"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(10))
+    owner_id: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(10))
+    url: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PulseLinkUse(Base):
+    """That a person's one-click pulse links for a week were used (once), and the follow-up after it."""
+
+    __tablename__ = "pulse_link_uses"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    week_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    followed_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class LoginThrottle(Base):

@@ -3,7 +3,7 @@
 Guarantees, on SQLite and PostgreSQL alike:
 
 - :func:`enqueue` is idempotent: ``INSERT … ON CONFLICT DO NOTHING`` on
-  ``(kind, person_id, period)``, so it can run inside the transaction that
+  ``(kind, audience, period)``, so it can run inside the transaction that
   caused the message (an approval, a closed week) and running it again, or
   from two processes at once, still leaves one row.
 - :func:`claim` moves due rows to ``sending`` in one statement. On PostgreSQL
@@ -33,15 +33,17 @@ from db.models import OutboxMessage
 LEASE = timedelta(minutes=5)
 BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30))
 MAX_ATTEMPTS = len(BACKOFF) + 1
-KINDS = frozenset({"pulse_invitation", "pulse_reminder", "digest", "decision"})
-CHANNELS = frozenset({"email"})
+KINDS = frozenset(
+    {"pulse_invitation", "pulse_reminder", "agent_digest", "lead_digest", "manager_digest", "team_digest", "decision"}
+)
+CHANNELS = frozenset({"email", "slack", "teams"})
+FORGOTTEN = ""
 
 
 def enqueue(
     session: Session,
     *,
     kind: str,
-    person_id: int,
     period: str,
     recipient: str,
     subject: str,
@@ -49,19 +51,30 @@ def enqueue(
     body_html: str,
     now: datetime,
     channel: str = "email",
+    person_id: int | None = None,
+    team_id: int | None = None,
+    audience: str | None = None,
+    not_before: datetime | None = None,
 ) -> bool:
-    """Queue one message unless the same (kind, person, period) is already queued; True when it was added.
+    """Queue one message unless the same (kind, audience, period) is already queued; True when it was added.
 
     Runs in the caller's transaction: the message exists exactly when what
-    caused it was committed.
+    caused it was committed. ``audience`` defaults to ``person:<person_id>``;
+    ``not_before`` holds it back (the end of the person's quiet hours).
     """
     if kind not in KINDS:
         raise ValueError(f"unknown kind of message {kind!r}; expected one of {sorted(KINDS)}")
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}; expected one of {sorted(CHANNELS)}")
+    if audience is None:
+        if person_id is None:
+            raise ValueError("a message needs an audience or a person")
+        audience = f"person:{person_id}"
     values = {
         "kind": kind,
+        "audience": audience,
         "person_id": person_id,
+        "team_id": team_id,
         "period": period,
         "channel": channel,
         "recipient": recipient,
@@ -71,10 +84,10 @@ def enqueue(
         "message_id": f"<{uuid.uuid4()}@impact-board>",
         "status": "pending",
         "attempts": 0,
-        "next_attempt_at": now,
+        "next_attempt_at": max(now, not_before) if not_before is not None else now,
         "created_at": now,
     }
-    key = ["kind", "person_id", "period"]
+    key = ["kind", "audience", "period"]
     statement: Any
     if session.get_bind().dialect.name == "postgresql":
         statement = postgresql.insert(OutboxMessage).values(values).on_conflict_do_nothing(index_elements=key)
@@ -113,11 +126,25 @@ def claim(session: Session, now: datetime, limit: int) -> list[OutboxMessage]:
 
 
 def mark_sent(session: Session, message_id: int, now: datetime) -> None:
-    """Record that the message was handed to the channel; it is never sent again."""
+    """Record that the message was handed to the channel; it is never sent again.
+
+    A pulse reminder forgets its recipient and text once sent, so the outbox
+    keeps only that some reminder went out, never to whom.
+    """
     session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id)
         .values(status="sent", sent_at=now, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+    _forget_reminder(session, message_id)
+
+
+def _forget_reminder(session: Session, message_id: int) -> None:
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.kind == "pulse_reminder")
+        .values(recipient=FORGOTTEN, body_text=FORGOTTEN, body_html=FORGOTTEN)
         .execution_options(synchronize_session=False)
     )
 
@@ -163,6 +190,8 @@ def mark_failed(session: Session, message_id: int, error: str, now: datetime) ->
         .values(status=status, next_attempt_at=next_at, last_error=error[:2000])
         .execution_options(synchronize_session=False)
     )
+    if status == "failed":
+        _forget_reminder(session, message_id)
     return status
 
 
