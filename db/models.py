@@ -535,6 +535,7 @@ class OutboxMessage(Base):
     audience: Mapped[str] = mapped_column(String(80))
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    unsubscribe_url: Mapped[str | None] = mapped_column(String(600))
     period: Mapped[str] = mapped_column(String(64))
     channel: Mapped[str] = mapped_column(String(20))
     recipient: Mapped[str] = mapped_column(String(254))

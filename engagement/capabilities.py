@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -69,10 +70,19 @@ class Opened:
 
 def sign(session: Session, purpose: str, payload: dict[str, Any], expires_at: datetime) -> str:
     """A URL-safe token granting ``purpose`` with ``payload`` until ``expires_at``."""
-    if "exp" in payload:
-        raise ValueError("'exp' is the link's own expiry; choose another key")
-    body = {**payload, "exp": int(expires_at.timestamp())}
-    return _serializer(session, purpose).dumps(body)
+    return signer(session, purpose)(payload, expires_at)
+
+
+def signer(session: Session, purpose: str) -> Callable[[dict[str, Any], datetime], str]:
+    """:func:`sign` for many links of one purpose, reading the secret once (the weekly invitations)."""
+    serializer = _serializer(session, purpose)
+
+    def sign_one(payload: dict[str, Any], expires_at: datetime) -> str:
+        if "exp" in payload:
+            raise ValueError("'exp' is the link's own expiry; choose another key")
+        return serializer.dumps({**payload, "exp": int(expires_at.timestamp())})
+
+    return sign_one
 
 
 def open_link(session: Session, purpose: str, token: str, now: datetime) -> Opened:
@@ -93,11 +103,11 @@ def _serializer(session: Session, purpose: str) -> URLSafeSerializer:
     if not purpose:
         raise ValueError("a link needs a purpose")
     return URLSafeSerializer(
-        _secret(session), salt=f"impact-board/{purpose}", signer_kwargs={"digest_method": hashlib.sha256}
+        secret(session), salt=f"impact-board/{purpose}", signer_kwargs={"digest_method": hashlib.sha256}
     )
 
 
-def _secret(session: Session) -> str:
+def secret(session: Session) -> str:
     """``IB_SECRET_KEY``, else the stored secret, made once (two processes racing keep the first)."""
     configured = os.environ.get("IB_SECRET_KEY", "").strip()
     if configured:

@@ -55,6 +55,7 @@ def enqueue(
     team_id: int | None = None,
     audience: str | None = None,
     not_before: datetime | None = None,
+    unsubscribe_url: str | None = None,
 ) -> bool:
     """Queue one message unless the same (kind, audience, period) is already queued; True when it was added.
 
@@ -75,6 +76,7 @@ def enqueue(
         "audience": audience,
         "person_id": person_id,
         "team_id": team_id,
+        "unsubscribe_url": unsubscribe_url,
         "period": period,
         "channel": channel,
         "recipient": recipient,
@@ -87,14 +89,42 @@ def enqueue(
         "next_attempt_at": max(now, not_before) if not_before is not None else now,
         "created_at": now,
     }
-    key = ["kind", "audience", "period"]
-    statement: Any
-    if session.get_bind().dialect.name == "postgresql":
-        statement = postgresql.insert(OutboxMessage).values(values).on_conflict_do_nothing(index_elements=key)
-    else:
-        statement = sqlite.insert(OutboxMessage).values(values).on_conflict_do_nothing(index_elements=key)
     # RETURNING, not rowcount: psycopg reports no count for a single INSERT SQLAlchemy already returns from.
-    return session.execute(statement.returning(OutboxMessage.id)).first() is not None
+    return session.execute(_insert(session).values(values).returning(OutboxMessage.id)).first() is not None
+
+
+def enqueue_many(session: Session, rows: Sequence[dict[str, Any]], now: datetime) -> None:
+    """Queue many messages in few statements, each skipped if already queued: what the weekly schedule writes.
+
+    Each row has :func:`enqueue`'s fields (``audience`` required); the same rules apply.
+    """
+    values = []
+    for row in rows:
+        if row["kind"] not in KINDS or row.get("channel", "email") not in CHANNELS:
+            raise ValueError(f"unknown kind or channel in {row['kind']!r}, {row.get('channel')!r}")
+        not_before = row.pop("not_before", None)
+        values.append(
+            {
+                "channel": "email",
+                "person_id": None,
+                "team_id": None,
+                "unsubscribe_url": None,
+                **row,
+                "message_id": f"<{uuid.uuid4()}@impact-board>",
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": max(now, not_before) if not_before is not None else now,
+                "created_at": now,
+            }
+        )
+    for start in range(0, len(values), 500):
+        session.execute(_insert(session), values[start : start + 500])
+
+
+def _insert(session: Session) -> Any:
+    """INSERT … ON CONFLICT (kind, audience, period) DO NOTHING, in the session's dialect."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    return insert(OutboxMessage).on_conflict_do_nothing(index_elements=["kind", "audience", "period"])
 
 
 def claim(session: Session, now: datetime, limit: int) -> list[OutboxMessage]:
@@ -144,7 +174,7 @@ def _forget_reminder(session: Session, message_id: int) -> None:
     session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id, OutboxMessage.kind == "pulse_reminder")
-        .values(recipient=FORGOTTEN, body_text=FORGOTTEN, body_html=FORGOTTEN)
+        .values(recipient=FORGOTTEN, body_text=FORGOTTEN, body_html=FORGOTTEN, unsubscribe_url=None)
         .execution_options(synchronize_session=False)
     )
 

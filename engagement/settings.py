@@ -8,6 +8,10 @@
 - ``session_hours``: how long a built-in sign-in lasts, across reloads and
   tabs, before the person signs in again (default 12, one shift; 1 to 168).
   A change applies to sign-ins made after it (:mod:`engagement.sessions`).
+- ``invite_at``, ``remind_at``, ``digest_at``: when the weekly pulse
+  invitation, its one reminder and the weekly digests go out, as a weekday and
+  a time in each person's own time zone (defaults ``mon 10:00``, ``thu 10:00``,
+  ``fri 15:00``; see :mod:`engagement.schedule`).
 - ``demo``: set by ``python -m engagement demo``; the login page lists the demo
   accounts only when it is on.
 """
@@ -16,7 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -34,6 +39,19 @@ MIN_THRESHOLD = 3
 MAX_THRESHOLD = 50
 DEFAULT_SESSION_HOURS = 12
 MAX_SESSION_HOURS = 7 * 24
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DEFAULT_MOMENTS = {"invite_at": "mon 10:00", "remind_at": "thu 10:00", "digest_at": "fri 15:00"}
+
+
+@dataclass(frozen=True)
+class Moment:
+    """A weekday and a time of day: when in each person's week a message goes out."""
+
+    weekday: int  # Monday is 0
+    at: time
+
+    def __str__(self) -> str:
+        return f"{WEEKDAYS[self.weekday]} {self.at:%H:%M}"
 
 
 @dataclass(frozen=True)
@@ -42,6 +60,9 @@ class OrgSettings:
     anonymity_threshold: int = DEFAULT_THRESHOLD
     session_hours: int = DEFAULT_SESSION_HOURS
     demo: bool = False
+    invite_at: Moment = Moment(0, time(10))
+    remind_at: Moment = Moment(3, time(10))
+    digest_at: Moment = Moment(4, time(15))
 
     @property
     def zone(self) -> ZoneInfo:
@@ -71,6 +92,7 @@ def load(session: Session) -> OrgSettings:
         anonymity_threshold=max(threshold, MIN_THRESHOLD),
         session_hours=min(max(int(stored.get("session_hours", DEFAULT_SESSION_HOURS)), 1), MAX_SESSION_HOURS),
         demo=stored.get("demo") == "1",
+        **{key: parse_moment(stored.get(key, default), key) for key, default in DEFAULT_MOMENTS.items()},
     )
 
 
@@ -101,6 +123,23 @@ def validate_threshold(value: object) -> int:
     return number
 
 
+def parse_moment(value: object, key: str = "moment") -> Moment:
+    """``mon 10:00``: a weekday (its first three letters) and a 24-hour time; anything else names the field."""
+    words = str(value).strip().lower().split()
+    problem = f"must be a weekday and a time such as 'mon 10:00', not {str(value)!r}"
+    if len(words) != 2 or words[0][:3] not in WEEKDAYS:
+        raise ValidationError.single(key, problem)
+    try:
+        at = time.fromisoformat(words[1] if len(words[1]) > 4 else f"0{words[1]}")
+    except ValueError:
+        raise ValidationError.single(key, problem) from None
+    return Moment(WEEKDAYS.index(words[0][:3]), at.replace(second=0, microsecond=0))
+
+
+def _moment_of(value: object, key: str) -> Moment:
+    return parse_moment(value, key)
+
+
 def validate_session_hours(value: object) -> int:
     try:
         number = int(str(value).strip())
@@ -123,6 +162,7 @@ def update(session: Session, actor: Actor, now: datetime | None = None, **change
         "timezone": validate_timezone,
         "anonymity_threshold": validate_threshold,
         "session_hours": validate_session_hours,
+        **{key: partial(_moment_of, key=key) for key in DEFAULT_MOMENTS},
     }
     unknown = set(changes) - set(validators)
     if unknown:

@@ -74,7 +74,7 @@ def build(row: OutboxMessage, mail_from: str, unsubscribe_url: str) -> EmailMess
     message["Subject"] = row.subject
     message["Message-ID"] = row.message_id
     message["Date"] = format_datetime(row.created_at)
-    message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+    message["List-Unsubscribe"] = f"<{row.unsubscribe_url or unsubscribe_url}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(row.body_text)
     message.add_alternative(row.body_html, subtype="html")

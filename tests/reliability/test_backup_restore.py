@@ -566,6 +566,28 @@ def awkward_rows(n_results: int = 10_000) -> dict[str, list[dict[str, Any]]]:
             }
             for i in range(4)
         ],
+        "company_goals": [
+            {
+                "id": 1,
+                "name": "10 000 arbres «d'ici» 李",
+                "measure": "trees_planted",
+                "target": 10_000.0,
+                "starts_on": date(2025, 1, 1),
+                "ends_on": date(2025, 12, 31),
+                "retired_at": None,
+                "version": 1,
+            },
+            {
+                "id": 2,
+                "name": "X" * 100,
+                "measure": "kg_co2e_avoided",
+                "target": 0.5,
+                "starts_on": date(2025, 3, 3),
+                "ends_on": date(2025, 3, 3),
+                "retired_at": WHEN,
+                "version": 4,
+            },
+        ],
     }
 
 

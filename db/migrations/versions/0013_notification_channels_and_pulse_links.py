@@ -5,6 +5,7 @@
   audience, period)`` replaces ``(kind, person_id, period)``: a reminder keeps
   no person, so nobody can list who was reminded, and a team post has none.
   Existing rows get ``person:<person_id>``.
+  ``unsubscribe_url`` is the message's own one-click unsubscribe link.
 - ``notification_preferences``: a person's choice per kind of message (on or
   off, and the channel); ``quiet_hours``: when not to deliver to them.
 - ``webhooks``: a team's or a person's Slack or Teams Workflows webhook. The
@@ -43,6 +44,7 @@ def _outbox(audience_key: bool) -> None:
         [
             sa.Column("audience", sa.String(length=80), nullable=False),
             sa.Column("team_id", sa.Integer(), nullable=True),
+            sa.Column("unsubscribe_url", sa.String(length=600), nullable=True),
             sa.ForeignKeyConstraint(["team_id"], ["teams.id"], name=op.f("fk_outbox_team_id_teams")),
             sa.UniqueConstraint("kind", "audience", "period", name=op.f("uq_outbox_kind_audience_period")),
         ]
