@@ -1,6 +1,9 @@
 """What ``python -m engagement notify`` does: one round now, or a round every interval until told to stop.
 
-A round is everything a single ``notify`` run does; ``notify --every 5m``
+A round is everything a single ``notify`` run does: queue what the week's
+schedule makes due (:func:`engagement.schedule.plan`: invitations, reminders,
+digests), then send every due message (:func:`engagement.delivery.deliver`).
+``notify --every 5m``
 runs the same round again and again, so cron, a systemd timer and the
 long-running service behave alike. Stopping (SIGTERM from systemd, Ctrl-C)
 sets an event: the message in flight is finished and recorded, the rest of
@@ -17,7 +20,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
-from engagement import periods, smtp
+from db.engine import unit_of_work
+from engagement import delivery, periods, schedule, smtp
 
 INTERVAL = re.compile(r"([1-9][0-9]*)([smh])")
 UNITS = {"s": "seconds", "m": "minutes", "h": "hours"}
@@ -28,11 +32,12 @@ class Round:
     """What one round did, for the one log line it writes."""
 
     at: datetime
-    delivered: smtp.Delivered
+    planned: schedule.Planned
+    delivered: delivery.Delivered
 
     def describe(self) -> str:
         d = self.delivered
-        return f"sent {d.sent}, to retry {d.retrying}, failed {d.failed}"
+        return f"queued {self.planned.describe()}; sent {d.sent}, to retry {d.retrying}, failed {d.failed}"
 
 
 def parse_interval(text: str) -> timedelta:
@@ -46,8 +51,10 @@ def parse_interval(text: str) -> timedelta:
 def run_once(
     engine: Engine, settings: smtp.SmtpSettings, now: datetime, *, stop: threading.Event | None = None
 ) -> Round:
-    """One round of notify: send what is due at ``now``."""
-    return Round(now, smtp.deliver(engine, settings, now, stop=stop))
+    """One round of notify: queue what the schedule makes due at ``now``, then send what is due."""
+    with unit_of_work(engine) as session:
+        planned = schedule.plan(session, now)
+    return Round(now, planned, delivery.deliver(engine, settings, now, stop=stop))
 
 
 def run_every(

@@ -63,9 +63,26 @@ def plan(session: Session, now: datetime) -> Planned:
     counts = {}
     invite = [p for zone, group in by_zone.items() for p in group if _passed(week, org.invite_at, zone, now)]
     counts["pulse_invitation"] = _queue(session, "pulse_invitation", week, invite, names, now)
-    remind = [p for zone, group in by_zone.items() for p in group if _passed(week, org.remind_at, zone, now)]
+    # One reminder, to those who were invited before their reminder moment and have not answered:
+    # someone first invited late in the week (a new starter, notify down since Monday) is not
+    # reminded at the same time.
+    invited = dict(
+        session.execute(
+            select(OutboxMessage.person_id, OutboxMessage.created_at).where(
+                OutboxMessage.kind == "pulse_invitation", OutboxMessage.period == week.isoformat()
+            )
+        ).all()
+    )
     answered = set(session.scalars(select(PulseResponse.person_id).where(PulseResponse.week_start == week)))
-    remind = [p for p in remind if p.person_id not in answered]
+    remind = [
+        p
+        for zone, group in by_zone.items()
+        if _passed(week, org.remind_at, zone, now)
+        for p in group
+        if p.person_id not in answered
+        and p.person_id in invited
+        and invited[p.person_id] < moment_in_week(week, org.remind_at, ZoneInfo(zone))
+    ]
     counts["pulse_reminder"] = _queue(session, "pulse_reminder", week, remind, names, now)
     return Planned({kind: n for kind, n in counts.items() if n})
 

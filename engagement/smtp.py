@@ -1,29 +1,22 @@
-"""Email over SMTP for the outbox: settings from the environment, one message per row, delivery.
+"""Email over SMTP for the outbox: settings from the environment, one message per row, one connection.
 
-:func:`deliver` claims the due rows (see :mod:`engagement.outbox` for the
-guarantees), sends each over one standard-library :mod:`smtplib` connection
-(STARTTLS and login when configured) and marks each sent or failed in its own
-transaction, so a crash loses nothing and repeats at most the message in flight.
+:mod:`engagement.delivery` claims the rows and records how each went; this
+module builds each email (text and HTML, its row's Message-ID, one-click
+unsubscribe) and sends it over one standard-library :mod:`smtplib` connection,
+with STARTTLS and login when configured.
 """
 
 from __future__ import annotations
 
 import os
 import smtplib
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-from sqlalchemy import Engine
-
-from db.engine import unit_of_work
 from db.models import OutboxMessage
-from engagement import outbox
 
-BATCH = 100
 TIMEOUT_SECONDS = 30.0
 
 
@@ -57,15 +50,6 @@ class SmtpSettings:
         )
 
 
-@dataclass(frozen=True)
-class Delivered:
-    """What one :func:`deliver` run did."""
-
-    sent: int
-    retrying: int
-    failed: int
-
-
 def build(row: OutboxMessage, mail_from: str, unsubscribe_url: str) -> EmailMessage:
     """The email for one outbox row: text and HTML alternatives, the row's Message-ID, one-click unsubscribe."""
     message = EmailMessage()
@@ -81,64 +65,7 @@ def build(row: OutboxMessage, mail_from: str, unsubscribe_url: str) -> EmailMess
     return message
 
 
-def deliver(
-    engine: Engine,
-    settings: SmtpSettings,
-    now: datetime | None = None,
-    *,
-    unsubscribe_url: str = "",
-    stop: threading.Event | None = None,
-) -> Delivered:
-    """Send every due email once and return the counts; errors are recorded on the rows, not raised.
-
-    Claims :data:`BATCH` rows at a time until nothing is due at ``now``. When
-    ``stop`` is set (a signal asked the process to end), the run ends after the
-    message in flight: the rest of the claimed batch is released, due again at
-    once for the next run, so nothing waits out a lease.
-    """
-    at = datetime.now(UTC) if now is None else now
-    url = unsubscribe_url or f"mailto:{settings.mail_from}?subject=unsubscribe"
-    connection = _Connection(settings)
-    counts = {"sent": 0, "retrying": 0, "failed": 0}
-    try:
-        while stop is None or not stop.is_set():
-            with unit_of_work(engine) as session:
-                rows = outbox.claim(session, at, BATCH)
-            if not rows:
-                break
-            _send_batch(engine, connection, rows, at, url, stop, counts)
-    finally:
-        connection.close()
-    return Delivered(**counts)
-
-
-def _send_batch(
-    engine: Engine,
-    connection: _Connection,
-    rows: list[OutboxMessage],
-    at: datetime,
-    url: str,
-    stop: threading.Event | None,
-    counts: dict[str, int],
-) -> None:
-    """Send claimed rows one by one, recording each outcome in its own transaction before the next send."""
-    for n, row in enumerate(rows):
-        if stop is not None and stop.is_set():
-            with unit_of_work(engine) as session:
-                outbox.release(session, [r.id for r in rows[n:]], at + outbox.LEASE, at)
-            return
-        error = connection.send(build(row, connection.settings.mail_from, url))
-        with unit_of_work(engine) as session:
-            if error is None:
-                outbox.mark_sent(session, row.id, at)
-                counts["sent"] += 1
-            elif outbox.mark_failed(session, row.id, error, at) == "failed":
-                counts["failed"] += 1
-            else:
-                counts["retrying"] += 1
-
-
-class _Connection:
+class Connection:
     """One SMTP connection, opened on the first send and again after the server dropped it."""
 
     def __init__(self, settings: SmtpSettings) -> None:

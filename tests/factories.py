@@ -133,9 +133,13 @@ def after_closing(fn: Callable[..., T], session: Session, *args: object, now: da
 
 
 def queue_emails(engine: Engine, count: int, *, now: datetime = NOW) -> list[str]:
-    """Queue ``count`` decision emails to one new person, due at ``now``; return their Message-IDs in order."""
+    """Queue ``count`` decision emails to one new person, due at ``now``; return their Message-IDs in order.
+
+    The person is a manager in no team, so the weekly schedule (run by ``notify`` on the
+    machine's clock in the subprocess tests) queues nothing of its own for them.
+    """
     with unit_of_work(engine) as session:
-        person_id = make_person(session).person_id
+        person_id = make_person(session, team=None, role=Role.MANAGER).person_id
         assert person_id is not None
         for n in range(count):
             assert outbox.enqueue(

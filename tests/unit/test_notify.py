@@ -97,9 +97,9 @@ def test_each_round_sends_what_is_due_then_waits_for_the_next(engine: Engine, se
     assert rounds == 3
     assert pauses == [300.0, 300.0, 300.0]
     assert lines == [
-        "2026-12-07 09:00:00Z round 1: sent 3, to retry 0, failed 0",
-        "2026-12-07 09:05:00Z round 2: sent 2, to retry 0, failed 0",
-        "2026-12-07 09:10:00Z round 3: sent 0, to retry 0, failed 0",
+        "2026-12-07 09:00:00Z round 1: queued nothing new; sent 3, to retry 0, failed 0",
+        "2026-12-07 09:05:00Z round 2: queued nothing new; sent 2, to retry 0, failed 0",
+        "2026-12-07 09:10:00Z round 3: queued nothing new; sent 0, to retry 0, failed 0",
         "stopped after 3 round(s)",
     ]
     assert server.inbox.ids() == first + later
@@ -146,7 +146,7 @@ def test_sigterm_mid_round_finishes_the_message_in_flight_and_gives_back_the_res
         arrived = server.inbox.ids()
         assert 20 <= len(arrived) < 300
         assert "SIGTERM: stopping after the message in flight" in err
-        assert f"round 1: sent {len(arrived)}, to retry 0, failed 0" in out
+        assert f"round 1: queued nothing new; sent {len(arrived)}, to retry 0, failed 0" in out
         assert out.splitlines()[-1] == "stopped after 1 round(s)"
         # Nothing is left 'sending' under a lease: the rest is due again at once, its claim's try taken back.
         assert outbox_statuses(engine) == {"sent": len(arrived), "pending": 300 - len(arrived)}
@@ -158,7 +158,7 @@ def test_sigterm_mid_round_finishes_the_message_in_flight_and_gives_back_the_res
             text=True,
             timeout=120,
         )
-        assert rest.stdout == f"sent {300 - len(arrived)}, to retry 0, failed 0\n", rest.stderr
+        assert rest.stdout == f"queued nothing new; sent {300 - len(arrived)}, to retry 0, failed 0\n", rest.stderr
         counted = Counter(server.inbox.ids())
     assert sorted(counted) == sorted(ids) and set(counted.values()) == {1}
     with unit_of_work(engine, write=False) as session:
@@ -172,7 +172,7 @@ def test_a_signal_while_waiting_for_the_next_round_ends_the_process_at_once(
     try:
         assert process.stdout is not None
         assert process.stdout.readline().startswith("notify: a round every 3600 s")
-        assert process.stdout.readline().endswith(" round 1: sent 0, to retry 0, failed 0\n")
+        assert process.stdout.readline().endswith(" round 1: queued nothing new; sent 0, to retry 0, failed 0\n")
         started = time.monotonic()
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=10)

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, func, select
 
 from db.engine import make_engine, unit_of_work
 from db.models import OutboxMessage
-from engagement import outbox, smtp
+from engagement import delivery, outbox, smtp
 from engagement.cli import main
 from harness.mail import MailServer, mail_server
 from harness.servers import free_port
@@ -87,8 +87,8 @@ def test_a_delivered_message_has_its_headers_and_both_parts(
     engine: Engine, server: MailServer, settings: smtp.SmtpSettings
 ) -> None:
     [message_id] = queue(engine, 1)
-    done = smtp.deliver(engine, settings, now=NOW, unsubscribe_url="https://board.example/unsubscribe?t=x")
-    assert done == smtp.Delivered(sent=1, retrying=0, failed=0)
+    done = delivery.deliver(engine, settings, now=NOW, unsubscribe_url="https://board.example/unsubscribe?t=x")
+    assert done == delivery.Delivered(sent=1, retrying=0, failed=0)
     [got] = server.inbox.messages
     assert got["Message-ID"] == message_id
     assert got["To"] == "zoë0@example.org"
@@ -100,7 +100,7 @@ def test_a_delivered_message_has_its_headers_and_both_parts(
     assert parts["text/plain"].strip() == "Entry 0 was approved."
     assert "<h1>Entry 0</h1>" in parts["text/html"]
     assert statuses(engine) == ["sent"]
-    assert smtp.deliver(engine, settings, now=NOW + timedelta(hours=1)) == smtp.Delivered(0, 0, 0)
+    assert delivery.deliver(engine, settings, now=NOW + timedelta(hours=1)) == delivery.Delivered(0, 0, 0)
     assert len(server.inbox.messages) == 1
 
 
@@ -109,12 +109,12 @@ def test_two_senders_at_once_deliver_each_message_once(
 ) -> None:
     ids = queue(engine, 30)
     engines = [make_engine(database_url) for _ in range(2)]
-    results: list[smtp.Delivered] = []
+    results: list[delivery.Delivered] = []
     start = threading.Barrier(2)
 
     def run(e: Engine) -> None:
         start.wait()
-        results.append(smtp.deliver(e, settings, now=NOW))
+        results.append(delivery.deliver(e, settings, now=NOW))
 
     threads = [threading.Thread(target=run, args=(e,)) for e in engines]
     for t in threads:
@@ -133,18 +133,18 @@ def test_a_stopped_server_means_retry_later_and_each_message_arrives_once(
     engine: Engine, server: MailServer, settings: smtp.SmtpSettings
 ) -> None:
     first = queue(engine, 1)
-    assert smtp.deliver(engine, settings, now=NOW).sent == 1
+    assert delivery.deliver(engine, settings, now=NOW).sent == 1
     server.stop()
     rest = queue(engine, 3)[1:]
-    assert smtp.deliver(engine, settings, now=NOW) == smtp.Delivered(sent=0, retrying=3, failed=0)
+    assert delivery.deliver(engine, settings, now=NOW) == delivery.Delivered(sent=0, retrying=3, failed=0)
     with unit_of_work(engine, write=False) as session:
         waiting = session.scalars(select(OutboxMessage).where(OutboxMessage.status == "pending")).all()
         assert len(waiting) == 3
         assert {m.next_attempt_at for m in waiting} == {NOW + outbox.BACKOFF[0]}
         assert all(m.last_error for m in waiting)
     server.start()
-    assert smtp.deliver(engine, settings, now=NOW + timedelta(seconds=30)) == smtp.Delivered(0, 0, 0)
-    assert smtp.deliver(engine, settings, now=NOW + outbox.BACKOFF[0]).sent == 3
+    assert delivery.deliver(engine, settings, now=NOW + timedelta(seconds=30)) == delivery.Delivered(0, 0, 0)
+    assert delivery.deliver(engine, settings, now=NOW + outbox.BACKOFF[0]).sent == 3
     assert sorted(server.inbox.ids()) == sorted(first + rest)
     assert statuses(engine) == ["sent"] * 4
 
@@ -155,8 +155,8 @@ def test_a_sender_killed_mid_send_is_retried_with_the_same_message_id(
     [message_id] = queue(engine, 1)
     with unit_of_work(engine) as session:
         assert len(outbox.claim(session, NOW, 10)) == 1  # this sender dies before marking it
-    assert smtp.deliver(engine, settings, now=NOW + timedelta(minutes=1)) == smtp.Delivered(0, 0, 0)
-    assert smtp.deliver(engine, settings, now=NOW + outbox.LEASE).sent == 1
+    assert delivery.deliver(engine, settings, now=NOW + timedelta(minutes=1)) == delivery.Delivered(0, 0, 0)
+    assert delivery.deliver(engine, settings, now=NOW + outbox.LEASE).sent == 1
     assert server.inbox.ids() == [message_id]
 
 
@@ -167,14 +167,14 @@ def test_after_the_last_attempt_a_message_is_failed_with_the_reason(
     nowhere = replace(settings, port=free_port())
     at, outcomes = NOW, []
     for wait in (*outbox.BACKOFF, timedelta(0)):
-        outcomes.append(smtp.deliver(engine, nowhere, now=at))
+        outcomes.append(delivery.deliver(engine, nowhere, now=at))
         at += wait
-    assert outcomes == [smtp.Delivered(0, 1, 0)] * len(outbox.BACKOFF) + [smtp.Delivered(0, 0, 1)]
+    assert outcomes == [delivery.Delivered(0, 1, 0)] * len(outbox.BACKOFF) + [delivery.Delivered(0, 0, 1)]
     with unit_of_work(engine, write=False) as session:
         row = session.scalars(select(OutboxMessage)).one()
         assert (row.status, row.attempts) == ("failed", outbox.MAX_ATTEMPTS)
         assert row.last_error and "Connection" in row.last_error
-    assert smtp.deliver(engine, settings, now=at + timedelta(days=1)) == smtp.Delivered(0, 0, 0)
+    assert delivery.deliver(engine, settings, now=at + timedelta(days=1)) == delivery.Delivered(0, 0, 0)
     assert server.inbox.messages == []
 
 
@@ -191,7 +191,7 @@ def test_notify_dry_run_prints_what_is_due_and_notify_sends_it(
         assert dry.output.endswith("2 message(s) due; nothing sent (dry run)\n")
         assert server.inbox.messages == [] and statuses(engine) == ["pending"] * 2
         sent = runner.invoke(main, ["notify"], env=env)
-    assert sent.output == "sent 2, to retry 0, failed 0\n"
+    assert sent.output == "queued nothing new; sent 2, to retry 0, failed 0\n"
     assert len(server.inbox.messages) == 2
     bad = runner.invoke(main, ["notify"], env={**env, "IB_SMTP_PORT": "smtp"})
     assert bad.exit_code == 1 and "IB_SMTP_PORT must be a port number" in bad.output
