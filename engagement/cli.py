@@ -13,6 +13,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import asdict
 from datetime import date, timedelta
 from functools import wraps
 from pathlib import Path
@@ -37,7 +38,6 @@ from engagement import (
     morale,
     notify,
     organisation,
-    outbox,
     periods,
     publication,
     settings,
@@ -401,13 +401,8 @@ def notify_command(dry_run: bool, every: timedelta | None) -> None:
     if dry_run:
         if every is not None:
             raise click.UsageError("--dry-run sends nothing, so it cannot run --every interval")
-        with unit_of_work(engine, write=False) as session:
-            rows = outbox.due(session, periods.now_utc())
-            records = [
-                {"kind": r.kind, "period": r.period, "to": r.recipient, "subject": r.subject, "tries": r.attempts}
-                for r in rows
-            ]
-        emit(records, ["kind", "period", "to", "subject", "tries"], "table")
+        records = [asdict(due) for due in notify.preview(engine, periods.now_utc())]
+        emit(records, ["kind", "period", "channel", "to", "subject", "tries"], "table")
         click.echo(f"{len(records)} message(s) due; nothing sent (dry run)")
         return
     try:

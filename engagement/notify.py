@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from db.engine import unit_of_work
-from engagement import delivery, periods, schedule, smtp
+from engagement import delivery, outbox, periods, schedule, smtp
 
 INTERVAL = re.compile(r"([1-9][0-9]*)([smh])")
 UNITS = {"s": "seconds", "m": "minutes", "h": "hours"}
@@ -55,6 +56,45 @@ def run_once(
     with unit_of_work(engine) as session:
         planned = schedule.plan(session, now)
     return Round(now, planned, delivery.deliver(engine, settings, now, stop=stop))
+
+
+@dataclass(frozen=True)
+class Due:
+    """A message a round would send now, as ``notify --dry-run`` lists it."""
+
+    kind: str
+    period: str
+    channel: str
+    to: str
+    subject: str
+    tries: int
+
+
+HIDDEN_RECIPIENT = "(a reminder: not shown)"
+
+
+def preview(engine: Engine, now: datetime) -> list[Due]:
+    """What a round at ``now`` would send, the schedule's new messages included; nothing is written.
+
+    The schedule is planned inside a transaction that is rolled back. A
+    reminder's recipient is not shown: nobody learns who was reminded.
+    """
+    with Session(engine) as session:
+        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        schedule.plan(session, now)
+        due = [
+            Due(
+                row.kind,
+                row.period,
+                row.channel,
+                HIDDEN_RECIPIENT if row.kind == "pulse_reminder" else row.recipient,
+                row.subject,
+                row.attempts,
+            )
+            for row in outbox.due(session, now)
+        ]
+        session.rollback()
+    return due
 
 
 def run_every(

@@ -55,7 +55,7 @@ from sqlalchemy.sql.schema import Table
 
 from db import bulk
 from db.models import Challenge, Kind, Membership, Person, Result, Role, Status, Team
-from engagement import amounts, audit, challenges, organisation, periods, settings, text
+from engagement import amounts, audit, challenges, notices, organisation, periods, settings, text
 from engagement.access import Actor, require
 from engagement.errors import Conflict, NotFound, PermissionDenied, Problem, ValidationError
 
@@ -717,6 +717,7 @@ def _decide_one(
         {"status": status.value},
         reason or None,
     )
+    notices.decision(session, result_id, actor.name if actor.person_id is not None else None, now)
 
 
 # -- reading entries -------------------------------------------------------------
