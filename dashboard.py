@@ -7,7 +7,7 @@ their role and runs the chosen page. Pages check the role themselves as well.
 import streamlit as st
 
 from ui.auth import ROLE_LABELS, current_actor, keep_signed_in, log_out
-from ui.navigation import pages_for
+from ui.navigation import link_pages, pages_for
 from ui.resources import SchemaOutOfDate
 from ui.widgets import md
 
@@ -28,7 +28,8 @@ sections = pages_for(actor)
 # `client.showSidebarNavigation = false` (which keeps a fresh server's automatic
 # `pages/` list out of sight) hides st.navigation's own sidebar menu as well, so
 # the menu is drawn here from the same pages, with the same sections.
-navigation = st.navigation(sections, position="hidden")
+# The pages a message's link opens are reachable by URL, signed in or not, and are in no menu.
+navigation = st.navigation({**sections, "Links": link_pages()}, position="hidden")
 if actor is not None:
     with st.sidebar:
         for section, pages in sections.items():

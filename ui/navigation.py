@@ -49,6 +49,14 @@ PAGES = (
 )
 
 
+# Pages a link in a message opens, signed in or not: the link is the capability (see
+# engagement.capabilities), so they show nothing without one. They are in no menu.
+LINK_PAGES = (
+    ("pages/pulse_answer.py", "Answer the pulse", "answer"),
+    ("pages/unsubscribe.py", "Stop messages", "unsubscribe"),
+)
+
+
 MY_STANDING, LOG_RESULTS, APPROVALS, MORALE, ADMIN = (
     "pages/my_standing.py",
     "pages/log_results.py",
@@ -64,6 +72,11 @@ def landing(actor: Actor, waiting: int) -> str:
     if actor.role is Role.LEAD and waiting:
         return APPROVALS
     return LANDINGS[actor.role]
+
+
+def link_pages() -> list[StreamlitPage]:
+    """The pages links in messages open (:data:`LINK_PAGES`), for the navigation but not the menu."""
+    return [st.Page(path, title=title, url_path=url_path) for path, title, url_path in LINK_PAGES]
 
 
 def pages_for(actor: Actor | None) -> dict[str, list[StreamlitPage]]:
