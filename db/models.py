@@ -257,6 +257,13 @@ class Result(Base):
             sqlite_where=text("status = 'pending'"),
             postgresql_where=text("status = 'pending'"),
         ),
+        # The week's decisions by a person, for the weekly digests ("decided since last time").
+        Index(
+            "ix_results_decided",
+            "decided_at",
+            sqlite_where=text("decided_by_id IS NOT NULL"),
+            postgresql_where=text("decided_by_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -39,6 +39,7 @@ PARTIAL = (
     "ix_results_ok_challenge_activity",
     "ix_results_pending_team",
     "ix_results_pending_logged",
+    "ix_results_decided",
 )
 
 

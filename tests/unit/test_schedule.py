@@ -156,7 +156,7 @@ def test_one_reminder_goes_to_those_who_have_not_answered_and_keeps_nobody(engin
         session.get_one(Person, late.person_id).active = True
     friday = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)
     assert plan(engine, friday) == {"pulse_invitation": 1}
-    assert plan(engine, friday + timedelta(days=1)) == {}
+    assert "pulse_reminder" not in plan(engine, friday + timedelta(days=1))
 
 
 def test_nobody_learns_who_was_reminded_from_the_outbox_or_the_audit_log(engine: Engine, server: MailServer) -> None:

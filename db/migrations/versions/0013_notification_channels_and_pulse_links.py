@@ -145,9 +145,18 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["person_id"], ["people.id"], name=op.f("fk_pulse_link_uses_person_id_people")),
         sa.PrimaryKeyConstraint("person_id", "week_start", name=op.f("pk_pulse_link_uses")),
     )
+    op.create_index(
+        "ix_results_decided",
+        "results",
+        ["decided_at"],
+        unique=False,
+        sqlite_where=sa.text("decided_by_id IS NOT NULL"),
+        postgresql_where=sa.text("decided_by_id IS NOT NULL"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_results_decided", table_name="results")
     op.drop_table("pulse_link_uses")
     op.drop_table("webhooks")
     op.drop_table("quiet_hours")
