@@ -39,6 +39,7 @@ from engagement.settings import OrgSettings
 
 ENDING_WITHIN_DAYS = 7
 DECIDED_SHOWN = 10
+TEAMS_SHOWN = 10
 
 
 @dataclass(frozen=True)
@@ -229,21 +230,30 @@ def _lead_digests(session: Session, week: date, leads: Sequence[Member], now: da
 
 
 def _manager_digests(session: Session, org: OrgSettings, week: date, managers: Sequence[Member], now: datetime) -> int:
-    """The last closed week's alerts and response rates, as published: the same digest for every manager."""
+    """The last closed week's alerts and response rates, as published: the same digest for every manager.
+
+    Rates are the company's and each site's, then the :data:`TEAMS_SHOWN`
+    shown teams with the lowest response rate (where a reminder would help most).
+    """
     first = week - timedelta(weeks=5)
-    cells = morale.weekly_morale(session, SYSTEM, morale.GroupBy.SITE, first, week)
-    cells += morale.weekly_morale(session, SYSTEM, morale.GroupBy.COMPANY, first, week)
-    if not cells:
+    cells = {by: morale.weekly_morale(session, SYSTEM, by, first, week) for by in morale.GroupBy}
+    weeks = [c.week for group in cells.values() for c in group]
+    if not weeks:
         return 0
-    latest = max(c.week for c in cells)
+    latest = max(weeks)
+    shown = {
+        by: [c for c in group if c.week == latest and not c.suppressed and c.responses and c.avg_score is not None]
+        for by, group in cells.items()
+    }
+    lowest = sorted(shown[morale.GroupBy.TEAM], key=lambda c: (c.response_rate or 0.0, c.group.casefold()))
+    rows = shown[morale.GroupBy.COMPANY] + shown[morale.GroupBy.SITE] + lowest[:TEAMS_SHOWN]
     rates = [
         {
             "group": cell.group,
             "answered": f"{cell.responses} of {cell.invited}" if cell.invited else str(cell.responses),
             "score": f"{cell.avg_score:.1f}",
         }
-        for cell in cells
-        if cell.week == latest and not cell.suppressed and cell.responses is not None and cell.avg_score is not None
+        for cell in rows
     ]
     alerts = [
         f"{alert.team}{f' ({alert.site})' if alert.site else ''}: {alert.sentence()}"
