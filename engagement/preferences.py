@@ -108,6 +108,12 @@ def set_default(session: Session, actor: Actor, kind: str, value: str) -> None:
     audit.record(session, actor, "setting.update", "setting", None, before, {"key": key, "value": value})
 
 
+def set_defaults(session: Session, actor: Actor, values: dict[str, str]) -> None:
+    """:func:`set_default` for several kinds in one transaction: all are saved, or none."""
+    for kind, value in values.items():
+        set_default(session, actor, kind, value)
+
+
 def choices(session: Session, actor: Actor) -> list[Choice]:
     """The actor's own choice for each kind they can receive, the default filled in where they made none."""
     require(actor, *Role)
@@ -153,6 +159,12 @@ def choose(session: Session, actor: Actor, kind: str, enabled: bool, channel: st
         row.enabled, row.channel = enabled, channel
     after = {"kind": kind, "enabled": enabled, "channel": channel}
     audit.record(session, actor, "notification.choose", "person", actor.person_id, before, after)
+
+
+def choose_many(session: Session, actor: Actor, chosen: dict[str, tuple[bool, str]]) -> None:
+    """:func:`choose` for several kinds (kind -> (enabled, channel)) in one transaction: all or none."""
+    for kind, (enabled, channel) in chosen.items():
+        choose(session, actor, kind, enabled, channel)
 
 
 def quiet_hours(session: Session, actor: Actor) -> tuple[time, time] | None:
@@ -324,6 +336,17 @@ def webhook_list(session: Session, actor: Actor) -> list[WebhookInfo]:
             owner = teams.get(row.owner_id, "?") if row.scope == "team" else "You"
             shown.append(WebhookInfo(row.id, row.scope, row.owner_id, owner, row.channel, _host(row.url)))
     return shown
+
+
+def manageable_teams(session: Session, actor: Actor) -> dict[int, str]:
+    """The teams whose channel the actor may set: every team for an admin, a lead's own, none for others."""
+    require(actor, *Role)
+    query = select(Team.id, Team.name).order_by(Team.name)
+    if actor.role is Role.ADMIN:
+        return dict(session.execute(query).all())
+    if actor.role is Role.LEAD and actor.team_id is not None:
+        return dict(session.execute(query.where(Team.id == actor.team_id)).all())
+    return {}
 
 
 def webhook_url(session: Session, scope: str, owner_id: int, channel: str) -> str | None:

@@ -1,4 +1,4 @@
-"""Admin: people and teams, challenges, impact factors, accounts, settings and the audit log.
+"""Admin: people and teams, challenges, impact factors, accounts, settings, messages, deliveries, the audit log.
 
 Only the open tab runs, so a visit reads only what it shows. Each tab's
 drawing lives in the ``ui.admin_*`` modules; every change is
@@ -8,7 +8,7 @@ one engagement call, which checks the admin role again.
 import streamlit as st
 
 from engagement.vocabulary import Role
-from ui import admin_accounts, admin_audit, admin_config, admin_sections, form_state
+from ui import admin_accounts, admin_audit, admin_config, admin_messages, admin_sections, form_state
 from ui.auth import require_role
 
 actor = require_role(Role.ADMIN)
@@ -20,6 +20,8 @@ TABS = {
     "Impact factors": admin_config.factors_tab,
     "Accounts": admin_accounts.accounts_tab,
     "Settings": admin_config.settings_tab,
+    "Messages": admin_messages.messages_tab,
+    "Deliveries": admin_messages.deliveries_tab,
     "Audit log": admin_audit.audit_tab,
 }
 

@@ -12,7 +12,7 @@ import inspect
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from db.models import ImpactFactor, Kind, Role, Status
 from engagement import (
     audit,
     challenges,
+    deliveries,
     goals,
     impact,
     import_guide,
@@ -32,6 +33,7 @@ from engagement import (
     leaderboards,
     morale,
     organisation,
+    preferences,
     pulse,
     results,
     settings,
@@ -54,6 +56,7 @@ EVERYONE = (OK, OK, OK, OK)
 MANAGERS = (ROLE, ROLE, OK, OK)
 LEADS_OF_CEDAR = (ROLE, SCOPE, ROLE, OK)  # a team's own lead or an admin: the other lead reads no Cedar emails
 D = date(2026, 3, 10)
+HOOK = "https://hooks.slack.com/services/T000/B000/XXXX"
 MOVED_ON = date(2026, 3, 9)  # the mover left Cedar for Birch, the other lead's team
 YEAR_GOAL = goals.GoalInput("10,000 trees", goals.GoalMeasure.TREES, 10_000, date(2026, 1, 1), date(2026, 12, 31))
 
@@ -349,6 +352,46 @@ def _calls() -> dict[str, tuple[Call, tuple[str, str, str, str]]]:
         "goals.create_goal": (lambda s, a, o: goals.create_goal(s, a, YEAR_GOAL), ADMIN_ONLY),
         "goals.update_goal": (lambda s, a, o: goals.update_goal(s, a, o.goal, 1, YEAR_GOAL), ADMIN_ONLY),
         "goals.retire_goal": (lambda s, a, o: goals.retire_goal(s, a, o.goal, 1, NOW), ADMIN_ONLY),
+        # messages: preferences, webhooks, deliveries
+        "preferences.set_default": (lambda s, a, o: preferences.set_default(s, a, "decision", "off"), ADMIN_ONLY),
+        "preferences.set_defaults": (lambda s, a, o: preferences.set_defaults(s, a, {"decision": "off"}), ADMIN_ONLY),
+        "preferences.choices": (lambda s, a, o: preferences.choices(s, a), EVERYONE),
+        "preferences.choose": (lambda s, a, o: preferences.choose(s, a, "decision", False, "email"), EVERYONE),
+        "preferences.choose_many": (
+            lambda s, a, o: preferences.choose_many(s, a, {"decision": (False, "email")}),
+            EVERYONE,
+        ),
+        "preferences.quiet_hours": (lambda s, a, o: preferences.quiet_hours(s, a), EVERYONE),
+        "preferences.set_quiet_hours": (
+            lambda s, a, o: preferences.set_quiet_hours(s, a, time(22, 0), time(7, 0)),
+            EVERYONE,
+        ),
+        "preferences.set_webhook for oneself": (
+            lambda s, a, o: preferences.set_webhook(s, a, "person", a.person_id or 0, "slack", HOOK, NOW),
+            EVERYONE,
+        ),
+        "preferences.set_webhook for Cedar": (
+            lambda s, a, o: preferences.set_webhook(s, a, "team", o.cedar, "teams", HOOK, NOW),
+            (ROLE, SCOPE, ROLE, OK),
+        ),
+        "preferences.remove_webhook": (
+            lambda s, a, o: (
+                preferences.set_webhook(s, a, "person", a.person_id or 0, "slack", HOOK, NOW),
+                preferences.remove_webhook(s, a, "person", a.person_id or 0, "slack"),
+            ),
+            EVERYONE,
+        ),
+        "preferences.remove_webhook for Cedar": (
+            lambda s, a, o: (
+                preferences.set_webhook(s, a, "team", o.cedar, "teams", HOOK, NOW),
+                preferences.remove_webhook(s, a, "team", o.cedar, "teams"),
+            ),
+            (ROLE, SCOPE, ROLE, OK),
+        ),
+        "preferences.webhook_list": (lambda s, a, o: preferences.webhook_list(s, a), EVERYONE),
+        "preferences.manageable_teams": (lambda s, a, o: preferences.manageable_teams(s, a), EVERYONE),
+        "deliveries.overview": (lambda s, a, o: deliveries.overview(s, a, NOW), ADMIN_ONLY),
+        "deliveries.retry": (lambda s, a, o: deliveries.retry(s, a, [1], NOW), ADMIN_ONLY),
         # settings and audit
         "settings.update": (lambda s, a, o: settings.update(s, a, anonymity_threshold=6), ADMIN_ONLY),
         "settings.mark_demo": (lambda s, a, o: settings.mark_demo(s, a), ADMIN_ONLY),
@@ -416,6 +459,7 @@ NOT_ENTRY_POINTS = {
 }
 CORE = ("access", "audit", "settings", "organisation", "challenges", "results", "leaderboards", "pulse", "morale")
 CORE += ("impact", "imports", "import_guide", "exports", "csvio", "parsing", "periods", "text", "demo", "goals")
+CORE += ("preferences", "deliveries")
 
 
 @contextmanager
