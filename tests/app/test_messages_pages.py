@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from db.models import NotificationPreference, OutboxMessage, Person, QuietHours, Role
 from engagement import demo, outbox, periods, preferences, settings
 from tests.app.form_keys import key
-from tests.app.test_admin_page import open_admin, open_tab
+from tests.app.test_admin_page import open_admin
 from tests.factories import in_store, store
 
 AGENT = demo.DEMO_ACCOUNTS[Role.AGENT]
