@@ -126,6 +126,9 @@ def choices(session: Session, actor: Actor) -> list[Choice]:
         )
     }
     fallback = defaults(session)
+    own = set(
+        session.scalars(select(Webhook.channel).where(Webhook.scope == "person", Webhook.owner_id == actor.person_id))
+    )
     result = []
     for kind, label in KINDS.items():
         if actor.role not in FOR_ROLES[kind]:
@@ -135,7 +138,9 @@ def choices(session: Session, actor: Actor) -> list[Choice]:
             result.append(Choice(kind, label, row.enabled, row.channel, True))
         else:
             default = fallback[kind]
-            result.append(Choice(kind, label, default != OFF, "email" if default == OFF else default, False))
+            # As routes() sends it: a default of Slack or Teams reaches only those with their own webhook.
+            channel = default if default in own else "email"
+            result.append(Choice(kind, label, default != OFF, channel, False))
     return result
 
 
@@ -145,6 +150,8 @@ def choose(session: Session, actor: Actor, kind: str, enabled: bool, channel: st
     if actor.person_id is None:
         raise ValidationError.single("person", "only people receive messages")
     _check_kind(kind)
+    if actor.role not in FOR_ROLES[kind]:
+        raise ValidationError.single("kind", f"{KINDS[kind].lower()} is not sent to your role")
     if channel not in CHANNELS:
         raise ValidationError.single("channel", f"must be one of {', '.join(CHANNELS)}, not {channel!r}")
     if channel != "email" and webhook_url(session, "person", actor.person_id, channel) is None:
@@ -208,7 +215,10 @@ def quiet_until(window: tuple[time, time] | None, zone: ZoneInfo, now: datetime)
     if not inside:
         return None
     end_day = local.date() if clock < ends else local.date() + timedelta(days=1)
-    return datetime.combine(end_day, ends, zone).astimezone(now.tzinfo)
+    end = datetime.combine(end_day, ends, zone)
+    if end <= now:  # the end falls in the hour repeated when clocks go back, and now is past its first time
+        end = end.replace(fold=1)
+    return end.astimezone(now.tzinfo)
 
 
 def routes(session: Session, kind: str, people: Sequence[Recipient], now: datetime) -> dict[int, Route]:
@@ -289,16 +299,19 @@ def set_webhook(
     if channel not in webhooks.CHANNELS:
         raise ValidationError.single("channel", f"must be slack or teams, not {channel!r}")
     cleaned = webhooks.validate_url(channel, url)
+    if scope == "team" and session.get(Team, owner_id) is None:
+        raise NotFound(f"no team {owner_id}")
     row = session.scalars(
         select(Webhook).where(Webhook.scope == scope, Webhook.owner_id == owner_id, Webhook.channel == channel)
     ).first()
+    # The URL is a secret: the audit log records that it changed and its host, not the URL.
+    before = None if row is None else {"scope": scope, "owner_id": owner_id, "channel": channel, "host": _host(row.url)}
     if row is None:
         session.add(Webhook(scope=scope, owner_id=owner_id, channel=channel, url=cleaned, created_at=now))
     else:
         row.url, row.created_at = cleaned, now
-    # The URL is a secret: the audit log records that it changed and its host, not the URL.
     after = {"scope": scope, "owner_id": owner_id, "channel": channel, "host": _host(cleaned)}
-    audit.record(session, actor, "webhook.set", scope, owner_id, None, after)
+    audit.record(session, actor, "webhook.set", scope, owner_id, before, after)
 
 
 def remove_webhook(session: Session, actor: Actor, scope: str, owner_id: int, channel: str) -> None:
@@ -316,7 +329,7 @@ def remove_webhook(session: Session, actor: Actor, scope: str, owner_id: int, ch
             update(NotificationPreference)
             .where(NotificationPreference.person_id == owner_id, NotificationPreference.channel == channel)
             .values(channel="email")
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session="fetch")
         )
     audit.record(session, actor, "webhook.remove", scope, owner_id, {"channel": channel}, None)
 

@@ -195,3 +195,29 @@ def test_notify_dry_run_prints_what_is_due_and_notify_sends_it(
     assert len(server.inbox.messages) == 2
     bad = runner.invoke(main, ["notify"], env={**env, "IB_SMTP_PORT": "smtp"})
     assert bad.exit_code == 1 and "IB_SMTP_PORT must be a port number" in bad.output
+
+
+def test_the_server_killed_mid_run_loses_nothing_and_doubles_nothing(engine: Engine) -> None:
+    ids = queue(engine, 60)
+    with mail_server(delay=0.005) as server:
+        settings = smtp.SmtpSettings.from_env(server.env)
+
+        def kill_after_20() -> None:
+            while len(server.inbox.messages) < 20:
+                threading.Event().wait(0.002)
+            server.stop()
+
+        killer = threading.Thread(target=kill_after_20)
+        killer.start()
+        first = delivery.deliver(engine, settings, now=NOW)
+        killer.join()
+        arrived = server.inbox.ids()
+        assert 20 <= len(arrived) < 60 and first.sent >= 20 and first.retrying == 60 - first.sent
+        server.start()
+        assert delivery.deliver(engine, settings, now=NOW + outbox.BACKOFF[0]).sent == 60 - first.sent
+        # Every message arrived; one the server took just as it was killed may be in flight twice,
+        # and then carries the same Message-ID, so a mail system keeps one.
+        arrived = server.inbox.ids()
+        assert sorted(set(arrived)) == sorted(ids)
+        assert len(arrived) - len(set(arrived)) <= 1
+    assert statuses(engine) == ["sent"] * 60

@@ -416,6 +416,13 @@ def test_quiet_until_answers_in_the_zone_of_now_for_a_person_in_another_zone() -
     assert preferences.quiet_until(window, MANILA, datetime(2026, 3, 18, 16, 30, tzinfo=UTC)) == until
 
 
+def test_quiet_hours_ending_in_the_repeated_hour_end_after_now() -> None:
+    new_york = ZoneInfo("America/New_York")  # clocks go back from 02:00 EDT to 01:00 EST on 1 November 2026
+    now = datetime(2026, 11, 1, 6, 10, tzinfo=UTC)  # 01:10 EST, the second 01:10 of the night
+    until = preferences.quiet_until((time(22, 0), time(1, 30)), new_york, now)
+    assert until == datetime(2026, 11, 1, 6, 30, tzinfo=UTC)  # 01:30 EST
+
+
 def test_without_quiet_hours_nothing_is_held_back() -> None:
     assert preferences.quiet_until(None, MANILA, NOW) is None
 
@@ -664,7 +671,9 @@ def test_removing_a_personal_webhook_shows_the_choices_back_on_email_in_the_same
         agent = make_person(session)
         preferences.set_webhook(session, agent, "person", _pid(agent), "slack", SLACK_URL, NOW)
         preferences.choose(session, agent, "agent_digest", True, "slack")
+        loaded = session.get(NotificationPreference, (_pid(agent), "agent_digest"))  # as a page might hold it
         preferences.remove_webhook(session, agent, "person", _pid(agent), "slack")
+        assert loaded is not None
         assert _by_kind(session, agent)["agent_digest"].channel == "email"
 
 
