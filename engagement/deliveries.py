@@ -109,16 +109,17 @@ def retry(session: Session, actor: Actor, message_ids: list[int], now: datetime)
     require(actor, Role.ADMIN)
     if not message_ids:
         return 0
-    again = session.execute(
+    failed = (OutboxMessage.id.in_(message_ids), OutboxMessage.status == "failed", OutboxMessage.kind != HIDDEN)
+    ids = sorted(session.scalars(select(OutboxMessage.id).where(*failed)))
+    if not ids:
+        return 0
+    session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id.in_(message_ids), OutboxMessage.status == "failed", OutboxMessage.kind != HIDDEN)
+        .where(OutboxMessage.id.in_(ids))
         .values(status="pending", attempts=0, next_attempt_at=now)
-        .returning(OutboxMessage.id)
         .execution_options(synchronize_session=False)
-    ).all()
-    ids = sorted(row.id for row in again)
-    if ids:
-        audit.record(session, actor, "outbox.retry", "outbox", None, None, {"messages": ids})
+    )
+    audit.record(session, actor, "outbox.retry", "outbox", None, None, {"messages": ids})
     return len(ids)
 
 

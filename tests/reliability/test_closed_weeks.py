@@ -11,9 +11,10 @@ group smaller than its week's threshold can be solved for from what was shown.
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from fractions import Fraction
 from itertools import combinations
 
@@ -25,8 +26,8 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from db.engine import make_engine, unit_of_work, write_transaction
-from db.models import AuditEntry, Base, MoraleCell, Person, PulseWeek, PulseWeekly, Team
-from engagement import demo, morale, organisation, publication, pulse
+from db.models import AuditEntry, Base, MoraleCell, OutboxMessage, Person, PulseWeek, PulseWeekly, Role, Team
+from engagement import demo, morale, organisation, publication, pulse, schedule
 from engagement import settings as org_settings
 from engagement.access import SYSTEM, Actor
 from engagement.errors import ValidationError
@@ -182,6 +183,7 @@ def test_the_demo_always_has_its_falling_team(sqlite_engine: Engine, today: date
 
 TEAMS = {"Oak": "North", "Ash": "North", "Elm": "South", "Fir": None}
 SIZES = {"Oak": 6, "Ash": 4, "Elm": 5, "Fir": 3}
+RATE_LINE = re.compile(r"^- (.+): (\d+)(?: of \d+)? answered, average (\d+\.\d)$", re.MULTILINE)
 ZONES = ["UTC", "America/New_York", "Asia/Manila", "Pacific/Honolulu", "Europe/London"]
 
 
@@ -219,6 +221,9 @@ class PulseOverTime(RuleBasedStateMachine):
             self.people = [
                 make_person(session, team=team, site=site) for team, site in TEAMS.items() for _ in range(SIZES[team])
             ]
+            # The attacker also holds every message these two receive (issue 12).
+            self.manager = make_person(session, team=None, role=Role.MANAGER, name="Mia Manager")
+            self.lead = make_person(session, team="Oak", site="North", role=Role.LEAD, name="Lee Lead")
         self.now = NOW
         self.seen: dict[tuple[object, ...], tuple[object, ...]] = {}
 
@@ -238,6 +243,18 @@ class PulseOverTime(RuleBasedStateMachine):
 
         self._write(give)
 
+    @rule(team=st.sampled_from(list(TEAMS)), score=st.integers(1, 5))
+    def a_team_answers(self, team: str, score: int) -> None:
+        """Everyone now in ``team`` answers this week: groups big enough to be shown, in a manager's digest too."""
+
+        def give(session: Session) -> None:
+            members = session.scalars(select(Person).join(Team, Team.id == Person.team_id).where(Team.name == team))
+            for n, person in enumerate(members):
+                if person.active and person.role is Role.AGENT:
+                    pulse.answer_pulse(session, Actor.of(person), 1 + (score + n) % 5, None, now=self.now)
+
+        self._write(give)
+
     @rule(who=st.integers(0, 17), score=st.integers(1, 5), weeks_back=st.integers(0, 2))
     def import_answer(self, who: int, score: int, weeks_back: int) -> None:
         with unit_of_work(self.engine, write=False) as session:
@@ -252,6 +269,19 @@ class PulseOverTime(RuleBasedStateMachine):
     def time_passes(self, hours: int) -> None:
         self.now += timedelta(hours=hours)
         self._write(publication.close_weeks, self.now)
+
+    @rule()
+    def notify_plans(self) -> None:
+        """A notify round queues what is due now: invitations, reminders and the weekly digests."""
+        self._write(schedule.plan, self.now)
+
+    @rule()
+    def friday_digests(self) -> None:
+        """Time passes to the next Friday 16:00 UTC, when notify queues the week's digests (after every zone's 15:00)."""
+        friday = datetime.combine(self.now.date() + timedelta(days=(4 - self.now.weekday()) % 7), time(16), UTC)
+        self.now = friday if friday > self.now else friday + timedelta(days=7)
+        self._write(publication.close_weeks, self.now)
+        self._write(schedule.plan, self.now)
 
     @rule(k=st.integers(3, 7))
     def change_threshold(self, k: int) -> None:
@@ -295,6 +325,36 @@ class PulseOverTime(RuleBasedStateMachine):
                 assert self.seen.setdefault(key, figures) == figures, f"{key} changed: {self.seen[key]} -> {figures}"
         for key in self.seen:
             assert key in shown, f"{key} was shown and has disappeared"
+
+    @invariant()
+    def messages_tell_no_more_than_is_shown(self) -> None:
+        """Every morale figure in a manager's digest is a published cell's; a lead's messages carry none.
+
+        With that, the row-space check below covers the messages as well: they
+        add no equation the attacker did not already have from the pages.
+        """
+        with unit_of_work(self.engine, write=False) as session:
+            held = session.execute(
+                select(OutboxMessage.kind, OutboxMessage.person_id, OutboxMessage.body_text).where(
+                    OutboxMessage.person_id.in_([self.manager.person_id, self.lead.person_id])
+                )
+            ).all()
+            shown = {
+                (c.name, c.responses, f"{c.avg_score:.1f}")
+                for c in session.scalars(select(MoraleCell).where(MoraleCell.reason.is_(None)))
+                if c.avg_score is not None
+            }
+            names = {p.name for p in session.scalars(select(Person))} - {self.lead.name, self.manager.name}
+        for kind, person_id, text in held:
+            if person_id == self.manager.person_id:
+                assert kind in ("pulse_invitation", "pulse_reminder", "manager_digest"), kind
+                for group, responses, score in RATE_LINE.findall(text):
+                    assert (group, int(responses), score) in shown, f"{group}: {responses}, {score} was never shown"
+            else:
+                assert kind != "manager_digest" and "answered, average" not in text
+                assert not any(name in text for name in names), "a lead's message names someone"
+        reminders = [k for k, p, _ in held if k == "pulse_reminder"]
+        assert not reminders, "a reminder is never filed under a person"
 
     @invariant()
     def no_small_group_can_be_solved_for(self) -> None:
