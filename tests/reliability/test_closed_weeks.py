@@ -277,7 +277,7 @@ class PulseOverTime(RuleBasedStateMachine):
 
     @rule()
     def friday_digests(self) -> None:
-        """Time passes to the next Friday 16:00 UTC, when notify queues the week's digests (after every zone's 15:00)."""
+        """Time passes to the next Friday 16:00 UTC and a notify round runs: the digests of every zone past 15:00."""
         friday = datetime.combine(self.now.date() + timedelta(days=(4 - self.now.weekday()) % 7), time(16), UTC)
         self.now = friday if friday > self.now else friday + timedelta(days=7)
         self._write(publication.close_weeks, self.now)
