@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -164,19 +164,23 @@ def mark_sent(session: Session, message_id: int, now: datetime) -> None:
     session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id)
-        .values(status="sent", sent_at=now, last_error=None)
+        .values(status="sent", sent_at=now, last_error=None, **_forgotten_if_reminder())
         .execution_options(synchronize_session=False)
     )
-    _forget_reminder(session, message_id)
 
 
-def _forget_reminder(session: Session, message_id: int) -> None:
-    session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.kind == "pulse_reminder")
-        .values(recipient=FORGOTTEN, body_text=FORGOTTEN, body_html=FORGOTTEN, unsubscribe_url=None)
-        .execution_options(synchronize_session=False)
-    )
+def _forgotten_if_reminder() -> dict[str, Any]:
+    """Column values that blank a reminder's recipient, text and link, and keep any other message's as they are."""
+    reminder = OutboxMessage.kind == "pulse_reminder"
+    return {
+        column.key: case((reminder, None if column.key == "unsubscribe_url" else FORGOTTEN), else_=column)
+        for column in (
+            OutboxMessage.recipient,
+            OutboxMessage.body_text,
+            OutboxMessage.body_html,
+            OutboxMessage.unsubscribe_url,
+        )
+    }
 
 
 def release(session: Session, message_ids: Sequence[int], leased_until: datetime, now: datetime) -> int:
@@ -214,14 +218,13 @@ def mark_failed(session: Session, message_id: int, error: str, now: datetime) ->
         status, next_at = "failed", now
     else:
         status, next_at = "pending", now + BACKOFF[max(attempts, 1) - 1]
+    forget = _forgotten_if_reminder() if status == "failed" else {}
     session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id)
-        .values(status=status, next_attempt_at=next_at, last_error=error[:2000])
+        .values(status=status, next_attempt_at=next_at, last_error=error[:2000], **forget)
         .execution_options(synchronize_session=False)
     )
-    if status == "failed":
-        _forget_reminder(session, message_id)
     return status
 
 
