@@ -40,6 +40,7 @@ from engagement.settings import OrgSettings
 ENDING_WITHIN_DAYS = 7
 DECIDED_SHOWN = 10
 TEAMS_SHOWN = 10
+ALERTS_SHOWN = 10  # the sharpest; the rest are counted, and all are on the Morale page
 
 
 @dataclass(frozen=True)
@@ -233,7 +234,8 @@ def _manager_digests(session: Session, org: OrgSettings, week: date, managers: S
     """The last closed week's alerts and response rates, as published: the same digest for every manager.
 
     Rates are the company's and each site's, then the :data:`TEAMS_SHOWN`
-    shown teams with the lowest response rate (where a reminder would help most).
+    shown teams with the lowest response rate (where a reminder would help most);
+    alerts the :data:`ALERTS_SHOWN` sharpest, and how many more there are.
     """
     first = week - timedelta(weeks=5)
     cells = {by: morale.weekly_morale(session, SYSTEM, by, first, week) for by in morale.GroupBy}
@@ -255,13 +257,14 @@ def _manager_digests(session: Session, org: OrgSettings, week: date, managers: S
         }
         for cell in rows
     ]
+    raised = morale.alerts(session, SYSTEM)  # sharpest first
     alerts = [
-        f"{alert.team}{f' ({alert.site})' if alert.site else ''}: {alert.sentence()}"
-        for alert in morale.alerts(session, SYSTEM)
+        f"{alert.team}{f' ({alert.site})' if alert.site else ''}: {alert.sentence()}" for alert in raised[:ALERTS_SHOWN]
     ]
     values = {
         "week": day_in_words(latest),
         "alerts": alerts,
+        "more_alerts": len(raised) - len(alerts),
         "rates": rates,
         "threshold": org.anonymity_threshold,
         "link": f"{preferences.public_url()}/morale",

@@ -2,7 +2,7 @@
 
 The weekly schedule (invitations, reminders, digests) queues messages for up to
 tens of thousands of people in one ``notify`` round. :func:`queue_personal`
-reads everyone's choices, quiet hours and webhooks in a few statements
+reads the choices, quiet hours and webhooks of 5,000 people at a time in a few statements
 (:func:`engagement.preferences.routes`), renders each message from its
 template with the person's own unsubscribe link, and writes the rows 500 at a
 time, so memory stays flat at any size and a round that dies part-way has
@@ -31,11 +31,12 @@ from db.models import OutboxMessage, Role
 from engagement import capabilities, messages, outbox, preferences
 from engagement.settings import Moment
 
-BATCH = 500
+BATCH = 500  # rows per INSERT
+CHUNK = 5_000  # people routed at once: memory stays flat however many there are
 ANONYMOUS_KINDS = frozenset({"pulse_reminder"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Member:
     """What the schedule knows of one active person."""
 
@@ -98,48 +99,48 @@ def queue_personal(
         )
     )
     todo = [p for p in people if audience(p.person_id) not in queued]
-    if not todo:
-        return 0
-    routes = preferences.routes(session, kind, [p.recipient for p in todo], now)
     unsubscribe = preferences.unsubscribe_signer(session)
     anonymous = kind in ANONYMOUS_KINDS
     batch: list[dict[str, Any]] = []
     count = 0
-    for person in todo:
-        route = routes.get(person.person_id)
-        if route is None:
-            continue
-        context = context_of(person)
-        if context is None:
-            continue
-        stop_url = unsubscribe(person.person_id, kind, now)
-        text = messages.render(
-            kind,
-            {
-                **context,
-                "name": person.name,
-                "preferences_url": preferences.preferences_url(),
-                "unsubscribe_url": stop_url,
-            },
-        )
-        batch.append(
-            {
-                "kind": kind,
-                "audience": audience(person.person_id),
-                "person_id": None if anonymous else person.person_id,
-                "period": period,
-                "channel": route.channel,
-                "recipient": route.recipient,
-                "subject": text.subject,
-                "body_text": text.text,
-                "body_html": text.html,
-                "unsubscribe_url": stop_url,
-                "not_before": route.not_before,
-            }
-        )
-        if len(batch) == BATCH:
-            outbox.enqueue_many(session, batch, now)
-            count += len(batch)
-            batch = []
+    for start in range(0, len(todo), CHUNK):
+        chunk = todo[start : start + CHUNK]
+        routes = preferences.routes(session, kind, [p.recipient for p in chunk], now)
+        for person in chunk:
+            route = routes.get(person.person_id)
+            if route is None:
+                continue
+            context = context_of(person)
+            if context is None:
+                continue
+            stop_url = unsubscribe(person.person_id, kind, now)
+            text = messages.render(
+                kind,
+                {
+                    **context,
+                    "name": person.name,
+                    "preferences_url": preferences.preferences_url(),
+                    "unsubscribe_url": stop_url,
+                },
+            )
+            batch.append(
+                {
+                    "kind": kind,
+                    "audience": audience(person.person_id),
+                    "person_id": None if anonymous else person.person_id,
+                    "period": period,
+                    "channel": route.channel,
+                    "recipient": route.recipient,
+                    "subject": text.subject,
+                    "body_text": text.text,
+                    "body_html": text.html,
+                    "unsubscribe_url": stop_url,
+                    "not_before": route.not_before,
+                }
+            )
+            if len(batch) == BATCH:
+                outbox.enqueue_many(session, batch, now)
+                count += len(batch)
+                batch = []
     outbox.enqueue_many(session, batch, now)
     return count + len(batch)

@@ -62,7 +62,7 @@ class Choice:
     chosen: bool  # False: the organisation's default applies
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Route:
     """Where one person's message of a kind goes: a channel, its recipient, and when it may go out."""
 
@@ -71,7 +71,7 @@ class Route:
     not_before: datetime | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Recipient:
     """What routing needs to know about a person."""
 

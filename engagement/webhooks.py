@@ -264,13 +264,22 @@ def _host(url: str) -> str:
 
 
 def _scrub(detail: str, url: str, host: str) -> str:
-    """``detail`` with the URL, its path and its query replaced, in case a library or server echoed them."""
-    detail = detail.replace(url, host)
+    """``detail`` with the URL, its path and its query replaced, in case a library or server echoed them.
+
+    Both as given and as sent: httpx percent-encodes what a URL may not carry
+    (braces, letters outside ASCII), and a server echoes what it received.
+    """
     try:
-        parts = urlsplit(url)
-    except ValueError:
-        return detail
-    for secret in (parts.path, parts.query):
-        if len(secret) > 1:
-            detail = detail.replace(secret, "…")
+        sent = str(httpx.URL(url))
+    except (httpx.InvalidURL, ValueError):
+        sent = url
+    for form in dict.fromkeys((url, sent)):
+        detail = detail.replace(form, host)
+        try:
+            parts = urlsplit(form)
+        except ValueError:
+            continue
+        for secret in (parts.path, parts.query):
+            if len(secret) > 1:
+                detail = detail.replace(secret, "…")
     return detail

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -425,17 +425,18 @@ _AXE_RUN = """async ([tags, allowed]) => {
 
 
 def axe_violations(
-    page: Page, allowed: Sequence[tuple[str, str]] = (), tags: Sequence[str] = WCAG_AA_TAGS
+    page: Page, allowed: Sequence[tuple[str, str]] = (), tags: Sequence[str] = WCAG_AA_TAGS, *, app: bool = True
 ) -> list[Violation]:
     """Every WCAG rule (``tags``) axe-core finds broken on the page as it is now, the whole page at once.
 
     ``allowed`` lists (rule id, CSS selector) pairs known to fail inside
     Streamlit's own widgets; their nodes are left out, and a rule left with no
-    node is not reported.
+    node is not reported. ``app=False`` checks a plain document (an email's
+    HTML) as it is, without the app's window sizing.
     """
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.add_script_tag(path=str(AXE))
-    with whole_page(page):
+    with whole_page(page) if app else nullcontext():
         found = page.evaluate(_AXE_RUN, [list(tags), [list(pair) for pair in allowed]])
     return [Violation(v["rule"], v["impact"] or "unknown", v["help"], tuple(v["nodes"])) for v in found]
 
