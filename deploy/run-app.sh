@@ -19,7 +19,7 @@ pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; wait' INT TERM EXIT
 for ((i = 0; i < count; i++)); do
     port=$((first_port + i))
-    .venv/bin/streamlit run dashboard.py \
+    .venv/bin/streamlit run app.py \
         --server.address 127.0.0.1 --server.port "$port" --server.headless true \
         --browser.gatherUsageStats false --server.fileWatcherType none &
     pids+=("$!")

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
 STARTUP_SECONDS = 90
 # What the app needs to run from another folder (the SSO test runs a copy with its own secrets).
-APP_FILES = ("dashboard.py", "pages", "ui", "engagement", "db", ".streamlit/config.toml")
+APP_FILES = ("app.py", "dashboard.py", "pages", "ui", "engagement", "db", ".streamlit/config.toml")
 EXCEPTION_LINE = re.compile(r"^[\w.]+(Error|Exception|Timeout)\b")
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -145,10 +145,10 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 @contextmanager
 def dashboard(database_url: str, log: Path, *, app_dir: Path = ROOT, port: int | None = None) -> Iterator[Server]:
-    """``streamlit run dashboard.py`` from ``app_dir`` over ``database_url`` on a local port."""
+    """``streamlit run app.py`` (the dashboard and its one-click unsubscribe) from ``app_dir`` on a local port."""
     port = port or free_port()
     command = [
-        sys.executable, "-m", "streamlit", "run", "dashboard.py",
+        sys.executable, "-m", "streamlit", "run", "app.py",
         "--server.address", HOST, "--server.port", str(port),
         "--server.headless", "true", "--browser.gatherUsageStats", "false",
         "--global.developmentMode", "false", "--server.fileWatcherType", "none",

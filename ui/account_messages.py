@@ -14,6 +14,7 @@ from engagement.access import Actor
 from engagement.vocabulary import Role
 from ui import admin_messages, form_state
 from ui.admin_forms import grid, save
+from ui.admin_messages import time_choice
 from ui.resources import read_fresh, write
 
 
@@ -73,10 +74,8 @@ def _quiet_hours_form(actor: Actor) -> None:
     with st.form(form):
         keep = st.checkbox("Hold messages back during my quiet hours", value=window is not None, key=f"{form}.on")
         start_col, end_col = st.columns(2)
-        starts = start_col.time_input(
-            "Quiet from", value=window[0] if window else time(20, 0), step=900, key=f"{form}.starts"
-        )
-        ends = end_col.time_input("Until", value=window[1] if window else time(8, 0), step=900, key=f"{form}.ends")
+        starts = time_choice(start_col, "Quiet from", window[0] if window else time(20, 0), f"{form}.starts")
+        ends = time_choice(end_col, "Until", window[1] if window else time(8, 0), f"{form}.ends")
         submitted = st.form_submit_button("Save quiet hours")
     st.caption("In your own time zone. A message due in your quiet hours waits until they end.")
     if submitted:

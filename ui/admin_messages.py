@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import time
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from engagement import deliveries, periods, preferences, settings, webhooks
 from engagement.access import Actor
@@ -26,6 +27,14 @@ MOMENTS = {
     "digest_at": "Weekly digests",
 }
 DEFAULT_CHOICES = {**{key: f"On, by {label}" for key, label in preferences.CHANNELS.items()}, preferences.OFF: "Off"}
+
+
+def time_choice(where: DeltaGenerator, label: str, value: time, key: str) -> time:
+    """A time of day in quarter hours, as a list to pick from (the built-in time box's parts are too small to tap)."""
+    times = [time(h, m) for h in range(24) for m in (0, 15, 30, 45)]
+    if value not in times:
+        times = sorted([*times, value])
+    return where.selectbox(label, times, index=times.index(value), format_func=lambda t: f"{t:%H:%M}", key=key)
 
 
 def messages_tab(actor: Actor) -> None:
@@ -61,8 +70,8 @@ def _moments_form(actor: Actor) -> None:
                 format_func=DAY_NAMES.__getitem__,
                 key=f"{form}.{key}.day",
             )
-            at = time_col.time_input(f"{label}: time", value=moment.at, step=900, key=f"{form}.{key}.time")
-            chosen[key] = Moment(int(day), at if isinstance(at, time) else moment.at)
+            at = time_choice(time_col, f"{label}: time", moment.at, f"{form}.{key}.time")
+            chosen[key] = Moment(int(day), at)
         submitted = st.form_submit_button("Save times", type="primary")
     if not submitted:
         return

@@ -50,9 +50,11 @@ PAGES = (
 
 
 # Pages a link in a message opens, signed in or not: the link is the capability (see
-# engagement.capabilities), so they show nothing without one. They are in no menu.
+# engagement.capabilities), so they show nothing without one. They are in no menu. Each
+# file is named as its URL, so a server that has not run dashboard.py yet (it serves
+# pages/ by file name until then) opens the same page at the same address.
 LINK_PAGES = (
-    ("pages/pulse_answer.py", "Answer the pulse", "answer"),
+    ("pages/answer.py", "Answer the pulse", "answer"),
     ("pages/unsubscribe.py", "Stop messages", "unsubscribe"),
 )
 

@@ -64,7 +64,7 @@ def texts(at: AppTest) -> str:
 
 
 def test_one_click_records_the_score_and_the_follow_up_adds_the_rest(demo_url: str) -> None:
-    at = open_link("pages/pulse_answer.py", score_link(demo_url, 4))
+    at = open_link("pages/answer.py", score_link(demo_url, 4))
     assert not at.exception
     assert "is recorded: 4 – Good" in at.success[0].value
     assert answer_of(demo_url) == (4, None, "")
@@ -80,8 +80,8 @@ def test_one_click_records_the_score_and_the_follow_up_adds_the_rest(demo_url: s
 
 def test_a_used_link_is_refused_and_shows_nobody_s_answer(demo_url: str) -> None:
     token = score_link(demo_url, 2)
-    open_link("pages/pulse_answer.py", token)
-    again = open_link("pages/pulse_answer.py", score_link(demo_url, 5))
+    open_link("pages/answer.py", token)
+    again = open_link("pages/answer.py", score_link(demo_url, 5))
     assert [e.value for e in again.error] == ["This link has already been used."]
     assert "2 –" not in texts(again) and not again.success
     assert answer_of(demo_url) == (2, None, "")
@@ -90,12 +90,10 @@ def test_a_used_link_is_refused_and_shows_nobody_s_answer(demo_url: str) -> None
 def test_a_tampered_or_missing_link_records_nothing(demo_url: str) -> None:
     token = score_link(demo_url, 5)
     middle = len(token) // 2
-    bad = open_link(
-        "pages/pulse_answer.py", token[:middle] + ("A" if token[middle] != "A" else "B") + token[middle + 1 :]
-    )
+    bad = open_link("pages/answer.py", token[:middle] + ("A" if token[middle] != "A" else "B") + token[middle + 1 :])
     assert "This link is not valid" in bad.error[0].value
     assert not bad.success and not bad.form
-    none = open_link("pages/pulse_answer.py", None)
+    none = open_link("pages/answer.py", None)
     assert not none.error and "Open one of its links" in none.info[0].value
     assert answer_of(demo_url) is None
 
@@ -103,7 +101,7 @@ def test_a_tampered_or_missing_link_records_nothing(demo_url: str) -> None:
 def test_an_expired_link_says_so(demo_url: str, app_clock: time_machine.Traveller) -> None:
     token = score_link(demo_url, 3)
     app_clock.move_to(datetime(2026, 3, 23, 9, 0, tzinfo=UTC))
-    at = open_link("pages/pulse_answer.py", token)
+    at = open_link("pages/answer.py", token)
     assert [e.value for e in at.error] == ["This link has expired."]
     assert answer_of(demo_url) is None
 
@@ -135,5 +133,5 @@ def test_the_stop_link_turns_one_kind_off_after_one_click(demo_url: str) -> None
 def test_signed_in_people_open_the_links_too(app_as: Callable[[Role], AppTest], demo_url: str) -> None:
     at = app_as(Role.AGENT)
     at.query_params["t"] = score_link(demo_url, 5)
-    at.switch_page("pages/pulse_answer.py").run()
+    at.switch_page("pages/answer.py").run()
     assert not at.exception and "is recorded: 5 – Very good" in at.success[0].value
