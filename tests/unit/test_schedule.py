@@ -37,6 +37,7 @@ from engagement.access import Actor
 from engagement.capabilities import LinkRefused
 from engagement.errors import ValidationError
 from harness.mail import MailServer, mail_server
+from harness.webhooks import webhook_server
 from tests.factories import log, make_challenge, make_person
 
 WEEK = date(2026, 3, 16)  # a Monday; the organisation's zone is UTC unless a test says otherwise
@@ -371,3 +372,49 @@ def test_a_decision_rolled_back_sends_nothing(engine: Engine) -> None:
     assert rows(engine, "decision") == []
     with unit_of_work(engine, write=False) as session:
         assert session.get_one(Result, entry).status is Status.PENDING
+
+
+# -- Slack and Teams -----------------------------------------------------------------------------
+
+
+def test_a_person_who_chose_slack_gets_their_invitation_there_and_failures_are_retried(engine: Engine) -> None:
+    with webhook_server() as hooks, mail_server() as mail:
+        with unit_of_work(engine) as session:
+            ana, ben = team(session, 2)
+            preferences.set_webhook(session, ana, "person", ana.person_id or 0, "slack", hooks.url("/ana"), MONDAY_1000)
+            preferences.choose(session, ana, "pulse_invitation", True, "slack")
+        plan(engine, MONDAY_1000)
+        settings_ = smtp.SmtpSettings.from_env(mail.env)
+        hooks.status = 500
+        assert delivery.deliver(engine, settings_, MONDAY_1000) == delivery.Delivered(sent=1, retrying=1, failed=0)
+        assert [m["To"] for m in mail.inbox.messages] == [ben.email]
+        with unit_of_work(engine, write=False) as session:
+            row = session.scalars(select(OutboxMessage).where(OutboxMessage.person_id == ana.person_id)).one()
+            assert row.last_error is not None and "HTTP 500 from 127.0.0.1" in row.last_error
+            assert "/ana" not in row.last_error
+        hooks.status = 200
+        later = MONDAY_1000 + timedelta(minutes=1)
+        assert delivery.deliver(engine, settings_, later) == delivery.Delivered(sent=1, retrying=0, failed=0)
+        bodies = hooks.bodies("/ana")
+        assert len(bodies) == 2  # the refused attempt, then the one that went through
+        posted = str(bodies[-1])
+        assert "Your weekly pulse" in posted and f"{preferences.public_url()}/answer?t=" in posted
+        assert len(mail.inbox.messages) == 1  # Ana's came by Slack, not by email as well
+
+
+def test_a_message_whose_webhook_was_removed_fails_with_a_reason(engine: Engine) -> None:
+    with unit_of_work(engine) as session:
+        [ana] = team(session, 1)
+        preferences.set_webhook(
+            session, ana, "person", ana.person_id or 0, "teams", "https://x.example/hook", MONDAY_1000
+        )
+        preferences.choose(session, ana, "pulse_invitation", True, "teams")
+    plan(engine, MONDAY_1000)
+    with unit_of_work(engine) as session:
+        preferences.remove_webhook(session, ana, "person", ana.person_id or 0, "teams")
+    with mail_server() as mail:
+        done = delivery.deliver(engine, smtp.SmtpSettings.from_env(mail.env), MONDAY_1000)
+    assert done.retrying == 1
+    with unit_of_work(engine, write=False) as session:
+        [row] = session.scalars(select(OutboxMessage)).all()
+        assert row.last_error == "no Microsoft Teams webhook for this person any more"
